@@ -1,0 +1,584 @@
+//! The policy as data: trust settings, identity rules and extra claims, loaded from JSON.
+//!
+//! A policy is plain serde data, so the same file configures the rustls adapter, the CLI and
+//! the npm package. [`Policy::from_json`] rejects unknown fields with a message that names
+//! them; [`Validator::from_policy`](crate::Validator::from_policy) then checks the values
+//! (PEM blocks, fingerprints, patterns) and reports the dotted path of any bad field.
+//!
+//! # Matching rules
+//!
+//! An identity rule is an object with one or more matchers; **all** matchers of a rule must
+//! match (AND), and a certificate is admitted when **any** rule of `identity.allow` matches
+//! (OR). An empty or missing `allow` admits every certificate that validates.
+//!
+//! | matcher | compared with | pattern syntax |
+//! |---|---|---|
+//! | `spiffe_id` | the certificate's SPIFFE ID (its only `spiffe://` URI SAN) | `spiffe://td/a/*/b`: `*` is exactly one non-empty path segment; the trust domain is literal |
+//! | `uri` | any URI SAN | split on `/`; `*` is exactly one non-empty segment; otherwise byte-exact |
+//! | `dns` | any DNS SAN | `*` is exactly one whole label (`*.svc.example` matches `a.svc.example`, not `a.b.svc.example` nor `svc.example`); ASCII case-insensitive; partial-label wildcards (`a*.example`) are rejected when the policy loads |
+//! | `email` | any rfc822Name SAN | `local@domain`; the local part is exact (case-sensitive) or `*` (any non-empty local part); the domain follows the `dns` rules |
+//! | `subject`, `issuer` | attributes read by OID from the leaf's subject / issuer name: `cn` (2.5.4.3), `o` (2.5.4.10), `ou` (2.5.4.11), `c` (2.5.4.6), `st` (2.5.4.8), `l` (2.5.4.7), `dc` (0.9.2342.19200300.100.1.25), `serial_number` (2.5.4.5) | each given attribute must equal (case-sensitive) one value of that attribute in the name; `"*"` means "present with any value" |
+//! | `fingerprint` | SHA-256 of the leaf's DER | `sha256:` + 64 hex digits (case and `:` separators ignored) |
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use const_oid::db::rfc4519;
+use const_oid::ObjectIdentifier;
+use serde::Deserialize;
+
+use crate::cert::CertFacts;
+use crate::error::PolicyError;
+
+/// The only policy format version this build reads.
+pub const POLICY_VERSION: u64 = 1;
+
+/// A policy document (`version` 1). See the [module docs](self) for the matching rules.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Policy {
+    /// Format version; must be 1.
+    pub version: u64,
+    /// What is trusted and how chains are validated.
+    #[serde(default)]
+    pub trust: Trust,
+    /// Who may enter.
+    #[serde(default)]
+    pub identity: Identity,
+    /// Which claims a principal carries beyond those read from the certificate.
+    #[serde(default)]
+    pub claims: Claims,
+}
+
+impl Policy {
+    /// Parses a policy from JSON. Unknown fields are errors naming the field.
+    pub fn from_json(json: &str) -> Result<Self, PolicyError> {
+        let policy: Policy =
+            serde_json::from_str(json).map_err(|e| PolicyError::Json(e.to_string()))?;
+        if policy.version != POLICY_VERSION {
+            return Err(PolicyError::UnsupportedVersion(policy.version));
+        }
+        Ok(policy)
+    }
+}
+
+/// Which kinds of client certificate are accepted.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AllowedTypes {
+    /// Only certificates that chain to a trust anchor (the default).
+    #[default]
+    Chained,
+    /// Only self-signed certificates, and only pinned ones unless
+    /// `allow_unpinned_self_signed` is set.
+    SelfSigned,
+    /// Both.
+    All,
+}
+
+/// Which certificates of the path must have a known revocation status.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RevocationDepth {
+    /// Every certificate but the trust anchor (the default).
+    #[default]
+    Chain,
+    /// Only the leaf.
+    EndEntity,
+}
+
+/// What to do when no CRL covers a certificate.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum UnknownStatus {
+    /// Reject with `unknown_revocation_status` (the default: fail closed).
+    #[default]
+    Deny,
+    /// Accept.
+    Allow,
+}
+
+/// What to do with a CRL whose nextUpdate has passed.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ExpiredCrl {
+    /// Use it anyway (the default, as in rustls-webpki).
+    #[default]
+    Ignore,
+    /// Reject with `unknown_revocation_status`.
+    Deny,
+}
+
+/// CRL checking options; they apply only when `trust.crls` is non-empty.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Revocation {
+    /// Which certificates are checked.
+    #[serde(default)]
+    pub depth: RevocationDepth,
+    /// Unknown status handling.
+    #[serde(default)]
+    pub unknown_status: UnknownStatus,
+    /// Expired CRL handling.
+    #[serde(default)]
+    pub expired_crl: ExpiredCrl,
+}
+
+/// A deny-list entry: a certificate's SHA-256 fingerprint, or an issuer and serial number.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum DenyEntry {
+    /// `"sha256:<hex>"`: any certificate of the path with this fingerprint is denied.
+    Fingerprint(String),
+    /// `{"issuer": "sha256:<hex of the issuing CA certificate>", "serial": "<hex>"}`: the
+    /// certificate with this serial issued by that CA is denied.
+    IssuerSerial {
+        /// SHA-256 fingerprint of the issuing CA's certificate.
+        issuer: String,
+        /// Serial number in hex (leading zeros and `:` ignored).
+        serial: String,
+    },
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Trust settings.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Trust {
+    /// Trust anchors, each a string of one or more PEM `CERTIFICATE` blocks.
+    #[serde(default)]
+    pub anchors: Vec<String>,
+    /// Extra intermediates usable in path building (PEM), beside those the client sends.
+    #[serde(default)]
+    pub intermediates: Vec<String>,
+    /// CRLs (PEM `X509 CRL` blocks).
+    #[serde(default)]
+    pub crls: Vec<String>,
+    /// Chained, self-signed or all.
+    #[serde(default)]
+    pub allowed_types: AllowedTypes,
+    /// SHA-256 pins of accepted self-signed certificates (`sha256:<hex>`).
+    #[serde(default)]
+    pub pinned: Vec<String>,
+    /// Accept any self-signed certificate (when `allowed_types` permits them) even if it is
+    /// not pinned. Off by default: an unpinned self-signed certificate proves nothing.
+    #[serde(default)]
+    pub allow_unpinned_self_signed: bool,
+    /// Require the clientAuth EKU when an EKU extension is present (default true).
+    #[serde(default = "default_true")]
+    pub require_client_auth_eku: bool,
+    /// Check notBefore/notAfter (default true). When false, the leaf's validity period is not
+    /// checked; issuers are still checked at the time the leaf is evaluated at.
+    #[serde(default = "default_true")]
+    pub check_validity: bool,
+    /// Tolerance for a leaf that is just not yet valid or just expired, in seconds.
+    #[serde(default)]
+    pub clock_skew_seconds: u64,
+    /// Maximum number of intermediate certificates between the leaf and the anchor.
+    #[serde(default)]
+    pub max_depth: Option<usize>,
+    /// Deny-list.
+    #[serde(default)]
+    pub deny: Vec<DenyEntry>,
+    /// CRL options.
+    #[serde(default)]
+    pub revocation: Revocation,
+}
+
+impl Default for Trust {
+    fn default() -> Self {
+        Self {
+            anchors: Vec::new(),
+            intermediates: Vec::new(),
+            crls: Vec::new(),
+            allowed_types: AllowedTypes::default(),
+            pinned: Vec::new(),
+            allow_unpinned_self_signed: false,
+            require_client_auth_eku: true,
+            check_validity: true,
+            clock_skew_seconds: 0,
+            max_depth: None,
+            deny: Vec::new(),
+            revocation: Revocation::default(),
+        }
+    }
+}
+
+/// Identity rules.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Identity {
+    /// Rules of which one must match; empty admits every validated certificate.
+    #[serde(default)]
+    pub allow: Vec<Rule>,
+}
+
+/// Name attributes matched by OID (see the module docs).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct NameMatch {
+    /// commonName (2.5.4.3).
+    pub cn: Option<String>,
+    /// organizationName (2.5.4.10).
+    pub o: Option<String>,
+    /// organizationalUnitName (2.5.4.11).
+    pub ou: Option<String>,
+    /// countryName (2.5.4.6).
+    pub c: Option<String>,
+    /// stateOrProvinceName (2.5.4.8).
+    pub st: Option<String>,
+    /// localityName (2.5.4.7).
+    pub l: Option<String>,
+    /// domainComponent (0.9.2342.19200300.100.1.25).
+    pub dc: Option<String>,
+    /// serialNumber attribute (2.5.4.5).
+    pub serial_number: Option<String>,
+}
+
+/// One identity rule: every present matcher must match.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Rule {
+    /// SPIFFE ID pattern.
+    pub spiffe_id: Option<String>,
+    /// DNS SAN pattern.
+    pub dns: Option<String>,
+    /// Email SAN pattern.
+    pub email: Option<String>,
+    /// URI SAN pattern.
+    pub uri: Option<String>,
+    /// Subject attributes.
+    pub subject: Option<NameMatch>,
+    /// Issuer attributes (of the leaf's issuer name).
+    pub issuer: Option<NameMatch>,
+    /// Leaf SHA-256 fingerprint.
+    pub fingerprint: Option<String>,
+}
+
+/// A claim value list: a single string or an array of strings.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ClaimValues {
+    /// One value.
+    One(String),
+    /// Several values.
+    Many(Vec<String>),
+}
+
+impl ClaimValues {
+    pub(crate) fn as_slice(&self) -> &[String] {
+        match self {
+            Self::One(v) => core::slice::from_ref(v),
+            Self::Many(v) => v,
+        }
+    }
+}
+
+/// Extra claims earned by certificates matching a rule.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ClaimGrant {
+    /// The rule (same syntax as `identity.allow` entries).
+    pub when: Rule,
+    /// Claim type → values. Types are used verbatim (`"role"`, or a full claim type URI).
+    pub claims: BTreeMap<String, ClaimValues>,
+}
+
+/// The claims section.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Claims {
+    /// The `issuer` recorded on every claim (ASP.NET Core's `ClaimsIssuer`).
+    #[serde(default = "default_claims_issuer")]
+    pub issuer: String,
+    /// Grants, applied in order; a certificate gets the claims of every grant it matches.
+    #[serde(default)]
+    pub add: Vec<ClaimGrant>,
+}
+
+/// ASP.NET Core's default claims issuer.
+pub const DEFAULT_CLAIMS_ISSUER: &str = "LOCAL AUTHORITY";
+
+fn default_claims_issuer() -> String {
+    String::from(DEFAULT_CLAIMS_ISSUER)
+}
+
+impl Default for Claims {
+    fn default() -> Self {
+        Self {
+            issuer: default_claims_issuer(),
+            add: Vec::new(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiled form
+
+/// A rule checked for syntax, ready to match.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledRule {
+    spiffe_id: Option<Vec<Segment>>,
+    spiffe_td: Option<String>,
+    dns: Option<Vec<Segment>>,
+    email: Option<(Option<String>, Vec<Segment>)>,
+    uri: Option<Vec<Segment>>,
+    subject: Vec<(ObjectIdentifier, String)>,
+    issuer: Vec<(ObjectIdentifier, String)>,
+    fingerprint: Option<[u8; 32]>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Any,
+    Literal(String),
+}
+
+/// Parses `sha256:<hex>` (case-insensitive, `:` between bytes allowed).
+pub(crate) fn parse_fingerprint(field: &str, s: &str) -> Result<[u8; 32], PolicyError> {
+    let hexpart = s
+        .strip_prefix("sha256:")
+        .or_else(|| s.strip_prefix("SHA256:"))
+        .ok_or_else(|| PolicyError::invalid(field, "expected `sha256:<64 hex digits>`"))?;
+    let cleaned: String = hexpart.chars().filter(|c| *c != ':').collect();
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(&cleaned, &mut out)
+        .map_err(|e| PolicyError::invalid(field, format!("expected 64 hex digits after `sha256:`: {e}")))?;
+    Ok(out)
+}
+
+/// Parses a hex serial (`:` allowed); leading zero bytes are dropped.
+pub(crate) fn parse_serial(field: &str, s: &str) -> Result<Vec<u8>, PolicyError> {
+    let mut cleaned: String = s.chars().filter(|c| *c != ':').collect();
+    if cleaned.len() % 2 == 1 {
+        cleaned.insert(0, '0');
+    }
+    let bytes = hex::decode(&cleaned).map_err(|e| PolicyError::invalid(field, format!("serial is not hex: {e}")))?;
+    if bytes.is_empty() {
+        return Err(PolicyError::invalid(field, "empty serial"));
+    }
+    Ok(normalize_serial(&bytes))
+}
+
+pub(crate) fn normalize_serial(bytes: &[u8]) -> Vec<u8> {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    bytes[start..].to_vec()
+}
+
+fn path_segments(field: &str, s: &str) -> Result<Vec<Segment>, PolicyError> {
+    s.split('/')
+        .map(|seg| match seg {
+            "*" => Ok(Segment::Any),
+            _ if seg.contains('*') => Err(PolicyError::invalid(
+                field,
+                format!("`*` must be a whole path segment in `{s}`"),
+            )),
+            _ => Ok(Segment::Literal(seg.to_string())),
+        })
+        .collect()
+}
+
+fn dns_labels(field: &str, s: &str) -> Result<Vec<Segment>, PolicyError> {
+    if s.is_empty() {
+        return Err(PolicyError::invalid(field, "empty DNS pattern"));
+    }
+    s.split('.')
+        .map(|label| match label {
+            "*" => Ok(Segment::Any),
+            "" => Err(PolicyError::invalid(field, format!("empty label in `{s}`"))),
+            _ if label.contains('*') => Err(PolicyError::invalid(
+                field,
+                format!("`*` must be a whole DNS label in `{s}`"),
+            )),
+            _ => Ok(Segment::Literal(label.to_ascii_lowercase())),
+        })
+        .collect()
+}
+
+fn name_attrs(field: &str, m: &NameMatch) -> Result<Vec<(ObjectIdentifier, String)>, PolicyError> {
+    let mut out = Vec::new();
+    let pairs: [(ObjectIdentifier, &Option<String>); 8] = [
+        (rfc4519::CN, &m.cn),
+        (rfc4519::O, &m.o),
+        (rfc4519::OU, &m.ou),
+        (rfc4519::C, &m.c),
+        (rfc4519::ST, &m.st),
+        (rfc4519::L, &m.l),
+        (rfc4519::DC, &m.dc),
+        (rfc4519::SERIAL_NUMBER, &m.serial_number),
+    ];
+    for (oid, value) in pairs {
+        if let Some(v) = value {
+            out.push((oid, v.clone()));
+        }
+    }
+    if out.is_empty() {
+        return Err(PolicyError::invalid(field, "name matcher has no attribute"));
+    }
+    Ok(out)
+}
+
+impl CompiledRule {
+    pub(crate) fn compile(field: &str, rule: &Rule) -> Result<Self, PolicyError> {
+        let mut out = CompiledRule {
+            spiffe_id: None,
+            spiffe_td: None,
+            dns: None,
+            email: None,
+            uri: None,
+            subject: Vec::new(),
+            issuer: Vec::new(),
+            fingerprint: None,
+        };
+        let mut any = false;
+        if let Some(p) = &rule.spiffe_id {
+            any = true;
+            let f = format!("{field}.spiffe_id");
+            let rest = p
+                .strip_prefix("spiffe://")
+                .ok_or_else(|| PolicyError::invalid(&f, "SPIFFE ID pattern must start with `spiffe://`"))?;
+            let (td, path) = rest.split_once('/').unwrap_or((rest, ""));
+            if td.is_empty() || td.contains('*') {
+                return Err(PolicyError::invalid(&f, "the trust domain must be literal and non-empty"));
+            }
+            out.spiffe_td = Some(td.to_string());
+            out.spiffe_id = Some(if path.is_empty() { Vec::new() } else { path_segments(&f, path)? });
+        }
+        if let Some(p) = &rule.dns {
+            any = true;
+            out.dns = Some(dns_labels(&format!("{field}.dns"), p)?);
+        }
+        if let Some(p) = &rule.email {
+            any = true;
+            let f = format!("{field}.email");
+            let (local, domain) = p
+                .rsplit_once('@')
+                .ok_or_else(|| PolicyError::invalid(&f, "email pattern must be `local@domain`"))?;
+            let local = match local {
+                "*" => None,
+                "" => return Err(PolicyError::invalid(&f, "empty local part")),
+                l if l.contains('*') => return Err(PolicyError::invalid(&f, "`*` must be the whole local part")),
+                l => Some(l.to_string()),
+            };
+            out.email = Some((local, dns_labels(&f, domain)?));
+        }
+        if let Some(p) = &rule.uri {
+            any = true;
+            out.uri = Some(path_segments(&format!("{field}.uri"), p)?);
+        }
+        if let Some(m) = &rule.subject {
+            any = true;
+            out.subject = name_attrs(&format!("{field}.subject"), m)?;
+        }
+        if let Some(m) = &rule.issuer {
+            any = true;
+            out.issuer = name_attrs(&format!("{field}.issuer"), m)?;
+        }
+        if let Some(fp) = &rule.fingerprint {
+            any = true;
+            out.fingerprint = Some(parse_fingerprint(&format!("{field}.fingerprint"), fp)?);
+        }
+        if !any {
+            return Err(PolicyError::invalid(field, "a rule needs at least one matcher"));
+        }
+        Ok(out)
+    }
+
+    /// Does the leaf (with its SPIFFE ID, if it has exactly one) satisfy every matcher?
+    pub(crate) fn matches(&self, leaf: &CertFacts, spiffe_id: Option<&str>) -> bool {
+        if let (Some(td), Some(segs)) = (&self.spiffe_td, &self.spiffe_id) {
+            let Some(id) = spiffe_id else { return false };
+            let Some(rest) = id.strip_prefix("spiffe://") else { return false };
+            let (id_td, id_path) = rest.split_once('/').unwrap_or((rest, ""));
+            if id_td != td {
+                return false;
+            }
+            let ok = if segs.is_empty() {
+                id_path.is_empty()
+            } else {
+                !id_path.is_empty() && match_segments(segs, id_path.split('/'), false)
+            };
+            if !ok {
+                return false;
+            }
+        }
+        if let Some(labels) = &self.dns {
+            if !leaf.dns.iter().any(|d| match_segments(labels, d.split('.'), true)) {
+                return false;
+            }
+        }
+        if let Some((local, domain)) = &self.email {
+            let ok = leaf.emails.iter().any(|e| {
+                let Some((l, d)) = e.rsplit_once('@') else { return false };
+                let local_ok = match local {
+                    None => !l.is_empty(),
+                    Some(want) => want == l,
+                };
+                local_ok && match_segments(domain, d.split('.'), true)
+            });
+            if !ok {
+                return false;
+            }
+        }
+        if let Some(segs) = &self.uri {
+            if !leaf.uris.iter().any(|u| match_segments(segs, u.split('/'), false)) {
+                return false;
+            }
+        }
+        if !attrs_match(&self.subject, &leaf.subject_attrs) || !attrs_match(&self.issuer, &leaf.issuer_attrs) {
+            return false;
+        }
+        if let Some(fp) = &self.fingerprint {
+            if *fp != leaf.sha256 {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn match_segments<'a>(pattern: &[Segment], mut value: impl Iterator<Item = &'a str>, fold_case: bool) -> bool {
+    for seg in pattern {
+        let Some(v) = value.next() else { return false };
+        match seg {
+            Segment::Any => {
+                if v.is_empty() {
+                    return false;
+                }
+            }
+            Segment::Literal(l) => {
+                let eq = if fold_case { l.eq_ignore_ascii_case(v) } else { l == v };
+                if !eq {
+                    return false;
+                }
+            }
+        }
+    }
+    value.next().is_none()
+}
+
+fn attrs_match(want: &[(ObjectIdentifier, String)], have: &[(ObjectIdentifier, String)]) -> bool {
+    want.iter().all(|(oid, pattern)| {
+        have.iter()
+            .any(|(o, v)| o == oid && (pattern == "*" || pattern == v))
+    })
+}

@@ -1,0 +1,211 @@
+//! The verified identity: claims read from a validated chain.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::Serialize;
+
+use crate::pki_types::UnixTime;
+
+/// ASP.NET Core claim type URIs (`System.Security.Claims.ClaimTypes`).
+pub mod claim_types {
+    /// `ClaimTypes.NameIdentifier`.
+    pub const NAME_IDENTIFIER: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier";
+    /// `ClaimTypes.Name`.
+    pub const NAME: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name";
+    /// `ClaimTypes.X500DistinguishedName`.
+    pub const X500_DISTINGUISHED_NAME: &str =
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/x500distinguishedname";
+    /// `ClaimTypes.Thumbprint`.
+    pub const THUMBPRINT: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/thumbprint";
+    /// `ClaimTypes.SerialNumber`.
+    pub const SERIAL_NUMBER: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/serialnumber";
+    /// `ClaimTypes.Dns`.
+    pub const DNS: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/dns";
+    /// `ClaimTypes.Email`.
+    pub const EMAIL: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress";
+    /// `ClaimTypes.Upn`.
+    pub const UPN: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
+    /// `ClaimTypes.Uri`.
+    pub const URI: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/uri";
+    /// The plain `issuer` claim ASP.NET Core's certificate handler adds.
+    pub const ISSUER: &str = "issuer";
+}
+
+/// `ClaimValueTypes` URIs.
+pub mod value_types {
+    /// `ClaimValueTypes.String`.
+    pub const STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
+    /// `ClaimValueTypes.Base64Binary` (what ASP.NET Core records for the thumbprint).
+    pub const BASE64_BINARY: &str = "http://www.w3.org/2001/XMLSchema#base64Binary";
+}
+
+/// One claim, shaped like .NET's `System.Security.Claims.Claim`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Claim {
+    #[serde(rename = "type")]
+    pub(crate) claim_type: String,
+    pub(crate) value: String,
+    pub(crate) value_type: &'static str,
+    pub(crate) issuer: String,
+}
+
+impl Claim {
+    /// The claim type (a URI for the standard claims, verbatim for policy claims).
+    pub fn claim_type(&self) -> &str {
+        &self.claim_type
+    }
+    /// The value.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+    /// The value type URI.
+    pub fn value_type(&self) -> &str {
+        self.value_type
+    }
+    /// The claims issuer (the policy's `claims.issuer`).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+}
+
+/// One certificate of the verified path, leaf first, trust anchor last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainLink {
+    pub(crate) subject: String,
+    pub(crate) issuer: String,
+    pub(crate) fingerprint_sha256: String,
+}
+
+impl ChainLink {
+    /// RFC 4514 subject.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+    /// RFC 4514 issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    /// Lowercase hex SHA-256 of the certificate's DER.
+    pub fn fingerprint_sha256(&self) -> &str {
+        &self.fingerprint_sha256
+    }
+}
+
+/// A client identity proven by a validated certificate chain and admitted by a policy.
+///
+/// Only [`Validator::verify`](crate::Validator::verify) creates one; it cannot be built or
+/// deserialized by other code. Its JSON form (`serde::Serialize`, [`Principal::to_json`]) is
+/// the contract shared by the CLI, the adapters and the npm package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    pub(crate) authentication_type: &'static str,
+    pub(crate) subject: String,
+    pub(crate) issuer: String,
+    pub(crate) common_name: Option<String>,
+    pub(crate) serial: String,
+    pub(crate) fingerprint_sha256: String,
+    pub(crate) thumbprint_sha1: String,
+    pub(crate) not_before: String,
+    pub(crate) not_after: String,
+    pub(crate) spiffe_id: Option<String>,
+    pub(crate) dns: Vec<String>,
+    pub(crate) uris: Vec<String>,
+    pub(crate) emails: Vec<String>,
+    pub(crate) upns: Vec<String>,
+    pub(crate) ips: Vec<String>,
+    pub(crate) chain: Vec<ChainLink>,
+    pub(crate) claims: Vec<Claim>,
+    #[serde(skip)]
+    pub(crate) not_before_unix: u64,
+    #[serde(skip)]
+    pub(crate) not_after_unix: u64,
+}
+
+impl Principal {
+    /// Always `"Certificate"` (ASP.NET Core's `CertificateAuthenticationDefaults`).
+    pub fn authentication_type(&self) -> &str {
+        self.authentication_type
+    }
+    /// RFC 4514 subject, most specific RDN first (`CN=alice,O=Example Corp`).
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+    /// RFC 4514 issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    /// The most specific commonName of the subject, if any.
+    pub fn common_name(&self) -> Option<&str> {
+        self.common_name.as_deref()
+    }
+    /// Serial number, uppercase hex, no leading zero byte.
+    pub fn serial(&self) -> &str {
+        &self.serial
+    }
+    /// SHA-256 of the leaf's DER, lowercase hex.
+    pub fn fingerprint_sha256(&self) -> &str {
+        &self.fingerprint_sha256
+    }
+    /// SHA-1 of the leaf's DER, uppercase hex (.NET's `Thumbprint`).
+    pub fn thumbprint_sha1(&self) -> &str {
+        &self.thumbprint_sha1
+    }
+    /// notBefore.
+    pub fn not_before(&self) -> UnixTime {
+        UnixTime::since_unix_epoch(core::time::Duration::from_secs(self.not_before_unix))
+    }
+    /// notAfter.
+    pub fn not_after(&self) -> UnixTime {
+        UnixTime::since_unix_epoch(core::time::Duration::from_secs(self.not_after_unix))
+    }
+    /// The SPIFFE ID: the URI SAN with scheme `spiffe`, when there is exactly one.
+    pub fn spiffe_id(&self) -> Option<&str> {
+        self.spiffe_id.as_deref()
+    }
+    /// DNS SANs, in certificate order.
+    pub fn dns(&self) -> &[String] {
+        &self.dns
+    }
+    /// URI SANs, in certificate order.
+    pub fn uris(&self) -> &[String] {
+        &self.uris
+    }
+    /// rfc822Name (email) SANs, in certificate order.
+    pub fn emails(&self) -> &[String] {
+        &self.emails
+    }
+    /// UPN otherName SANs (1.3.6.1.4.1.311.20.2.3), in certificate order.
+    pub fn upns(&self) -> &[String] {
+        &self.upns
+    }
+    /// IP address SANs as text, in certificate order.
+    pub fn ips(&self) -> &[String] {
+        &self.ips
+    }
+    /// The verified path, leaf first, trust anchor last.
+    pub fn chain(&self) -> &[ChainLink] {
+        &self.chain
+    }
+    /// All claims: those read from the certificate, then the policy's.
+    pub fn claims(&self) -> &[Claim] {
+        &self.claims
+    }
+    /// Values of every claim of type `claim_type`.
+    pub fn claim_values<'a>(&'a self, claim_type: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.claims
+            .iter()
+            .filter(move |c| c.claim_type == claim_type)
+            .map(|c| c.value.as_str())
+    }
+    /// Whether a claim `claim_type` with `value` is present (ASP.NET's `HasClaim`).
+    pub fn has_claim(&self, claim_type: &str, value: &str) -> bool {
+        self.claims
+            .iter()
+            .any(|c| c.claim_type == claim_type && c.value == value)
+    }
+    /// The JSON form.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}

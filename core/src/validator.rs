@@ -1,0 +1,651 @@
+//! The validator: trust, path building, the checks webpki leaves to us, and the policy.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use sha2::{Digest, Sha256};
+use webpki::{
+    CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage,
+    OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder,
+    UnknownStatusPolicy, VerifiedPath,
+};
+
+use crate::cert::{rfc3339, CertFacts};
+use crate::error::{Code, PolicyError, Rejection, Step};
+use crate::input::{check_limits, limits, Chain};
+use crate::pki_types::pem::PemObject;
+use crate::pki_types::{
+    CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
+};
+use crate::policy::{
+    normalize_serial, parse_fingerprint, parse_serial, AllowedTypes, ClaimGrant, CompiledRule,
+    DenyEntry, ExpiredCrl, Policy, Revocation, RevocationDepth, Rule, Trust, UnknownStatus,
+    DEFAULT_CLAIMS_ISSUER,
+};
+use crate::principal::{claim_types, value_types, ChainLink, Claim, Principal};
+
+/// Signature verification algorithms, as rustls's `WebPkiSupportedAlgorithms::all` holds them.
+pub type Algorithms = &'static [&'static dyn SignatureVerificationAlgorithm];
+
+/// Validates client certificate chains and applies a policy. Cheap to share (`Sync`);
+/// build one per policy generation.
+pub struct Validator {
+    algs: Algorithms,
+    anchors: Vec<TrustAnchor<'static>>,
+    anchor_facts: Vec<CertFacts>,
+    anchor_ders: Vec<CertificateDer<'static>>,
+    intermediates: Vec<CertificateDer<'static>>,
+    crls: Vec<CertRevocationList<'static>>,
+    trust: Trust,
+    pinned: Vec<[u8; 32]>,
+    deny_fingerprints: Vec<[u8; 32]>,
+    deny_serials: Vec<([u8; 32], Vec<u8>)>,
+    rules: Vec<CompiledRule>,
+    grants: Vec<(CompiledRule, Vec<(String, String)>)>,
+    claims_issuer: String,
+}
+
+impl core::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Validator")
+            .field("anchors", &self.anchor_facts.iter().map(|a| &a.subject).collect::<Vec<_>>())
+            .field("intermediates", &self.intermediates.len())
+            .field("crls", &self.crls.len())
+            .field("trust", &self.trust)
+            .field("rules", &self.rules.len())
+            .field("grants", &self.grants.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Validator`] from code; [`Validator::from_policy`] fills one from a [`Policy`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ValidatorBuilder {
+    algs: Algorithms,
+    anchors: Vec<CertificateDer<'static>>,
+    intermediates: Vec<CertificateDer<'static>>,
+    crls: Vec<CertificateRevocationListDer<'static>>,
+    trust: Trust,
+    allow: Vec<Rule>,
+    grants: Vec<ClaimGrant>,
+    claims_issuer: String,
+}
+
+impl ValidatorBuilder {
+    /// Adds trust anchors (DER certificates).
+    pub fn with_anchors(mut self, anchors: impl IntoIterator<Item = CertificateDer<'static>>) -> Self {
+        self.anchors.extend(anchors);
+        self
+    }
+    /// Adds intermediates usable in path building beside those the client presents.
+    pub fn with_intermediates(mut self, certs: impl IntoIterator<Item = CertificateDer<'static>>) -> Self {
+        self.intermediates.extend(certs);
+        self
+    }
+    /// Adds CRLs (DER).
+    pub fn with_crls(mut self, crls: impl IntoIterator<Item = CertificateRevocationListDer<'static>>) -> Self {
+        self.crls.extend(crls);
+        self
+    }
+    /// Sets which certificate types are accepted.
+    pub fn with_allowed_types(mut self, allowed: AllowedTypes) -> Self {
+        self.trust.allowed_types = allowed;
+        self
+    }
+    /// Pins a self-signed certificate by the SHA-256 of its DER.
+    pub fn with_pinned(mut self, sha256: [u8; 32]) -> Self {
+        self.trust.pinned.push(format!("sha256:{}", hex::encode(sha256)));
+        self
+    }
+    /// Accepts any self-signed certificate (when allowed types permit), pinned or not.
+    pub fn allow_unpinned_self_signed(mut self) -> Self {
+        self.trust.allow_unpinned_self_signed = true;
+        self
+    }
+    /// Does not require the clientAuth EKU (any EKU, or none, is accepted).
+    pub fn without_client_auth_eku(mut self) -> Self {
+        self.trust.require_client_auth_eku = false;
+        self
+    }
+    /// Does not check the leaf's validity period.
+    pub fn without_validity_check(mut self) -> Self {
+        self.trust.check_validity = false;
+        self
+    }
+    /// Tolerates a leaf that is at most `skew` before its notBefore or after its notAfter.
+    pub fn with_clock_skew(mut self, skew: Duration) -> Self {
+        self.trust.clock_skew_seconds = skew.as_secs();
+        self
+    }
+    /// At most `n` intermediates between leaf and anchor.
+    pub fn with_max_depth(mut self, n: usize) -> Self {
+        self.trust.max_depth = Some(n);
+        self
+    }
+    /// Adds a deny-list entry.
+    pub fn with_deny(mut self, entry: DenyEntry) -> Self {
+        self.trust.deny.push(entry);
+        self
+    }
+    /// Sets CRL options.
+    pub fn with_revocation(mut self, revocation: Revocation) -> Self {
+        self.trust.revocation = revocation;
+        self
+    }
+    /// Adds an identity rule (see [`crate::policy`]).
+    pub fn allow(mut self, rule: Rule) -> Self {
+        self.allow.push(rule);
+        self
+    }
+    /// Adds a claim grant.
+    pub fn with_grant(mut self, grant: ClaimGrant) -> Self {
+        self.grants.push(grant);
+        self
+    }
+    /// Sets the claims issuer (default `LOCAL AUTHORITY`).
+    pub fn with_claims_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.claims_issuer = issuer.into();
+        self
+    }
+
+    /// Checks every setting and builds the validator.
+    pub fn build(self) -> Result<Validator, PolicyError> {
+        let mut anchors = Vec::new();
+        let mut anchor_facts = Vec::new();
+        for (i, der) in self.anchors.iter().enumerate() {
+            let field = format!("trust.anchors[{i}]");
+            let anchor = webpki::anchor_from_trusted_cert(der)
+                .map_err(|e| PolicyError::invalid(&field, format!("not a usable trust anchor: {e}")))?
+                .to_owned();
+            let facts = CertFacts::parse(der, &field)
+                .map_err(|r| PolicyError::invalid(&field, r.detail().to_string()))?;
+            anchors.push(anchor);
+            anchor_facts.push(facts);
+        }
+        for (i, der) in self.intermediates.iter().enumerate() {
+            let field = format!("trust.intermediates[{i}]");
+            CertFacts::parse(der, &field).map_err(|r| PolicyError::invalid(&field, r.detail().to_string()))?;
+        }
+        let mut crls = Vec::new();
+        for (i, der) in self.crls.iter().enumerate() {
+            let field = format!("trust.crls[{i}]");
+            if der.len() > limits::MAX_CRL_BYTES {
+                return Err(PolicyError::invalid(field, "CRL exceeds the size limit"));
+            }
+            let crl = OwnedCertRevocationList::from_der(der)
+                .map_err(|e| PolicyError::invalid(&field, format!("not a usable CRL: {e}")))?;
+            crls.push(CertRevocationList::from(crl));
+        }
+        let mut pinned = Vec::new();
+        for (i, p) in self.trust.pinned.iter().enumerate() {
+            pinned.push(parse_fingerprint(&format!("trust.pinned[{i}]"), p)?);
+        }
+        let mut deny_fingerprints = Vec::new();
+        let mut deny_serials = Vec::new();
+        for (i, d) in self.trust.deny.iter().enumerate() {
+            let field = format!("trust.deny[{i}]");
+            match d {
+                DenyEntry::Fingerprint(fp) => deny_fingerprints.push(parse_fingerprint(&field, fp)?),
+                DenyEntry::IssuerSerial { issuer, serial } => deny_serials.push((
+                    parse_fingerprint(&format!("{field}.issuer"), issuer)?,
+                    parse_serial(&format!("{field}.serial"), serial)?,
+                )),
+            }
+        }
+        let self_signed_ok = self.trust.allowed_types != AllowedTypes::Chained
+            && (!pinned.is_empty() || self.trust.allow_unpinned_self_signed);
+        if anchors.is_empty() && !self_signed_ok {
+            return Err(PolicyError::NoTrust);
+        }
+        let rules = self
+            .allow
+            .iter()
+            .enumerate()
+            .map(|(i, r)| CompiledRule::compile(&format!("identity.allow[{i}]"), r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut grants = Vec::new();
+        for (i, g) in self.grants.iter().enumerate() {
+            let rule = CompiledRule::compile(&format!("claims.add[{i}].when"), &g.when)?;
+            let mut claims = Vec::new();
+            for (ty, values) in &g.claims {
+                if ty.is_empty() {
+                    return Err(PolicyError::invalid(format!("claims.add[{i}].claims"), "empty claim type"));
+                }
+                for v in values.as_slice() {
+                    claims.push((ty.clone(), v.clone()));
+                }
+            }
+            grants.push((rule, claims));
+        }
+        Ok(Validator {
+            algs: self.algs,
+            anchors,
+            anchor_facts,
+            anchor_ders: self.anchors,
+            intermediates: self.intermediates,
+            crls,
+            trust: self.trust,
+            pinned,
+            deny_fingerprints,
+            deny_serials,
+            rules,
+            grants,
+            claims_issuer: self.claims_issuer,
+        })
+    }
+}
+
+fn decode_pems<T: PemObject>(field: &str, pems: &[String]) -> Result<Vec<T>, PolicyError> {
+    let mut out = Vec::new();
+    for (i, pem) in pems.iter().enumerate() {
+        let f = format!("{field}[{i}]");
+        let before = out.len();
+        for item in T::pem_slice_iter(pem.as_bytes()) {
+            out.push(item.map_err(|e| PolicyError::invalid(&f, format!("bad PEM: {e}")))?);
+        }
+        if out.len() == before {
+            return Err(PolicyError::invalid(&f, "no PEM block of the expected type"));
+        }
+    }
+    Ok(out)
+}
+
+/// Requires clientAuth if an EKU is present, or accepts any EKU (opt-out).
+#[derive(Clone, Copy)]
+enum Eku {
+    ClientAuth,
+    Any,
+}
+
+impl ExtendedKeyUsageValidator for Eku {
+    fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        match self {
+            Self::ClientAuth => KeyUsage::client_auth().validate(iter),
+            Self::Any => {
+                for id in iter {
+                    id?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// How a leaf was trusted.
+enum Trusted<'p> {
+    Chained(VerifiedPath<'p>),
+    SelfSigned,
+}
+
+impl Validator {
+    /// A builder; `algs` are the signature algorithms to accept (for example
+    /// [`crate::crypto::ALL`], or a rustls `CryptoProvider`'s
+    /// `signature_verification_algorithms.all`).
+    pub fn builder(algs: Algorithms) -> ValidatorBuilder {
+        ValidatorBuilder {
+            algs,
+            anchors: Vec::new(),
+            intermediates: Vec::new(),
+            crls: Vec::new(),
+            trust: Trust::default(),
+            allow: Vec::new(),
+            grants: Vec::new(),
+            claims_issuer: String::from(DEFAULT_CLAIMS_ISSUER),
+        }
+    }
+
+    /// A validator configured by a policy document.
+    pub fn from_policy(policy: &Policy, algs: Algorithms) -> Result<Self, PolicyError> {
+        let anchors = decode_pems::<CertificateDer<'static>>("trust.anchors", &policy.trust.anchors)?;
+        let intermediates =
+            decode_pems::<CertificateDer<'static>>("trust.intermediates", &policy.trust.intermediates)?;
+        let crls = decode_pems::<CertificateRevocationListDer<'static>>("trust.crls", &policy.trust.crls)?;
+        let mut trust = policy.trust.clone();
+        trust.anchors.clear();
+        trust.intermediates.clear();
+        trust.crls.clear();
+        ValidatorBuilder {
+            algs,
+            anchors,
+            intermediates,
+            crls,
+            trust,
+            allow: policy.identity.allow.clone(),
+            grants: policy.claims.add.clone(),
+            claims_issuer: policy.claims.issuer.clone(),
+        }
+        .build()
+    }
+
+    /// Parses a JSON policy and builds a validator from it.
+    pub fn from_policy_json(json: &str, algs: Algorithms) -> Result<Self, PolicyError> {
+        Self::from_policy(&Policy::from_json(json)?, algs)
+    }
+
+    /// The trust anchors' subjects as DER (for TLS `certificate_authorities` hints).
+    pub fn anchor_subjects(&self) -> impl Iterator<Item = &[u8]> {
+        self.anchors.iter().map(|a| a.subject.as_ref())
+    }
+
+    /// The trust anchor certificates.
+    pub fn anchors(&self) -> &[CertificateDer<'static>] {
+        &self.anchor_ders
+    }
+
+    /// Verifies a presented chain at `now`.
+    pub fn verify_chain(&self, chain: &Chain<'_>, now: UnixTime) -> Result<Principal, Rejection> {
+        self.verify(chain.leaf(), chain.intermediates(), now)
+    }
+
+    /// Verifies `leaf` with the presented `intermediates` at `now` and applies the policy.
+    pub fn verify(
+        &self,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<Principal, Rejection> {
+        check_limits(leaf, intermediates)?;
+        let facts = CertFacts::parse(leaf, "client certificate")?;
+        let ee = EndEntityCert::try_from(leaf).map_err(|e| map_webpki(&e))?;
+
+        if facts.is_ca {
+            return Err(reject(Code::CaAsLeaf, "the presented certificate is a CA certificate (basicConstraints cA=true)"));
+        }
+        if facts.digital_signature == Some(false) {
+            return Err(reject(Code::KeyUsage, "the keyUsage extension does not allow digitalSignature"));
+        }
+        if self.deny_fingerprints.contains(&facts.sha256) {
+            return Err(reject(Code::Denied, format!("certificate sha256:{} is deny-listed", facts.fingerprint_hex())));
+        }
+
+        let time = UnixTime::since_unix_epoch(Duration::from_secs(self.evaluation_time(&facts, now.as_secs())));
+        let eku = if self.trust.require_client_auth_eku { Eku::ClientAuth } else { Eku::Any };
+
+        let presented: Vec<CertificateDer<'_>> = intermediates
+            .iter()
+            .chain(self.intermediates.iter())
+            .map(|c| CertificateDer::from(c.as_ref()))
+            .collect();
+        let crl_refs: Vec<&CertRevocationList<'static>> = self.crls.iter().collect();
+        let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
+            b.with_depth(match self.trust.revocation.depth {
+                RevocationDepth::Chain => RevocationCheckDepth::Chain,
+                RevocationDepth::EndEntity => RevocationCheckDepth::EndEntity,
+            })
+            .with_status_policy(match self.trust.revocation.unknown_status {
+                UnknownStatus::Deny => UnknownStatusPolicy::Deny,
+                UnknownStatus::Allow => UnknownStatusPolicy::Allow,
+            })
+            .with_expiration_policy(match self.trust.revocation.expired_crl {
+                ExpiredCrl::Ignore => webpki::ExpirationPolicy::Ignore,
+                ExpiredCrl::Deny => webpki::ExpirationPolicy::Enforce,
+            })
+            .build()
+        });
+
+        let allowed = self.trust.allowed_types;
+        let check_path = |path: &VerifiedPath<'_>| self.check_path(&facts, path);
+        let chained = if self.anchors.is_empty() || allowed == AllowedTypes::SelfSigned {
+            Err(webpki::Error::UnknownIssuer)
+        } else {
+            ee.verify_for_usage(self.algs, &self.anchors, &presented, time, eku, revocation, Some(&check_path))
+        };
+
+        let trusted = match chained {
+            Ok(path) if !self.is_self_signed_path(&facts, &path) => Trusted::Chained(path),
+            Ok(_) => {
+                // The leaf is itself listed as a trust anchor: that is a self-signed certificate.
+                self.accept_self_signed(&facts)?;
+                Trusted::SelfSigned
+            }
+            Err(err) => {
+                if facts.self_issued && matches!(err, webpki::Error::UnknownIssuer) {
+                    if allowed == AllowedTypes::Chained {
+                        return Err(reject(Code::SelfSignedNotAllowed, "self-signed certificates are not accepted by this policy"));
+                    }
+                    let own = [webpki::anchor_from_trusted_cert(leaf).map_err(|e| map_webpki(&e))?];
+                    ee.verify_for_usage(self.algs, &own, &[], time, eku, None, None)
+                        .map_err(|e| map_webpki(&e))?;
+                    self.accept_self_signed(&facts)?;
+                    Trusted::SelfSigned
+                } else if allowed == AllowedTypes::SelfSigned && !facts.self_issued {
+                    return Err(reject(Code::ChainedNotAllowed, "this policy accepts only pinned self-signed certificates"));
+                } else {
+                    return Err(map_webpki(&err));
+                }
+            }
+        };
+
+        let mut chain = Vec::new();
+        chain.push(link(&facts));
+        if let Trusted::Chained(path) = &trusted {
+            for cert in path.intermediate_certificates() {
+                let f = CertFacts::parse(cert.der().as_ref(), "intermediate")?;
+                chain.push(link(&f));
+            }
+            if let Some(i) = self.anchor_index(path.anchor()) {
+                chain.push(link(&self.anchor_facts[i]));
+            }
+        }
+
+        let spiffe: Vec<&String> = facts
+            .uris
+            .iter()
+            .filter(|u| u.len() >= 9 && u[..9].eq_ignore_ascii_case("spiffe://"))
+            .collect();
+        let spiffe_id = match spiffe.as_slice() {
+            [one] => Some((*one).clone()),
+            _ => None,
+        };
+
+        if !self.rules.is_empty() && !self.rules.iter().any(|r| r.matches(&facts, spiffe_id.as_deref())) {
+            return Err(Rejection::new(
+                Code::PolicyDenied,
+                Step::Policy,
+                format!("no identity rule admits `{}`", facts.subject),
+            ));
+        }
+
+        let claims = self.claims(&facts, spiffe_id.as_deref());
+        Ok(Principal {
+            authentication_type: "Certificate",
+            subject: facts.subject.clone(),
+            issuer: facts.issuer.clone(),
+            common_name: facts.common_name().map(String::from),
+            serial: facts.serial_hex(),
+            fingerprint_sha256: facts.fingerprint_hex(),
+            thumbprint_sha1: facts.thumbprint_hex(),
+            not_before: rfc3339(facts.not_before),
+            not_after: rfc3339(facts.not_after),
+            spiffe_id,
+            dns: facts.dns,
+            uris: facts.uris,
+            emails: facts.emails,
+            upns: facts.upns,
+            ips: facts.ips,
+            chain,
+            claims,
+            not_before_unix: facts.not_before,
+            not_after_unix: facts.not_after,
+        })
+    }
+
+    /// The time the chain is evaluated at: `now`, moved to the leaf's validity boundary when
+    /// the leaf is outside its validity period by no more than the allowed skew (unbounded
+    /// when validity checking is off).
+    fn evaluation_time(&self, leaf: &CertFacts, now: u64) -> u64 {
+        let slack = if self.trust.check_validity { self.trust.clock_skew_seconds } else { u64::MAX };
+        if now < leaf.not_before && leaf.not_before - now <= slack {
+            leaf.not_before
+        } else if now > leaf.not_after && now - leaf.not_after <= slack {
+            leaf.not_after
+        } else {
+            now
+        }
+    }
+
+    fn accept_self_signed(&self, facts: &CertFacts) -> Result<(), Rejection> {
+        if self.trust.allowed_types == AllowedTypes::Chained {
+            return Err(reject(Code::SelfSignedNotAllowed, "self-signed certificates are not accepted by this policy"));
+        }
+        if self.pinned.contains(&facts.sha256) || (self.pinned.is_empty() && self.trust.allow_unpinned_self_signed) {
+            return Ok(());
+        }
+        Err(reject(
+            Code::SelfSignedNotAllowed,
+            format!("self-signed certificate sha256:{} is not pinned", facts.fingerprint_hex()),
+        ))
+    }
+
+    fn anchor_index(&self, anchor: &TrustAnchor<'_>) -> Option<usize> {
+        self.anchors
+            .iter()
+            .position(|a| core::ptr::eq(a as *const _ as *const u8, anchor as *const _ as *const u8))
+            .or_else(|| self.anchors.iter().position(|a| a == anchor))
+    }
+
+    fn is_self_signed_path(&self, facts: &CertFacts, path: &VerifiedPath<'_>) -> bool {
+        facts.self_issued
+            && path.intermediate_certificates().next().is_none()
+            && self.anchor_index(path.anchor()).is_some_and(|i| self.anchor_facts[i].spki == facts.spki)
+    }
+
+    /// Checks a candidate path for what webpki does not know about: depth, deny-lists.
+    /// An error makes webpki try the next candidate path.
+    fn check_path(&self, leaf: &CertFacts, path: &VerifiedPath<'_>) -> Result<(), webpki::Error> {
+        let inters: Vec<(CertificateDer<'_>, [u8; 32], Vec<u8>)> = path
+            .intermediate_certificates()
+            .map(|c| {
+                let der = c.der();
+                let fp: [u8; 32] = Sha256::digest(der.as_ref()).into();
+                (der, fp, normalize_serial(c.serial()))
+            })
+            .collect();
+        if let Some(max) = self.trust.max_depth {
+            if inters.len() > max {
+                return Err(webpki::Error::MaximumPathDepthExceeded);
+            }
+        }
+        let anchor_fp = self.anchor_index(path.anchor()).map(|i| self.anchor_facts[i].sha256);
+        if inters.iter().any(|(_, fp, _)| self.deny_fingerprints.contains(fp))
+            || anchor_fp.is_some_and(|fp| self.deny_fingerprints.contains(&fp))
+        {
+            return Err(webpki::Error::CertDistrusted);
+        }
+        if !self.deny_serials.is_empty() {
+            // (serial, fingerprint of its issuer) for each certificate below the anchor.
+            let mut issuers = inters.iter().map(|(_, fp, _)| Some(*fp)).chain(core::iter::once(anchor_fp));
+            let leaf_serial = normalize_serial(&leaf.serial);
+            let serials = core::iter::once(&leaf_serial).chain(inters.iter().map(|(_, _, s)| s));
+            for serial in serials {
+                let issuer = issuers.next().flatten();
+                if let Some(issuer) = issuer {
+                    if self.deny_serials.iter().any(|(i, s)| *i == issuer && s == serial) {
+                        return Err(webpki::Error::CertDistrusted);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn claims(&self, facts: &CertFacts, spiffe_id: Option<&str>) -> Vec<Claim> {
+        let issuer = &self.claims_issuer;
+        let claim = |ty: &str, value: &str, vt: &'static str| Claim {
+            claim_type: ty.to_string(),
+            value: value.to_string(),
+            value_type: vt,
+            issuer: issuer.clone(),
+        };
+        let s = value_types::STRING;
+        let mut out = Vec::new();
+        out.push(claim(claim_types::NAME_IDENTIFIER, &facts.subject, s));
+        out.push(claim(claim_types::NAME, &facts.subject, s));
+        out.push(claim(claim_types::X500_DISTINGUISHED_NAME, &facts.subject, s));
+        out.push(claim(claim_types::THUMBPRINT, &facts.thumbprint_hex(), value_types::BASE64_BINARY));
+        out.push(claim(claim_types::SERIAL_NUMBER, &facts.serial_hex(), s));
+        out.push(claim(claim_types::ISSUER, &facts.issuer, s));
+        out.extend(facts.dns.iter().map(|v| claim(claim_types::DNS, v, s)));
+        out.extend(facts.emails.iter().map(|v| claim(claim_types::EMAIL, v, s)));
+        out.extend(facts.upns.iter().map(|v| claim(claim_types::UPN, v, s)));
+        out.extend(facts.uris.iter().map(|v| claim(claim_types::URI, v, s)));
+        for (rule, grants) in &self.grants {
+            if rule.matches(facts, spiffe_id) {
+                out.extend(grants.iter().map(|(t, v)| claim(t, v, s)));
+            }
+        }
+        out
+    }
+}
+
+fn link(f: &CertFacts) -> ChainLink {
+    ChainLink {
+        subject: f.subject.clone(),
+        issuer: f.issuer.clone(),
+        fingerprint_sha256: f.fingerprint_hex(),
+    }
+}
+
+fn reject(code: Code, detail: impl Into<String>) -> Rejection {
+    Rejection::new(code, Step::Validation, detail)
+}
+
+/// The one mapping from rustls-webpki errors to rejection codes.
+#[allow(deprecated)] // older unit variants are still produced by some paths
+pub(crate) fn map_webpki(err: &webpki::Error) -> Rejection {
+    use webpki::Error as E;
+    let code = match err {
+        E::BadDer | E::BadDerTime | E::TrailingData(_) | E::MalformedExtensions | E::ExtensionValueInvalid
+        | E::InvalidSerialNumber | E::UnsupportedCertVersion => {
+            return Rejection::malformed(format!("certificate DER rejected: {err:?}"))
+        }
+        E::CaUsedAsEndEntity => Code::CaAsLeaf,
+        E::CertDistrusted => Code::Denied,
+        E::CertExpired { time, not_after } => {
+            return reject(
+                Code::Expired,
+                format!("a certificate in the chain expired at {} (evaluated at {})", rfc3339(not_after.as_secs()), rfc3339(time.as_secs())),
+            )
+        }
+        E::CertNotValidYet { time, not_before } => {
+            return reject(
+                Code::NotYetValid,
+                format!("a certificate in the chain is not valid before {} (evaluated at {})", rfc3339(not_before.as_secs()), rfc3339(time.as_secs())),
+            )
+        }
+        E::CertRevoked => Code::Revoked,
+        E::UnknownRevocationStatus | E::CrlExpired { .. } | E::IssuerNotCrlSigner | E::InvalidCrlNumber
+        | E::UnsupportedCrlIssuingDistributionPoint | E::UnsupportedCrlVersion | E::UnsupportedDeltaCrl
+        | E::UnsupportedIndirectCrl | E::UnsupportedRevocationReason | E::UnsupportedRevocationReasonsPartitioning
+        | E::InvalidCrlSignatureForPublicKey | E::UnsupportedCrlSignatureAlgorithm
+        | E::UnsupportedCrlSignatureAlgorithmContext(_) | E::UnsupportedCrlSignatureAlgorithmForPublicKey
+        | E::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_) => Code::UnknownRevocationStatus,
+        E::InvalidSignatureForPublicKey => Code::BadSignature,
+        E::UnsupportedSignatureAlgorithm | E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKey | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
+        | E::SignatureAlgorithmMismatch => Code::UnsupportedAlgorithm,
+        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => Code::WrongUsage,
+        E::NameConstraintViolation | E::MalformedNameConstraint | E::InvalidNetworkMaskConstraint
+        | E::MaximumNameConstraintComparisonsExceeded | E::UnsupportedNameType => Code::NameConstraintViolation,
+        E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded | E::MaximumSignatureChecksExceeded
+        | E::PathLenConstraintViolated => Code::ChainTooDeep,
+        E::UnknownIssuer => Code::UnknownIssuer,
+        _ => Code::InvalidCertificate,
+    };
+    reject(code, webpki_detail(err))
+}
+
+fn webpki_detail(err: &webpki::Error) -> String {
+    use webpki::Error as E;
+    match err {
+        E::UnknownIssuer => "no path to a trust anchor (unknown issuer)".to_string(),
+        E::CertRevoked => "a certificate in the chain is revoked".to_string(),
+        E::InvalidSignatureForPublicKey => "a signature in the chain does not verify".to_string(),
+        E::CertDistrusted => "a certificate in the chain is deny-listed".to_string(),
+        E::MaximumPathDepthExceeded => "the chain is longer than allowed".to_string(),
+        _ => format!("{err}"),
+    }
+}
