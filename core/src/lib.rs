@@ -41,6 +41,7 @@ mod cert;
 #[cfg(feature = "rustcrypto")]
 pub mod crypto;
 mod error;
+pub mod inspect;
 pub mod input;
 pub mod policy;
 mod principal;
@@ -50,6 +51,7 @@ mod validator;
 
 pub use error::{Code, PolicyError, Rejection, Step};
 pub use input::Chain;
+pub use inspect::{inspect, UnverifiedCertificate};
 pub use policy::Policy;
 pub use principal::{claim_types, value_types, ChainLink, Claim, Principal};
 pub use validator::{Algorithms, Validator, ValidatorBuilder};

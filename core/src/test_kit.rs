@@ -140,8 +140,8 @@ impl Default for Pki {
 fn ca_params(cn: &str, not_before: u64, not_after: u64, serial: u64) -> CertificateParams {
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, cn);
     dn.push(DnType::OrganizationName, "certclaims test kit");
+    dn.push(DnType::CommonName, cn);
     p.distinguished_name = dn;
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];

@@ -1,0 +1,224 @@
+//! Black-box tests of the `certclaims` binary: exit codes, stdout/stderr contracts.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use certclaims::test_kit::{KeyType, Pki, DAY, NOW};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_certclaims");
+
+/// RFC 3339 of the test kit's pinned instant.
+const AT: &str = "2026-06-01T00:00:00Z";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run certclaims")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("tempdir") }
+    }
+    fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, contents).expect("write");
+        p
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn verify_prints_principal_and_exits_0() {
+    let pki = Pki::new();
+    let alice = pki
+        .client("alice")
+        .org("Example Corp")
+        .spiffe("spiffe://example.org/ns/prod/sa/alice")
+        .dns("alice.svc.example")
+        .issue();
+    let f = Fixture::new();
+    let policy = f.write(
+        "policy.json",
+        &serde_json::json!({
+            "version": 1,
+            "trust": {"anchors": [pki.root_pem()]},
+            "identity": {"allow": [{"spiffe_id": "spiffe://example.org/ns/*/sa/alice"}]},
+            "claims": {"add": [{"when": {"dns": "*.svc.example"}, "claims": {"role": ["payments"]}}]}
+        })
+        .to_string(),
+    );
+    let chain = f.write("alice.pem", &alice.chain_pem());
+    let out = run(&["verify", "--policy", s(&policy), "--at", AT, s(&chain)]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let p = json(&out);
+    assert_eq!(p["authentication_type"], "Certificate");
+    assert_eq!(p["subject"], "CN=alice,O=Example Corp");
+    assert_eq!(p["issuer"], "CN=Test Issuing CA,O=certclaims test kit");
+    assert_eq!(p["common_name"], "alice");
+    assert_eq!(p["spiffe_id"], "spiffe://example.org/ns/prod/sa/alice");
+    assert_eq!(p["dns"], serde_json::json!(["alice.svc.example"]));
+    assert_eq!(p["fingerprint_sha256"], alice.fingerprint().trim_start_matches("sha256:"));
+    assert_eq!(p["chain"].as_array().map(Vec::len), Some(3));
+    assert_eq!(p["chain"][2]["subject"], "CN=Test Root CA,O=certclaims test kit");
+    let roles: Vec<&Value> = p["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .filter(|c| c["type"] == "role")
+        .map(|c| &c["value"])
+        .collect();
+    assert_eq!(roles, [&Value::from("payments")]);
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn rejection_prints_error_json_and_exits_1() {
+    let pki = Pki::new();
+    let f = Fixture::new();
+    let policy = f.write("policy.json", &pki.policy_json());
+    let cases = [
+        ("expired", pki.client("old").expired().issue().chain_pem(), "validation"),
+        ("unknown_issuer", Pki::with_key_type("Other", KeyType::P256).client("stranger").issue().chain_pem(), "validation"),
+        ("malformed", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_string(), "input"),
+        ("no_certificate", "nothing here\n".to_string(), "input"),
+    ];
+    for (code, pem, step) in cases {
+        let chain = f.write(&format!("{code}.pem"), &pem);
+        let out = run(&["verify", "--policy", s(&policy), "--at", AT, s(&chain)]);
+        assert_eq!(out.status.code(), Some(1), "{code}: {}", String::from_utf8_lossy(&out.stderr));
+        let e = json(&out);
+        assert_eq!(e["error"]["code"], code);
+        assert_eq!(e["error"]["step"], step);
+        assert!(e["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
+
+#[test]
+fn policy_denied_and_anchor_flag() {
+    let pki = Pki::new();
+    let bob = pki.client("bob").dns("bob.other.example").issue();
+    let f = Fixture::new();
+    // The anchor comes from --anchor, not from the policy file.
+    let policy = f.write(
+        "policy.json",
+        r#"{"version":1,"identity":{"allow":[{"dns":"*.svc.example"}]},"trust":{"allowed_types":"chained"}}"#,
+    );
+    let root = f.write("root.pem", &pki.root_pem());
+    let chain = f.write("bob.pem", &bob.chain_pem());
+    let out = run(&["verify", "--policy", s(&policy), "--anchor", s(&root), "--at", AT, s(&chain)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["error"]["code"], "policy_denied");
+    assert_eq!(json(&out)["error"]["step"], "policy");
+}
+
+#[test]
+fn at_is_honoured() {
+    let pki = Pki::new();
+    let alice = pki.client("alice").issue();
+    let f = Fixture::new();
+    let policy = f.write("policy.json", &pki.policy_json());
+    let chain = f.write("alice.pem", &alice.chain_pem());
+    // The client certificate is valid from NOW-30d to NOW+365d.
+    let later = "2027-06-02T00:00:00Z";
+    let out = run(&["verify", "--policy", s(&policy), "--at", later, s(&chain)]);
+    assert_eq!(json(&out)["error"]["code"], "expired");
+    let earlier = "2026-04-01T00:00:00Z";
+    let out = run(&["verify", "--policy", s(&policy), "--at", earlier, s(&chain)]);
+    assert_eq!(json(&out)["error"]["code"], "not_yet_valid");
+    assert!(NOW.as_secs() - 30 * DAY > 1_775_001_600); // 2026-04-01 is before notBefore
+}
+
+#[test]
+fn usage_and_io_errors_exit_2_on_stderr() {
+    let pki = Pki::new();
+    let f = Fixture::new();
+    let good_policy = f.write("policy.json", &pki.policy_json());
+    let chain = f.write("c.pem", &pki.client("a").issue().chain_pem());
+    let bad_field = f.write("bad.json", r#"{"version":1,"trust":{"anchorz":[]}}"#);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["verify", "--policy", "/nonexistent/policy.json", s(&chain)], "/nonexistent/policy.json"),
+        (vec!["verify", "--policy", s(&good_policy), "/nonexistent/chain.pem"], "/nonexistent/chain.pem"),
+        (vec!["verify", "--policy", s(&bad_field), s(&chain)], "anchorz"),
+        (vec!["verify", "--policy", s(&good_policy), "--at", "yesterday", s(&chain)], "RFC 3339"),
+        (vec!["verify", s(&chain)], "--policy"),
+        (vec!["frobnicate"], "frobnicate"),
+    ];
+    for (args, needle) in cases {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: stdout must stay empty");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: stderr {err:?} should mention {needle:?}");
+    }
+}
+
+#[test]
+fn inspect_is_labelled_unverified() {
+    let pki = Pki::new();
+    let c = pki
+        .client("carol")
+        .email("carol@example.com")
+        .upn("carol@corp.example")
+        .ip("10.1.2.3".parse().expect("ip"))
+        .ip("2001:db8::1".parse().expect("ip"))
+        .issue();
+    let f = Fixture::new();
+    let chain = f.write("carol.pem", &c.chain_pem());
+    let out = run(&["inspect", s(&chain)]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["verified"], false);
+    assert!(v["warning"].as_str().expect("warning").starts_with("UNVERIFIED"));
+    let certs = v["certificates"].as_array().expect("certificates");
+    assert_eq!(certs.len(), 2);
+    assert_eq!(certs[0]["verified"], false);
+    assert_eq!(certs[0]["subject"], "CN=carol");
+    assert_eq!(certs[0]["emails"], serde_json::json!(["carol@example.com"]));
+    assert_eq!(certs[0]["upns"], serde_json::json!(["carol@corp.example"]));
+    assert_eq!(certs[0]["ips"], serde_json::json!(["10.1.2.3", "2001:db8::1"]));
+    assert_eq!(certs[1]["is_ca"], true);
+
+    // Inspect reads expired or untrusted certificates too: it validates nothing.
+    let stranger = f.write("s.pem", &Pki::new().client("x").expired().issue().chain_pem());
+    assert_eq!(run(&["inspect", s(&stranger)]).status.code(), Some(0));
+}
+
+#[test]
+fn chain_from_stdin() {
+    let pki = Pki::new();
+    let f = Fixture::new();
+    let policy = f.write("policy.json", &pki.policy_json());
+    let mut child = Command::new(BIN)
+        .args(["verify", "--policy", s(&policy), "--at", AT, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(pki.client("dave").issue().chain_pem().as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["common_name"], "dave");
+}
