@@ -116,6 +116,31 @@ pub enum ExpiredCrl {
     Deny,
 }
 
+/// The extended key usage (EKU) a leaf must allow, chosen with
+/// [`ValidatorBuilder::with_required_eku`](crate::ValidatorBuilder::with_required_eku).
+///
+/// As in RFC 5280 4.2.1.12 (and rustls-webpki's `KeyUsage::client_auth()`), a leaf without
+/// an extendedKeyUsage extension may be used for any purpose; when the extension is present
+/// it must list the required purpose (`anyExtendedKeyUsage` does not stand in for it), and an
+/// empty extension is always rejected. A policy document chooses between [`ClientAuth`]
+/// (`require_client_auth_eku: true`, the default) and [`Any`] (`false`).
+///
+/// [`ClientAuth`]: ExtendedKeyUsage::ClientAuth
+/// [`Any`]: ExtendedKeyUsage::Any
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExtendedKeyUsage {
+    /// TLS client authentication, `id-kp-clientAuth` (1.3.6.1.5.5.7.3.2): the default.
+    #[default]
+    ClientAuth,
+    /// TLS server authentication, `id-kp-serverAuth` (1.3.6.1.5.5.7.3.1): for validating a
+    /// server's certificate (or a conformance suite written for servers) with the same engine.
+    ServerAuth,
+    /// No requirement: any EKU, or none, is accepted (the extension must still be well-formed
+    /// and non-empty).
+    Any,
+}
+
 /// CRL checking options; they apply only when `trust.crls` is non-empty.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -334,6 +359,62 @@ impl Default for Claims {
 // ---------------------------------------------------------------------------------------------
 // Compiled form
 
+/// What rules are matched against: a leaf's names, read by OID, and its fingerprint.
+pub(crate) struct MatchTarget<'a> {
+    pub(crate) spiffe_id: Option<&'a str>,
+    pub(crate) dns: &'a [String],
+    pub(crate) uris: &'a [String],
+    pub(crate) emails: &'a [String],
+    pub(crate) subject_attrs: &'a [(ObjectIdentifier, String)],
+    pub(crate) issuer_attrs: &'a [(ObjectIdentifier, String)],
+    pub(crate) sha256: &'a [u8; 32],
+}
+
+impl<'a> MatchTarget<'a> {
+    pub(crate) fn of_leaf(leaf: &'a CertFacts, spiffe_id: Option<&'a str>) -> Self {
+        Self {
+            spiffe_id,
+            dns: &leaf.dns,
+            uris: &leaf.uris,
+            emails: &leaf.emails,
+            subject_attrs: &leaf.subject_attrs,
+            issuer_attrs: &leaf.issuer_attrs,
+            sha256: &leaf.sha256,
+        }
+    }
+}
+
+/// An identity rule compiled for matching outside a policy, e.g. per route in a web
+/// framework: `Matcher::new(&rule)?.matches(&principal)`. Same syntax and semantics as the
+/// entries of `identity.allow` (see the [module docs](self)).
+#[derive(Debug, Clone)]
+pub struct Matcher(CompiledRule);
+
+impl Matcher {
+    /// Compiles a rule.
+    pub fn new(rule: &Rule) -> Result<Self, PolicyError> {
+        CompiledRule::compile("rule", rule).map(Self)
+    }
+
+    /// Parses and compiles a rule from JSON, e.g. `{"spiffe_id":"spiffe://td/ns/*/sa/api"}`.
+    pub fn from_json(json: &str) -> Result<Self, PolicyError> {
+        let rule: Rule = serde_json::from_str(json).map_err(|e| PolicyError::Json(e.to_string()))?;
+        Self::new(&rule)
+    }
+
+    /// A rule with only a SPIFFE ID pattern.
+    pub fn spiffe_id(pattern: &str) -> Result<Self, PolicyError> {
+        let mut rule = Rule::default();
+        rule.spiffe_id = Some(pattern.into());
+        Self::new(&rule)
+    }
+
+    /// Whether the principal satisfies every matcher of the rule.
+    pub fn matches(&self, principal: &crate::Principal) -> bool {
+        self.0.matches(&principal.match_target())
+    }
+}
+
 /// A rule checked for syntax, ready to match.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
@@ -504,7 +585,8 @@ impl CompiledRule {
     }
 
     /// Does the leaf (with its SPIFFE ID, if it has exactly one) satisfy every matcher?
-    pub(crate) fn matches(&self, leaf: &CertFacts, spiffe_id: Option<&str>) -> bool {
+    pub(crate) fn matches(&self, leaf: &MatchTarget<'_>) -> bool {
+        let spiffe_id = leaf.spiffe_id;
         if let (Some(td), Some(segs)) = (&self.spiffe_td, &self.spiffe_id) {
             let Some(id) = spiffe_id else { return false };
             let Some(rest) = id.strip_prefix("spiffe://") else { return false };
@@ -544,11 +626,11 @@ impl CompiledRule {
                 return false;
             }
         }
-        if !attrs_match(&self.subject, &leaf.subject_attrs) || !attrs_match(&self.issuer, &leaf.issuer_attrs) {
+        if !attrs_match(&self.subject, leaf.subject_attrs) || !attrs_match(&self.issuer, leaf.issuer_attrs) {
             return false;
         }
         if let Some(fp) = &self.fingerprint {
-            if *fp != leaf.sha256 {
+            if fp != leaf.sha256 {
                 return false;
             }
         }

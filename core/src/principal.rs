@@ -117,6 +117,12 @@ pub struct Principal {
     pub(crate) chain: Vec<ChainLink>,
     pub(crate) claims: Vec<Claim>,
     #[serde(skip)]
+    pub(crate) subject_attrs: Vec<(const_oid::ObjectIdentifier, String)>,
+    #[serde(skip)]
+    pub(crate) issuer_attrs: Vec<(const_oid::ObjectIdentifier, String)>,
+    #[serde(skip)]
+    pub(crate) sha256: [u8; 32],
+    #[serde(skip)]
     pub(crate) not_before_unix: u64,
     #[serde(skip)]
     pub(crate) not_after_unix: u64,
@@ -204,6 +210,18 @@ impl Principal {
             .iter()
             .any(|c| c.claim_type == claim_type && c.value == value)
     }
+    pub(crate) fn match_target(&self) -> crate::policy::MatchTarget<'_> {
+        crate::policy::MatchTarget {
+            spiffe_id: self.spiffe_id.as_deref(),
+            dns: &self.dns,
+            uris: &self.uris,
+            emails: &self.emails,
+            subject_attrs: &self.subject_attrs,
+            issuer_attrs: &self.issuer_attrs,
+            sha256: &self.sha256,
+        }
+    }
+
     /// The JSON form.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)

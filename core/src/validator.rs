@@ -20,9 +20,9 @@ use crate::pki_types::{
     CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
 };
 use crate::policy::{
-    normalize_serial, parse_fingerprint, parse_serial, AllowedTypes, ClaimGrant, CompiledRule,
-    DenyEntry, ExpiredCrl, Policy, Revocation, RevocationDepth, Rule, Trust, UnknownStatus,
-    DEFAULT_CLAIMS_ISSUER,
+    normalize_serial, parse_fingerprint, MatchTarget, parse_serial, AllowedTypes, ClaimGrant, CompiledRule,
+    DenyEntry, ExpiredCrl, ExtendedKeyUsage, Policy, Revocation, RevocationDepth, Rule, Trust,
+    UnknownStatus, DEFAULT_CLAIMS_ISSUER,
 };
 use crate::principal::{claim_types, value_types, ChainLink, Claim, Principal};
 
@@ -39,6 +39,7 @@ pub struct Validator {
     intermediates: Vec<CertificateDer<'static>>,
     crls: Vec<CertRevocationList<'static>>,
     trust: Trust,
+    eku: ExtendedKeyUsage,
     pinned: Vec<[u8; 32]>,
     deny_fingerprints: Vec<[u8; 32]>,
     deny_serials: Vec<([u8; 32], Vec<u8>)>,
@@ -54,6 +55,7 @@ impl core::fmt::Debug for Validator {
             .field("intermediates", &self.intermediates.len())
             .field("crls", &self.crls.len())
             .field("trust", &self.trust)
+            .field("eku", &self.eku)
             .field("rules", &self.rules.len())
             .field("grants", &self.grants.len())
             .finish_non_exhaustive()
@@ -69,6 +71,7 @@ pub struct ValidatorBuilder {
     intermediates: Vec<CertificateDer<'static>>,
     crls: Vec<CertificateRevocationListDer<'static>>,
     trust: Trust,
+    eku: ExtendedKeyUsage,
     allow: Vec<Rule>,
     grants: Vec<ClaimGrant>,
     claims_issuer: String,
@@ -105,9 +108,18 @@ impl ValidatorBuilder {
         self.trust.allow_unpinned_self_signed = true;
         self
     }
-    /// Does not require the clientAuth EKU (any EKU, or none, is accepted).
-    pub fn without_client_auth_eku(mut self) -> Self {
-        self.trust.require_client_auth_eku = false;
+    /// Does not require the clientAuth EKU (any EKU, or none, is accepted); the same as
+    /// `with_required_eku(ExtendedKeyUsage::Any)`.
+    pub fn without_client_auth_eku(self) -> Self {
+        self.with_required_eku(ExtendedKeyUsage::Any)
+    }
+    /// Sets the extended key usage the leaf must allow when it has an EKU extension
+    /// (default [`ExtendedKeyUsage::ClientAuth`]). [`ExtendedKeyUsage::ServerAuth`] validates
+    /// a TLS server's certificate with the same engine; [`ExtendedKeyUsage::Any`] drops the
+    /// requirement.
+    pub fn with_required_eku(mut self, eku: ExtendedKeyUsage) -> Self {
+        self.trust.require_client_auth_eku = eku == ExtendedKeyUsage::ClientAuth;
+        self.eku = eku;
         self
     }
     /// Does not check the leaf's validity period.
@@ -228,6 +240,7 @@ impl ValidatorBuilder {
             intermediates: self.intermediates,
             crls,
             trust: self.trust,
+            eku: self.eku,
             pinned,
             deny_fingerprints,
             deny_serials,
@@ -253,18 +266,16 @@ fn decode_pems<T: PemObject>(field: &str, pems: &[String]) -> Result<Vec<T>, Pol
     Ok(out)
 }
 
-/// Requires clientAuth if an EKU is present, or accepts any EKU (opt-out).
+/// The required EKU as webpki's validator: the purpose is required if an EKU is present.
 #[derive(Clone, Copy)]
-enum Eku {
-    ClientAuth,
-    Any,
-}
+struct Eku(ExtendedKeyUsage);
 
 impl ExtendedKeyUsageValidator for Eku {
     fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
-        match self {
-            Self::ClientAuth => KeyUsage::client_auth().validate(iter),
-            Self::Any => {
+        match self.0 {
+            ExtendedKeyUsage::ClientAuth => KeyUsage::client_auth().validate(iter),
+            ExtendedKeyUsage::ServerAuth => KeyUsage::server_auth().validate(iter),
+            ExtendedKeyUsage::Any => {
                 for id in iter {
                     id?;
                 }
@@ -291,6 +302,7 @@ impl Validator {
             intermediates: Vec::new(),
             crls: Vec::new(),
             trust: Trust::default(),
+            eku: ExtendedKeyUsage::ClientAuth,
             allow: Vec::new(),
             grants: Vec::new(),
             claims_issuer: String::from(DEFAULT_CLAIMS_ISSUER),
@@ -307,12 +319,14 @@ impl Validator {
         trust.anchors.clear();
         trust.intermediates.clear();
         trust.crls.clear();
+        let eku = if trust.require_client_auth_eku { ExtendedKeyUsage::ClientAuth } else { ExtendedKeyUsage::Any };
         ValidatorBuilder {
             algs,
             anchors,
             intermediates,
             crls,
             trust,
+            eku,
             allow: policy.identity.allow.clone(),
             grants: policy.claims.add.clone(),
             claims_issuer: policy.claims.issuer.clone(),
@@ -362,7 +376,7 @@ impl Validator {
         }
 
         let time = UnixTime::since_unix_epoch(Duration::from_secs(self.evaluation_time(&facts, now.as_secs())));
-        let eku = if self.trust.require_client_auth_eku { Eku::ClientAuth } else { Eku::Any };
+        let eku = Eku(self.eku);
 
         let presented: Vec<CertificateDer<'_>> = intermediates
             .iter()
@@ -434,14 +448,14 @@ impl Validator {
         let spiffe: Vec<&String> = facts
             .uris
             .iter()
-            .filter(|u| u.len() >= 9 && u[..9].eq_ignore_ascii_case("spiffe://"))
+            .filter(|u| u.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("spiffe://")))
             .collect();
         let spiffe_id = match spiffe.as_slice() {
             [one] => Some((*one).clone()),
             _ => None,
         };
 
-        if !self.rules.is_empty() && !self.rules.iter().any(|r| r.matches(&facts, spiffe_id.as_deref())) {
+        if !self.rules.is_empty() && !self.rules.iter().any(|r| r.matches(&MatchTarget::of_leaf(&facts, spiffe_id.as_deref()))) {
             return Err(Rejection::new(
                 Code::PolicyDenied,
                 Step::Policy,
@@ -468,6 +482,9 @@ impl Validator {
             ips: facts.ips,
             chain,
             claims,
+            subject_attrs: facts.subject_attrs,
+            issuer_attrs: facts.issuer_attrs,
+            sha256: facts.sha256,
             not_before_unix: facts.not_before,
             not_after_unix: facts.not_after,
         })
@@ -573,7 +590,7 @@ impl Validator {
         out.extend(facts.upns.iter().map(|v| claim(claim_types::UPN, v, s)));
         out.extend(facts.uris.iter().map(|v| claim(claim_types::URI, v, s)));
         for (rule, grants) in &self.grants {
-            if rule.matches(facts, spiffe_id) {
+            if rule.matches(&MatchTarget::of_leaf(facts, spiffe_id)) {
                 out.extend(grants.iter().map(|(t, v)| claim(t, v, s)));
             }
         }

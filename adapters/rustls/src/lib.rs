@@ -1,0 +1,359 @@
+//! # certclaims-rustls
+//!
+//! A rustls 0.23 [`ClientCertVerifier`] that runs the certclaims validator and policy inside
+//! the TLS handshake, so a client that does not qualify is refused with the right TLS alert,
+//! and a client that does yields a [`Principal`] for the connection without verifying twice.
+//!
+//! ```text
+//! ClientHello ─► CertificateRequest (hints: trust anchor subjects)
+//! Certificate ─► CertclaimsVerifier::verify_client_cert ─► Validator::verify ─► Principal
+//!                 │ rejection ─► alert (unknown_ca, certificate_expired, access_denied, …)
+//!                 └ principal kept, keyed by SHA-256 of the exact chain bytes
+//! after handshake: CertclaimsVerifier::principal(conn.peer_certificates()) ─► Arc<Principal>
+//! ```
+//!
+//! Modes mirror Kestrel's `ClientCertificateMode`: [`Mode::Require`], [`Mode::Allow`]
+//! (anonymous clients get through; a presented certificate must still verify) and
+//! [`Mode::None`]. Signature algorithms come from the server's rustls `CryptoProvider`.
+//!
+//! [`Reloadable`] swaps trust anchors and policy while the server runs: new connections use
+//! the new generation, existing connections keep the principal they were admitted with.
+
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
+
+use certclaims::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use certclaims::{Code, Principal, Rejection, Validator};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+use sha2::{Digest, Sha256};
+
+pub use certclaims;
+pub use rustls;
+
+/// Whether the server asks for, and insists on, a client certificate (Kestrel's
+/// `ClientCertificateMode`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// A valid certificate is required; handshakes without one fail (`certificate_required`).
+    #[default]
+    Require,
+    /// A certificate is requested but optional; one that is presented must verify.
+    Allow,
+    /// No certificate is requested.
+    None,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "require" => Ok(Self::Require),
+            "allow" => Ok(Self::Allow),
+            "none" => Ok(Self::None),
+            other => Err(format!("unknown mode `{other}` (require, allow, none)")),
+        }
+    }
+}
+
+/// How long a verified principal waits for the server to pick it up after the handshake.
+/// Past this (or past the leaf's notAfter) a lookup verifies the chain again.
+pub const HANDOFF_TTL: Duration = Duration::from_secs(120);
+
+/// How many verified principals are kept for pick-up (least recently used are dropped).
+pub const HANDOFF_CAPACITY: usize = 4096;
+
+struct Entry {
+    principal: Arc<Principal>,
+    expires: u64,
+}
+
+/// The rustls client certificate verifier backed by a certclaims [`Validator`].
+pub struct CertclaimsVerifier {
+    validator: Arc<Validator>,
+    mode: Mode,
+    algorithms: WebPkiSupportedAlgorithms,
+    hints: Vec<DistinguishedName>,
+    handoff: Mutex<lru::LruCache<[u8; 32], Entry>>,
+}
+
+impl fmt::Debug for CertclaimsVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertclaimsVerifier")
+            .field("validator", &self.validator)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// SHA-256 over the length-prefixed DER of every certificate presented, leaf first.
+pub fn chain_key(end_entity: &[u8], intermediates: &[CertificateDer<'_>]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for der in std::iter::once(end_entity).chain(intermediates.iter().map(|c| c.as_ref())) {
+        h.update((der.len() as u64).to_be_bytes());
+        h.update(der);
+    }
+    h.finalize().into()
+}
+
+fn unix_now() -> UnixTime {
+    UnixTime::since_unix_epoch(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
+}
+
+impl CertclaimsVerifier {
+    /// A verifier over `validator`, using `provider`'s signature verification algorithms for
+    /// both the chain and the handshake signature.
+    ///
+    /// The validator must have been built with the same algorithms
+    /// (`provider.signature_verification_algorithms.all`); see [`validator_for`].
+    pub fn new(validator: Arc<Validator>, provider: &CryptoProvider, mode: Mode) -> Arc<Self> {
+        let hints = validator
+            .anchor_subjects()
+            .map(DistinguishedName::in_sequence)
+            .collect();
+        Arc::new(Self {
+            validator,
+            mode,
+            algorithms: provider.signature_verification_algorithms,
+            hints,
+            handoff: Mutex::new(lru::LruCache::new(
+                NonZeroUsize::new(HANDOFF_CAPACITY).unwrap_or(NonZeroUsize::MIN),
+            )),
+        })
+    }
+
+    /// The validator of this generation.
+    pub fn validator(&self) -> &Arc<Validator> {
+        &self.validator
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The principal of a connection this verifier admitted, given its
+    /// `peer_certificates()`.
+    ///
+    /// A chain verified in this connection's handshake is picked up without verifying again.
+    /// For a resumed session (no certificate verification in the handshake) or after the
+    /// pick-up window, the presented chain is verified now with this generation's validator.
+    /// No certificate is `no_certificate` (allow mode).
+    pub fn principal(&self, peer_certificates: Option<&[CertificateDer<'_>]>) -> Result<Arc<Principal>, Rejection> {
+        let Some((leaf, intermediates)) = peer_certificates.and_then(|c| c.split_first()) else {
+            return Err(Rejection::no_certificate());
+        };
+        let key = chain_key(leaf, intermediates);
+        let now = unix_now();
+        if let Ok(mut map) = self.handoff.lock() {
+            if let Some(e) = map.get(&key) {
+                if now.as_secs() < e.expires {
+                    return Ok(e.principal.clone());
+                }
+                map.pop(&key);
+            }
+        }
+        self.validator.verify(leaf, intermediates, now).map(Arc::new)
+    }
+}
+
+/// A validator built from a policy with `provider`'s algorithms.
+pub fn validator_for(policy: &certclaims::Policy, provider: &CryptoProvider) -> Result<Validator, certclaims::PolicyError> {
+    Validator::from_policy(policy, provider.signature_verification_algorithms.all)
+}
+
+/// The one mapping from certclaims rejections to rustls errors, hence TLS alerts (through
+/// rustls's own `CertificateError` → `AlertDescription` conversion).
+///
+/// | code | alert |
+/// |---|---|
+/// | `malformed`, `invalid_certificate` | bad_certificate |
+/// | `unknown_issuer`, `self_signed_not_allowed`, `chained_not_allowed`, `unknown_revocation_status` | unknown_ca |
+/// | `expired`, `not_yet_valid` | certificate_expired |
+/// | `revoked` | certificate_revoked |
+/// | `bad_signature`, `unsupported_algorithm` | decrypt_error |
+/// | `wrong_usage`, `key_usage`, `ca_as_leaf` | unsupported_certificate |
+/// | `name_constraint_violation` | bad_certificate |
+/// | `denied`, `policy_denied` | access_denied |
+/// | `no_certificate` | certificate_required |
+/// | `chain_too_deep`, others | certificate_unknown |
+pub fn to_rustls_error(rejection: &Rejection) -> rustls::Error {
+    let e = match rejection.code() {
+        Code::NoCertificate => return rustls::Error::NoCertificatesPresented,
+        Code::Malformed | Code::InvalidCertificate => CertificateError::BadEncoding,
+        Code::UnknownIssuer | Code::SelfSignedNotAllowed | Code::ChainedNotAllowed => CertificateError::UnknownIssuer,
+        Code::UnknownRevocationStatus => CertificateError::UnknownRevocationStatus,
+        Code::Expired => CertificateError::Expired,
+        Code::NotYetValid => CertificateError::NotValidYet,
+        Code::Revoked => CertificateError::Revoked,
+        Code::BadSignature | Code::UnsupportedAlgorithm => CertificateError::BadSignature,
+        Code::WrongUsage | Code::KeyUsage | Code::CaAsLeaf => CertificateError::InvalidPurpose,
+        Code::NameConstraintViolation => CertificateError::NotValidForName,
+        Code::Denied | Code::PolicyDenied => CertificateError::ApplicationVerificationFailure,
+        _ => CertificateError::Other(rustls::OtherError(Arc::new(rejection.clone()))),
+    };
+    rustls::Error::InvalidCertificate(e)
+}
+
+impl ClientCertVerifier for CertclaimsVerifier {
+    fn offer_client_auth(&self) -> bool {
+        self.mode != Mode::None
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.mode == Mode::Require
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &self.hints
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        match self.validator.verify(end_entity, intermediates, now) {
+            Ok(principal) => {
+                let expires = now
+                    .as_secs()
+                    .saturating_add(HANDOFF_TTL.as_secs())
+                    .min(principal.not_after().as_secs().saturating_add(1));
+                if let Ok(mut map) = self.handoff.lock() {
+                    map.put(
+                        chain_key(end_entity, intermediates),
+                        Entry {
+                            principal: Arc::new(principal),
+                            expires,
+                        },
+                    );
+                }
+                Ok(ClientCertVerified::assertion())
+            }
+            Err(rejection) => Err(to_rustls_error(&rejection)),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// One generation of server configuration: the rustls config and the verifier inside it.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    /// The rustls server configuration to accept new connections with.
+    pub config: Arc<ServerConfig>,
+    /// The verifier in `config`, to get each connection's principal.
+    pub verifier: Arc<CertclaimsVerifier>,
+    /// Increments with every reload, starting at 1.
+    pub number: u64,
+}
+
+/// A server configuration whose trust and policy can be replaced while the server runs.
+#[derive(Debug)]
+pub struct Reloadable {
+    provider: Arc<CryptoProvider>,
+    cert_chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    mode: Mode,
+    alpn: Vec<Vec<u8>>,
+    current: RwLock<Arc<Generation>>,
+}
+
+impl Reloadable {
+    /// A server configuration with the server's certificate chain and key, the given client
+    /// certificate mode and ALPN protocols (e.g. `h2`, `http/1.1`), and a first validator.
+    pub fn new(
+        provider: Arc<CryptoProvider>,
+        cert_chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+        mode: Mode,
+        alpn: Vec<Vec<u8>>,
+        validator: Validator,
+    ) -> Result<Self, rustls::Error> {
+        let first = Self::generation(&provider, &cert_chain, &key, mode, &alpn, validator, 1)?;
+        Ok(Self {
+            provider,
+            cert_chain,
+            key,
+            mode,
+            alpn,
+            current: RwLock::new(Arc::new(first)),
+        })
+    }
+
+    fn generation(
+        provider: &Arc<CryptoProvider>,
+        cert_chain: &[CertificateDer<'static>],
+        key: &PrivateKeyDer<'static>,
+        mode: Mode,
+        alpn: &[Vec<u8>],
+        validator: Validator,
+        number: u64,
+    ) -> Result<Generation, rustls::Error> {
+        let verifier = CertclaimsVerifier::new(Arc::new(validator), provider, mode);
+        let mut config = ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()?
+            .with_client_cert_verifier(verifier.clone())
+            .with_single_cert(cert_chain.to_vec(), key.clone_key())?;
+        config.alpn_protocols = alpn.to_vec();
+        Ok(Generation {
+            config: Arc::new(config),
+            verifier,
+            number,
+        })
+    }
+
+    /// The generation new connections should use.
+    pub fn current(&self) -> Arc<Generation> {
+        match self.current.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces trust and policy for new connections; returns the new generation number.
+    pub fn reload(&self, validator: Validator) -> Result<u64, rustls::Error> {
+        let number = self.current().number + 1;
+        let next = Self::generation(&self.provider, &self.cert_chain, &self.key, self.mode, &self.alpn, validator, number)?;
+        match self.current.write() {
+            Ok(mut g) => *g = Arc::new(next),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
+        }
+        Ok(number)
+    }
+
+    /// The crypto provider.
+    pub fn provider(&self) -> &Arc<CryptoProvider> {
+        &self.provider
+    }
+}
