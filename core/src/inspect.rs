@@ -40,6 +40,10 @@ impl UnverifiedCertificate {
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
+    /// The most specific commonName of the subject.
+    pub fn common_name(&self) -> Option<&str> {
+        self.common_name.as_deref()
+    }
     /// Lowercase hex SHA-256 of the DER.
     pub fn fingerprint_sha256(&self) -> &str {
         &self.fingerprint_sha256

@@ -10,7 +10,12 @@ use std::time::{Duration, SystemTime};
 
 use certclaims::pki_types::{CertificateDer, UnixTime};
 use certclaims::{Chain, Policy, Validator};
-use clap::{Parser, Subcommand};
+use certclaims_rustls::Mode;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+mod demo;
+mod mint;
+mod serve;
 
 #[derive(Parser, Debug)]
 #[command(name = "certclaims", version, about = "mTLS client certificates to verified claims")]
@@ -41,6 +46,54 @@ enum Command {
         /// The PEM file (`-` for standard input).
         cert: PathBuf,
     },
+    /// Serve HTTPS over mutual TLS: every path answers the client's principal JSON (200) or
+    /// the rejection JSON; `GET /healthz` answers 200. SIGHUP reloads the policy.
+    Serve {
+        /// The policy JSON file.
+        #[arg(long)]
+        policy: PathBuf,
+        /// The server certificate chain (PEM).
+        #[arg(long = "tls-cert")]
+        tls_cert: PathBuf,
+        /// The server private key (PEM).
+        #[arg(long = "tls-key")]
+        tls_key: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: std::net::SocketAddr,
+        /// Client certificate mode: require or allow.
+        #[arg(long, default_value = "require")]
+        mode: Mode,
+    },
+    /// Mint a development PKI in a folder: ca.pem, server.pem/.key (localhost, 127.0.0.1,
+    /// ::1), NAME.pem/.key/.p12 per client, and policy.json. Re-running adds clients.
+    Mint {
+        /// The folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// A client to issue (repeatable); the options after it apply to it.
+        #[arg(long = "client", value_name = "NAME")]
+        clients: Vec<String>,
+        /// A SPIFFE ID for the preceding --client.
+        #[arg(long, value_name = "URI")]
+        spiffe: Vec<String>,
+        /// A DNS SAN for the preceding --client.
+        #[arg(long, value_name = "NAME")]
+        dns: Vec<String>,
+        /// An email SAN for the preceding --client.
+        #[arg(long, value_name = "ADDR")]
+        email: Vec<String>,
+        /// Password of the PKCS#12 files.
+        #[arg(long = "p12-password", default_value = mint::DEFAULT_P12_PASSWORD)]
+        p12_password: String,
+    },
+    /// The end-to-end demonstration: mint a PKI, serve on 127.0.0.1, connect as a valid,
+    /// anonymous, foreign, expired and denied client, and print what happened.
+    Demo {
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A usage, configuration or I/O error: exit 2.
@@ -60,7 +113,11 @@ impl<E: std::error::Error> From<E> for CliError {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Command::Verify {
             policy,
@@ -69,6 +126,25 @@ fn main() -> ExitCode {
             chain,
         } => verify(&policy, &anchors, at.as_deref(), &chain),
         Command::Inspect { cert } => inspect(&cert),
+        Command::Serve {
+            policy,
+            tls_cert,
+            tls_key,
+            listen,
+            mode,
+        } => runtime().and_then(|rt| {
+            rt.block_on(serve::run(&policy, &tls_cert, &tls_key, listen, mode))
+                .map(|()| ExitCode::SUCCESS)
+        }),
+        Command::Mint { out, p12_password, .. } => matches
+            .subcommand_matches("mint")
+            .ok_or_else(|| CliError("mint: arguments".into()))
+            .and_then(mint_specs)
+            .and_then(|specs| mint::run(&out, &specs, &p12_password))
+            .map(|()| ExitCode::SUCCESS),
+        Command::Demo { json } => runtime()
+            .and_then(|rt| rt.block_on(demo::run(json)))
+            .map(|ok| if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }),
     };
     match result {
         Ok(code) => code,
@@ -77,6 +153,49 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError(format!("tokio runtime: {e}")))
+}
+
+/// Groups `--spiffe/--dns/--email` with the `--client` that precedes them on the command
+/// line; without any `--client`, one client named `client` takes them all.
+fn mint_specs(m: &clap::ArgMatches) -> Result<Vec<mint::ClientSpec>, CliError> {
+    let indexed = |id: &str| -> Vec<(usize, String)> {
+        match (m.indices_of(id), m.get_many::<String>(id)) {
+            (Some(i), Some(v)) => i.zip(v.cloned()).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let clients = indexed("clients");
+    let mut specs: Vec<mint::ClientSpec> = if clients.is_empty() {
+        vec![mint::ClientSpec { name: "client".into(), ..Default::default() }]
+    } else {
+        clients.iter().map(|(_, n)| mint::ClientSpec { name: n.clone(), ..Default::default() }).collect()
+    };
+    for (id, flag) in [("spiffe", "--spiffe"), ("dns", "--dns"), ("email", "--email")] {
+        for (pos, value) in indexed(id) {
+            let owner = if clients.is_empty() {
+                Some(0)
+            } else {
+                clients.iter().rposition(|(i, _)| *i < pos)
+            };
+            let Some(k) = owner else {
+                return Err(CliError(format!("{flag} {value}: put it after the --client it belongs to")));
+            };
+            let spec = &mut specs[k];
+            match id {
+                "spiffe" => spec.spiffe.push(value),
+                "dns" => spec.dns.push(value),
+                _ => spec.email.push(value),
+            }
+        }
+    }
+    Ok(specs)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, CliError> {

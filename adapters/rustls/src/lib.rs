@@ -73,9 +73,13 @@ struct Entry {
     expires: u64,
 }
 
+/// Called with every rejection a verifier produces in a handshake (for logs and metrics).
+pub type RejectionObserver = Arc<dyn Fn(&Rejection) + Send + Sync>;
+
 /// The rustls client certificate verifier backed by a certclaims [`Validator`].
 pub struct CertclaimsVerifier {
     validator: Arc<Validator>,
+    observer: Option<RejectionObserver>,
     mode: Mode,
     algorithms: WebPkiSupportedAlgorithms,
     hints: Vec<DistinguishedName>,
@@ -116,12 +120,23 @@ impl CertclaimsVerifier {
     /// The validator must have been built with the same algorithms
     /// (`provider.signature_verification_algorithms.all`); see [`validator_for`].
     pub fn new(validator: Arc<Validator>, provider: &CryptoProvider, mode: Mode) -> Arc<Self> {
+        Self::with_observer(validator, provider, mode, None)
+    }
+
+    /// [`CertclaimsVerifier::new`] with a rejection observer.
+    pub fn with_observer(
+        validator: Arc<Validator>,
+        provider: &CryptoProvider,
+        mode: Mode,
+        observer: Option<RejectionObserver>,
+    ) -> Arc<Self> {
         let hints = validator
             .anchor_subjects()
             .map(DistinguishedName::in_sequence)
             .collect();
         Arc::new(Self {
             validator,
+            observer,
             mode,
             algorithms: provider.signature_verification_algorithms,
             hints,
@@ -240,7 +255,12 @@ impl ClientCertVerifier for CertclaimsVerifier {
                 }
                 Ok(ClientCertVerified::assertion())
             }
-            Err(rejection) => Err(to_rustls_error(&rejection)),
+            Err(rejection) => {
+                if let Some(observe) = &self.observer {
+                    observe(&rejection);
+                }
+                Err(to_rustls_error(&rejection))
+            }
         }
     }
 
@@ -278,54 +298,101 @@ pub struct Generation {
     pub number: u64,
 }
 
-/// A server configuration whose trust and policy can be replaced while the server runs.
-#[derive(Debug)]
-pub struct Reloadable {
-    provider: Arc<CryptoProvider>,
-    cert_chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-    mode: Mode,
-    alpn: Vec<Vec<u8>>,
-    current: RwLock<Arc<Generation>>,
+/// What a TLS server needs besides the validator: its own identity, the mode, ALPN.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct TlsSettings {
+    /// The crypto provider (its algorithms verify client chains and handshake signatures).
+    pub provider: Arc<CryptoProvider>,
+    /// The server's certificate chain.
+    pub cert_chain: Vec<CertificateDer<'static>>,
+    /// The server's private key.
+    pub key: Arc<PrivateKeyDer<'static>>,
+    /// Client certificate mode.
+    pub mode: Mode,
+    /// ALPN protocols, most preferred first (default `h2`, `http/1.1`).
+    pub alpn: Vec<Vec<u8>>,
+    /// Observer of handshake rejections.
+    pub observer: Option<RejectionObserver>,
 }
 
-impl Reloadable {
-    /// A server configuration with the server's certificate chain and key, the given client
-    /// certificate mode and ALPN protocols (e.g. `h2`, `http/1.1`), and a first validator.
+impl fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsSettings")
+            .field("cert_chain", &self.cert_chain.len())
+            .field("mode", &self.mode)
+            .field("alpn", &self.alpn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TlsSettings {
+    /// Settings with `h2` and `http/1.1` ALPN and no observer.
     pub fn new(
         provider: Arc<CryptoProvider>,
         cert_chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
         mode: Mode,
-        alpn: Vec<Vec<u8>>,
-        validator: Validator,
-    ) -> Result<Self, rustls::Error> {
-        let first = Self::generation(&provider, &cert_chain, &key, mode, &alpn, validator, 1)?;
-        Ok(Self {
+    ) -> Self {
+        Self {
             provider,
             cert_chain,
-            key,
+            key: Arc::new(key),
             mode,
-            alpn,
+            alpn: vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            observer: None,
+        }
+    }
+
+    /// Sets the rejection observer.
+    #[must_use]
+    pub fn with_observer(mut self, observer: RejectionObserver) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Sets the ALPN protocols.
+    #[must_use]
+    pub fn with_alpn(mut self, alpn: Vec<Vec<u8>>) -> Self {
+        self.alpn = alpn;
+        self
+    }
+
+    /// A validator built from a policy with this provider's algorithms.
+    pub fn validator(&self, policy: &certclaims::Policy) -> Result<Validator, certclaims::PolicyError> {
+        validator_for(policy, &self.provider)
+    }
+}
+
+/// A server configuration whose trust and policy can be replaced while the server runs.
+#[derive(Debug)]
+pub struct Reloadable {
+    settings: TlsSettings,
+    current: RwLock<Arc<Generation>>,
+}
+
+impl Reloadable {
+    /// A reloadable configuration starting with `validator`.
+    pub fn new(settings: TlsSettings, validator: Validator) -> Result<Self, rustls::Error> {
+        let first = Self::generation(&settings, validator, 1)?;
+        Ok(Self {
+            settings,
             current: RwLock::new(Arc::new(first)),
         })
     }
 
-    fn generation(
-        provider: &Arc<CryptoProvider>,
-        cert_chain: &[CertificateDer<'static>],
-        key: &PrivateKeyDer<'static>,
-        mode: Mode,
-        alpn: &[Vec<u8>],
-        validator: Validator,
-        number: u64,
-    ) -> Result<Generation, rustls::Error> {
-        let verifier = CertclaimsVerifier::new(Arc::new(validator), provider, mode);
-        let mut config = ServerConfig::builder_with_provider(provider.clone())
+    fn generation(settings: &TlsSettings, validator: Validator, number: u64) -> Result<Generation, rustls::Error> {
+        let verifier = CertclaimsVerifier::with_observer(
+            Arc::new(validator),
+            &settings.provider,
+            settings.mode,
+            settings.observer.clone(),
+        );
+        let mut config = ServerConfig::builder_with_provider(settings.provider.clone())
             .with_safe_default_protocol_versions()?
             .with_client_cert_verifier(verifier.clone())
-            .with_single_cert(cert_chain.to_vec(), key.clone_key())?;
-        config.alpn_protocols = alpn.to_vec();
+            .with_single_cert(settings.cert_chain.clone(), settings.key.clone_key())?;
+        config.alpn_protocols = settings.alpn.clone();
         Ok(Generation {
             config: Arc::new(config),
             verifier,
@@ -343,17 +410,17 @@ impl Reloadable {
 
     /// Replaces trust and policy for new connections; returns the new generation number.
     pub fn reload(&self, validator: Validator) -> Result<u64, rustls::Error> {
-        let number = self.current().number + 1;
-        let next = Self::generation(&self.provider, &self.cert_chain, &self.key, self.mode, &self.alpn, validator, number)?;
-        match self.current.write() {
-            Ok(mut g) => *g = Arc::new(next),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
-        }
+        let mut guard = match self.current.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let number = guard.number + 1;
+        *guard = Arc::new(Self::generation(&self.settings, validator, number)?);
         Ok(number)
     }
 
-    /// The crypto provider.
-    pub fn provider(&self) -> &Arc<CryptoProvider> {
-        &self.provider
+    /// The settings.
+    pub fn settings(&self) -> &TlsSettings {
+        &self.settings
     }
 }

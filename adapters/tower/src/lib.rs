@@ -1,0 +1,76 @@
+//! # certclaims-tower
+//!
+//! Puts the mTLS client's [`Principal`] into every HTTP request of its connection.
+//!
+//! - [`serve`]: an accept loop over tokio-rustls + hyper-util (HTTP/1.1 and HTTP/2) that
+//!   verifies client certificates in the handshake ([`certclaims_rustls::Reloadable`]) and
+//!   wraps the service of each connection in [`AddPrincipal`].
+//! - [`AddPrincipal`] / [`AddPrincipalLayer`]: inserts a [`ClientIdentity`] into request
+//!   extensions (the tower-http `AddExtension` shape).
+//! - [`Require`] / [`RequireLayer`]: per-route authorization on claims or SPIFFE ID patterns.
+//! - feature `axum`: the [`Authenticated`] and [`MaybeAuthenticated`] extractors.
+//!
+//! Rejections become HTTP responses in exactly one place, [`rejection_response`]: 401 when no
+//! certificate was presented, 403 otherwise, with body `{"error":{"code","message","step"}}`.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use certclaims::{Principal, Rejection};
+use http::{header, Response, StatusCode};
+
+mod add_principal;
+#[cfg(feature = "axum")]
+mod extract;
+mod require;
+mod serve;
+
+pub use add_principal::{AddPrincipal, AddPrincipalLayer};
+#[cfg(feature = "axum")]
+pub use extract::{AuthRejection, Authenticated, MaybeAuthenticated};
+pub use require::{Require, RequireLayer, RequireService};
+pub use serve::{serve, ConnectionErrorHook, ServeOptions};
+
+pub use certclaims;
+pub use certclaims_rustls;
+
+/// What the server knows about the client of a connection: its principal, or why there is
+/// none (in allow mode, `no_certificate`). Inserted into every request's extensions.
+#[derive(Debug, Clone)]
+pub struct ClientIdentity(Result<Arc<Principal>, Rejection>);
+
+impl ClientIdentity {
+    /// Wraps a verification outcome.
+    pub fn new(result: Result<Arc<Principal>, Rejection>) -> Self {
+        Self(result)
+    }
+
+    /// The principal, if the client presented a valid certificate.
+    pub fn principal(&self) -> Option<&Arc<Principal>> {
+        self.0.as_ref().ok()
+    }
+
+    /// The outcome.
+    pub fn result(&self) -> Result<&Arc<Principal>, &Rejection> {
+        self.0.as_ref()
+    }
+
+    /// Finds the identity in a request's extensions; a missing one is `no_certificate`.
+    pub fn from_extensions(ext: &http::Extensions) -> Result<Arc<Principal>, Rejection> {
+        match ext.get::<ClientIdentity>() {
+            Some(ClientIdentity(r)) => r.clone(),
+            None => Err(Rejection::no_certificate()),
+        }
+    }
+}
+
+/// The one mapping from a rejection to an HTTP response.
+pub fn rejection_response<B: From<Bytes>>(rejection: &Rejection) -> Response<B> {
+    let status = StatusCode::from_u16(rejection.http_status()).unwrap_or(StatusCode::FORBIDDEN);
+    let body = Bytes::from(rejection.to_json().to_string());
+    let mut res = Response::new(B::from(body));
+    *res.status_mut() = status;
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    res
+}

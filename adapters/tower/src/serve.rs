@@ -1,0 +1,113 @@
+//! The accept loop: TCP → TLS (certclaims verifier) → HTTP/1.1 or HTTP/2 with the principal.
+
+use std::error::Error as StdError;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use certclaims_rustls::Reloadable;
+use hyper::body::{Body, Incoming};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use http::{Request, Response};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower_service::Service;
+
+use crate::{AddPrincipal, ClientIdentity};
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// Called when a connection fails before HTTP (TCP accept or TLS handshake).
+pub type ConnectionErrorHook = Arc<dyn Fn(SocketAddr, &std::io::Error) + Send + Sync>;
+
+/// Options of [`serve`].
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// Longest a TLS handshake may take (default 10 s).
+    pub handshake_timeout: Duration,
+    /// Called for each failed handshake.
+    pub on_handshake_error: Option<ConnectionErrorHook>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            handshake_timeout: Duration::from_secs(10),
+            on_handshake_error: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("handshake_timeout", &self.handshake_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Serves `service` over mutual TLS until `shutdown` completes.
+///
+/// Each connection is accepted with the [`Reloadable`]'s current generation; after the
+/// handshake the connection's principal is taken from that generation's verifier (no second
+/// verification) and every request of the connection carries it as a [`ClientIdentity`].
+pub async fn serve<S, B>(
+    listener: TcpListener,
+    tls: Arc<Reloadable>,
+    service: S,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()>
+where
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                // Out of file descriptors and similar: back off instead of spinning.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => return Ok(()),
+        };
+        let generation = tls.current();
+        let service = service.clone();
+        let options = options.clone();
+        tokio::spawn(async move {
+            let acceptor = TlsAcceptor::from(generation.config.clone());
+            let stream = match tokio::time::timeout(options.handshake_timeout, acceptor.accept(tcp)).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => {
+                    if let Some(hook) = &options.on_handshake_error {
+                        hook(peer, &e);
+                    }
+                    return;
+                }
+                Err(_) => {
+                    if let Some(hook) = &options.on_handshake_error {
+                        hook(peer, &std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake timed out"));
+                    }
+                    return;
+                }
+            };
+            let identity = ClientIdentity::new(generation.verifier.principal(stream.get_ref().1.peer_certificates()));
+            let svc = TowerToHyperService::new(AddPrincipal::new(service, identity));
+            let _ = auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
