@@ -12,8 +12,12 @@ use der::{Decode, Encode, Tag, Tagged};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, SubjectAltName};
+use x509_cert::ext::pkix::{
+    AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, KeyUsage, NameConstraints,
+    SubjectAltName,
+};
 use x509_cert::name::Name;
+use x509_cert::spki::SubjectPublicKeyInfoOwned;
 use x509_cert::Certificate;
 
 use crate::error::Rejection;
@@ -44,6 +48,19 @@ pub(crate) struct CertFacts {
     pub(crate) spki: Vec<u8>,
     /// `None` when the certificate has no keyUsage extension.
     pub(crate) digital_signature: Option<bool>,
+    /// The keyUsage keyCertSign bit; `None` when the certificate has no keyUsage extension.
+    pub(crate) key_cert_sign: Option<bool>,
+    /// Whether the certificate has a basicConstraints extension.
+    pub(crate) has_basic_constraints: bool,
+    /// Whether the certificate has a nameConstraints extension.
+    pub(crate) has_name_constraints: bool,
+    /// Whether the subject is an empty sequence.
+    pub(crate) subject_empty: bool,
+    /// Every commonName attribute of the subject; `None` for one that is not a string.
+    pub(crate) common_names: Vec<Option<String>>,
+    /// Departures from the RFC 5280 profile that disqualify the certificate wherever it
+    /// stands in a path (see [`CertFacts::profile_problem`]).
+    pub(crate) profile_problems: Vec<String>,
 }
 
 impl CertFacts {
@@ -72,15 +89,28 @@ impl CertFacts {
             is_ca: false,
             spki: tbs.subject_public_key_info.to_der().map_err(bad)?,
             digital_signature: None,
+            key_cert_sign: None,
+            has_basic_constraints: false,
+            has_name_constraints: false,
+            subject_empty: tbs.subject.0.is_empty(),
+            common_names: common_names(&tbs.subject),
+            profile_problems: profile_problems(&cert),
         };
 
         // `get` rejects duplicate extensions of one type.
         if let Some((_, bc)) = tbs.get::<BasicConstraints>().map_err(bad)? {
             facts.is_ca = bc.ca;
+            facts.has_basic_constraints = true;
         }
         if let Some((_, ku)) = tbs.get::<KeyUsage>().map_err(bad)? {
             facts.digital_signature = Some(ku.digital_signature());
+            facts.key_cert_sign = Some(ku.key_cert_sign());
         }
+        facts.has_name_constraints = tbs
+            .extensions
+            .iter()
+            .flatten()
+            .any(|e| e.extn_id == NAME_CONSTRAINTS_OID);
         if let Some((_, san)) = tbs.get::<SubjectAltName>().map_err(bad)? {
             for name in san.0 {
                 match name {
@@ -88,16 +118,20 @@ impl CertFacts {
                     GeneralName::UniformResourceIdentifier(s) => facts.uris.push(s.to_string()),
                     GeneralName::Rfc822Name(s) => facts.emails.push(s.to_string()),
                     GeneralName::IpAddress(octets) => {
-                        facts.ips.push(ip_to_string(octets.as_bytes()).ok_or_else(|| {
-                            Rejection::malformed(format!(
-                                "{what}: IP address SAN of {} bytes",
-                                octets.as_bytes().len()
-                            ))
-                        })?)
+                        facts
+                            .ips
+                            .push(ip_to_string(octets.as_bytes()).ok_or_else(|| {
+                                Rejection::malformed(format!(
+                                    "{what}: IP address SAN of {} bytes",
+                                    octets.as_bytes().len()
+                                ))
+                            })?)
                     }
                     GeneralName::OtherName(other) if other.type_id == UPN_OID => {
                         let upn = Utf8StringRef::try_from(&other.value).map_err(|e| {
-                            Rejection::malformed(format!("{what}: UPN otherName is not a UTF8String: {e}"))
+                            Rejection::malformed(format!(
+                                "{what}: UPN otherName is not a UTF8String: {e}"
+                            ))
                         })?;
                         facts.upns.push(upn.as_str().to_string());
                     }
@@ -133,6 +167,231 @@ impl CertFacts {
     pub(crate) fn thumbprint_hex(&self) -> String {
         hex::encode_upper(self.sha1)
     }
+
+    /// Why this certificate may not stand anywhere in a path, if it may not: the first of
+    /// [`CertFacts::profile_problems`].
+    pub(crate) fn profile_problem(&self) -> Option<String> {
+        self.profile_problems.first().cloned()
+    }
+
+    /// Why this certificate may not be the leaf of a path, if it may not.
+    pub(crate) fn leaf_problem(&self) -> Option<String> {
+        if let Some(p) = self.profile_problem() {
+            return Some(p);
+        }
+        if self.serial.iter().all(|b| *b == 0) {
+            return Some("the serial number is zero (RFC 5280 4.1.2.2: a positive integer)".into());
+        }
+        if self.has_name_constraints {
+            return Some(
+                "nameConstraints in an end-entity certificate (RFC 5280 4.2.1.10: CA certificates only)"
+                    .into(),
+            );
+        }
+        if self.key_cert_sign == Some(true) && !self.is_ca {
+            return Some(
+                "keyUsage asserts keyCertSign without basicConstraints cA=true (RFC 5280 4.2.1.3)"
+                    .into(),
+            );
+        }
+        None
+    }
+
+    /// Why this certificate may not issue the next certificate of a path, as an intermediate
+    /// or (when `anchor`) as the trust anchor, if it may not.
+    pub(crate) fn issuer_problem(&self, anchor: bool) -> Option<String> {
+        if let Some(p) = self.profile_problem() {
+            return Some(p);
+        }
+        // Trust stores carry old roots with serial 0; an issued intermediate may not.
+        if !anchor && self.serial.iter().all(|b| *b == 0) {
+            return Some("the serial number is zero (RFC 5280 4.1.2.2: a positive integer)".into());
+        }
+        if !self.has_basic_constraints || !self.is_ca {
+            return Some(
+                "not a CA certificate: no basicConstraints extension with cA=true (RFC 5280 4.2.1.9)"
+                    .into(),
+            );
+        }
+        if self.key_cert_sign == Some(false) {
+            return Some(
+                "a CA certificate whose keyUsage lacks keyCertSign (RFC 5280 4.2.1.3)".into(),
+            );
+        }
+        if self.subject_empty {
+            return Some("a CA certificate with an empty subject (RFC 5280 4.1.2.6)".into());
+        }
+        None
+    }
+
+    /// For server certificates (CA/Browser Forum Baseline Requirements 7.1.4.3): every
+    /// subject commonName must be a character-for-character copy of a dNSName or iPAddress
+    /// SAN (IP addresses in their canonical text form, RFC 5952 for IPv6).
+    pub(crate) fn common_name_problem(&self) -> Option<String> {
+        for cn in &self.common_names {
+            match cn {
+                Some(cn) if self.dns.iter().chain(self.ips.iter()).any(|san| san == cn) => {}
+                Some(cn) => {
+                    return Some(format!(
+                        "the subject commonName `{cn}` is not a copy of a dNSName or iPAddress SAN"
+                    ))
+                }
+                None => return Some("the subject commonName is not a string".into()),
+            }
+        }
+        None
+    }
+}
+
+const AUTHORITY_KEY_ID_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
+const SUBJECT_KEY_ID_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
+const NAME_CONSTRAINTS_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.30");
+const AUTHORITY_INFO_ACCESS_OID: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
+const RSA_ENCRYPTION_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const RSASSA_PSS_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+const EC_PUBLIC_KEY_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const ED25519_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const ED448_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
+/// P-256, P-384 and P-521, by namedCurve OID.
+const NAMED_CURVES: [(ObjectIdentifier, &str); 3] = [
+    (ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7"), "P-256"),
+    (ObjectIdentifier::new_unwrap("1.3.132.0.34"), "P-384"),
+    (ObjectIdentifier::new_unwrap("1.3.132.0.35"), "P-521"),
+];
+/// RSA moduli accepted in any certificate of a path, in bits (as rustls's and
+/// [`crate::crypto`]'s RSA algorithms: 2048 to 8192).
+const RSA_BITS: core::ops::RangeInclusive<usize> = 2048..=8192;
+
+/// Profile problems that disqualify a certificate in any position of a path. rustls-webpki
+/// already rejects most malformed or unknown critical extensions of the leaf and the
+/// intermediates; these are RFC 5280 rules it leaves out, plus the key algorithms a TLS
+/// peer may use.
+fn profile_problems(cert: &Certificate) -> Vec<String> {
+    let tbs = &cert.tbs_certificate;
+    let mut out = Vec::new();
+    let extensions = tbs.extensions.as_deref().unwrap_or(&[]);
+    for (i, e) in extensions.iter().enumerate() {
+        if extensions[..i].iter().any(|prev| prev.extn_id == e.extn_id) {
+            out.push(format!(
+                "extension {} appears more than once (RFC 5280 4.2)",
+                e.extn_id
+            ));
+        }
+        if e.critical && (e.extn_id == AUTHORITY_KEY_ID_OID || e.extn_id == SUBJECT_KEY_ID_OID) {
+            out.push(format!(
+                "the key identifier extension {} is critical (RFC 5280 4.2.1.1, 4.2.1.2: non-critical)",
+                e.extn_id
+            ));
+        }
+    }
+    match tbs.get::<AuthorityKeyIdentifier>() {
+        Ok(Some((_, aki))) if aki.key_identifier.is_none() => {
+            out.push("authorityKeyIdentifier without keyIdentifier (RFC 5280 4.2.1.1)".into())
+        }
+        Ok(_) => {}
+        Err(e) => out.push(format!("malformed authorityKeyIdentifier: {e}")),
+    }
+    if extensions
+        .iter()
+        .any(|e| e.extn_id == AUTHORITY_INFO_ACCESS_OID)
+    {
+        match tbs.get::<AuthorityInfoAccessSyntax>() {
+            Ok(Some((_, aia))) if !aia.0.is_empty() => {}
+            Ok(_) => out.push(
+                "authorityInfoAccess without an access description (RFC 5280 4.2.2.1)".into(),
+            ),
+            Err(e) => out.push(format!("malformed authorityInfoAccess: {e}")),
+        }
+    }
+    match tbs.get::<NameConstraints>() {
+        Ok(Some((_, nc))) => {
+            let empty = |t: &Option<Vec<_>>| t.as_ref().is_some_and(|t| t.is_empty());
+            if nc.permitted_subtrees.is_none() && nc.excluded_subtrees.is_none()
+                || empty(&nc.permitted_subtrees)
+                || empty(&nc.excluded_subtrees)
+            {
+                out.push(
+                    "nameConstraints with no subtree, or an empty one (RFC 5280 4.2.1.10)".into(),
+                );
+            }
+        }
+        Ok(None) => {}
+        Err(e) => out.push(format!("malformed nameConstraints: {e}")),
+    }
+    if let Some(p) = key_problem(&tbs.subject_public_key_info) {
+        out.push(p);
+    }
+    out
+}
+
+/// Why a subject public key is not one a TLS peer or CA may use, if it is not: RSA of 2048
+/// to 8192 bits (a whole number of bytes), ECDSA on a named P-256/P-384/P-521 curve, Ed25519
+/// or Ed448. DSA, small or explicit curves and weak RSA keys are refused in every position,
+/// including the leaf, whose key certclaims itself never verifies a signature with.
+fn key_problem(spki: &SubjectPublicKeyInfoOwned) -> Option<String> {
+    let alg = &spki.algorithm;
+    if alg.oid == RSA_ENCRYPTION_OID || alg.oid == RSASSA_PSS_OID {
+        let bits = spki
+            .subject_public_key
+            .as_bytes()
+            .and_then(rsa_modulus_bits);
+        return match bits {
+            Some(bits) if RSA_BITS.contains(&bits) && bits % 8 == 0 => None,
+            Some(bits) => Some(format!(
+                "an RSA key of {bits} bits (accepted: 2048 to 8192, a multiple of 8)"
+            )),
+            None => Some("a malformed RSA public key".into()),
+        };
+    }
+    if alg.oid == EC_PUBLIC_KEY_OID {
+        let curve = alg
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+        return match curve {
+            Some(c) if NAMED_CURVES.iter().any(|(oid, _)| *oid == c) => None,
+            Some(c) => Some(format!(
+                "an EC key on curve {c} (accepted: P-256, P-384, P-521)"
+            )),
+            None => Some("an EC key without a named curve (explicit parameters)".into()),
+        };
+    }
+    if alg.oid == ED25519_OID || alg.oid == ED448_OID {
+        return None;
+    }
+    Some(format!(
+        "a public key of algorithm {} (accepted: RSA, ECDSA, EdDSA)",
+        alg.oid
+    ))
+}
+
+/// Bit length of the modulus of a PKCS#1 RSAPublicKey.
+fn rsa_modulus_bits(key: &[u8]) -> Option<usize> {
+    use der::Reader;
+    let mut reader = der::SliceReader::new(key).ok()?;
+    let bits = reader
+        .sequence(|seq| {
+            let n = der::asn1::UintRef::decode(seq)?;
+            let _e = der::asn1::UintRef::decode(seq)?;
+            let bytes = n.as_bytes();
+            Ok(match bytes.first() {
+                Some(first) => bytes.len() * 8 - first.leading_zeros() as usize,
+                None => 0,
+            })
+        })
+        .ok()?;
+    reader.finish(bits).ok()
+}
+
+/// Every commonName of a name, in DER order; `None` for a value that is not a string.
+fn common_names(name: &Name) -> Vec<Option<String>> {
+    name.0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .filter(|atv| atv.oid == rfc4519::CN)
+        .map(|atv| attribute_string(&atv.value))
+        .collect()
 }
 
 pub(crate) fn serial_hex(serial: &[u8]) -> String {
@@ -167,7 +426,9 @@ fn attribute_string(value: &der::Any) -> Option<String> {
                 return None;
             }
             let units = bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
-            char::decode_utf16(units).collect::<Result<String, _>>().ok()
+            char::decode_utf16(units)
+                .collect::<Result<String, _>>()
+                .ok()
         }
         _ => None,
     }

@@ -50,23 +50,48 @@ macro_rules! ecdsa_alg {
                 message: &[u8],
                 signature: &[u8],
             ) -> Result<(), InvalidSignature> {
-                use $curve::ecdsa::signature::hazmat::PrehashVerifier;
                 use sha2::Digest;
+                use $curve::ecdsa::signature::hazmat::PrehashVerifier;
                 let key = $curve::ecdsa::VerifyingKey::from_sec1_bytes(public_key)
                     .map_err(|_| InvalidSignature)?;
                 let sig =
                     $curve::ecdsa::Signature::from_der(signature).map_err(|_| InvalidSignature)?;
                 let digest = <$digest>::digest(message);
-                key.verify_prehash(&digest, &sig).map_err(|_| InvalidSignature)
+                key.verify_prehash(&digest, &sig)
+                    .map_err(|_| InvalidSignature)
             }
         }
     };
 }
 
-ecdsa_alg!(EcdsaP256Sha256, p256, alg_id::ECDSA_P256, alg_id::ECDSA_SHA256, sha2::Sha256);
-ecdsa_alg!(EcdsaP256Sha384, p256, alg_id::ECDSA_P256, alg_id::ECDSA_SHA384, sha2::Sha384);
-ecdsa_alg!(EcdsaP384Sha384, p384, alg_id::ECDSA_P384, alg_id::ECDSA_SHA384, sha2::Sha384);
-ecdsa_alg!(EcdsaP384Sha256, p384, alg_id::ECDSA_P384, alg_id::ECDSA_SHA256, sha2::Sha256);
+ecdsa_alg!(
+    EcdsaP256Sha256,
+    p256,
+    alg_id::ECDSA_P256,
+    alg_id::ECDSA_SHA256,
+    sha2::Sha256
+);
+ecdsa_alg!(
+    EcdsaP256Sha384,
+    p256,
+    alg_id::ECDSA_P256,
+    alg_id::ECDSA_SHA384,
+    sha2::Sha384
+);
+ecdsa_alg!(
+    EcdsaP384Sha384,
+    p384,
+    alg_id::ECDSA_P384,
+    alg_id::ECDSA_SHA384,
+    sha2::Sha384
+);
+ecdsa_alg!(
+    EcdsaP384Sha256,
+    p384,
+    alg_id::ECDSA_P384,
+    alg_id::ECDSA_SHA256,
+    sha2::Sha256
+);
 
 #[derive(Debug)]
 struct Ed25519;
@@ -87,7 +112,8 @@ impl SignatureVerificationAlgorithm for Ed25519 {
         let key: [u8; 32] = public_key.try_into().map_err(|_| InvalidSignature)?;
         let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| InvalidSignature)?;
         let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| InvalidSignature)?;
-        key.verify_strict(message, &sig).map_err(|_| InvalidSignature)
+        key.verify_strict(message, &sig)
+            .map_err(|_| InvalidSignature)
     }
 }
 
@@ -105,7 +131,8 @@ fn rsa_key(public_key: &[u8]) -> Result<rsa::RsaPublicKey, InvalidSignature> {
     let parsed = rsa::pkcs1::RsaPublicKey::try_from(public_key).map_err(|_| InvalidSignature)?;
     let n = rsa::BigUint::from_bytes_be(parsed.modulus.as_bytes());
     let e = rsa::BigUint::from_bytes_be(parsed.public_exponent.as_bytes());
-    let key = rsa::RsaPublicKey::new_with_max_size(n, e, RSA_MAX_BITS).map_err(|_| InvalidSignature)?;
+    let key =
+        rsa::RsaPublicKey::new_with_max_size(n, e, RSA_MAX_BITS).map_err(|_| InvalidSignature)?;
     if key.n().bits() < RSA_MIN_BITS {
         return Err(InvalidSignature);
     }
@@ -138,9 +165,15 @@ impl SignatureVerificationAlgorithm for RsaPkcs1 {
         let key = rsa_key(public_key)?;
         let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| InvalidSignature)?;
         let ok = match self.hash {
-            Hash::Sha256 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key).verify(message, &sig),
-            Hash::Sha384 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key).verify(message, &sig),
-            Hash::Sha512 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key).verify(message, &sig),
+            Hash::Sha256 => {
+                rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key).verify(message, &sig)
+            }
+            Hash::Sha384 => {
+                rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key).verify(message, &sig)
+            }
+            Hash::Sha512 => {
+                rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key).verify(message, &sig)
+            }
         };
         ok.map_err(|_| InvalidSignature)
     }

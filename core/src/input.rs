@@ -90,7 +90,10 @@ fn too_many(n: usize) -> Rejection {
 }
 
 /// Checks the presented chain against [`limits`].
-pub(crate) fn check_limits(leaf: &[u8], intermediates: &[CertificateDer<'_>]) -> Result<(), Rejection> {
+pub(crate) fn check_limits(
+    leaf: &[u8],
+    intermediates: &[CertificateDer<'_>],
+) -> Result<(), Rejection> {
     if leaf.is_empty() {
         return Err(Rejection::no_certificate());
     }

@@ -41,8 +41,8 @@ mod cert;
 #[cfg(feature = "rustcrypto")]
 pub mod crypto;
 mod error;
-pub mod inspect;
 pub mod input;
+pub mod inspect;
 pub mod policy;
 mod principal;
 #[cfg(feature = "test-kit")]

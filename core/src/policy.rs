@@ -398,15 +398,17 @@ impl Matcher {
 
     /// Parses and compiles a rule from JSON, e.g. `{"spiffe_id":"spiffe://td/ns/*/sa/api"}`.
     pub fn from_json(json: &str) -> Result<Self, PolicyError> {
-        let rule: Rule = serde_json::from_str(json).map_err(|e| PolicyError::Json(e.to_string()))?;
+        let rule: Rule =
+            serde_json::from_str(json).map_err(|e| PolicyError::Json(e.to_string()))?;
         Self::new(&rule)
     }
 
     /// A rule with only a SPIFFE ID pattern.
     pub fn spiffe_id(pattern: &str) -> Result<Self, PolicyError> {
-        let mut rule = Rule::default();
-        rule.spiffe_id = Some(pattern.into());
-        Self::new(&rule)
+        Self::new(&Rule {
+            spiffe_id: Some(pattern.into()),
+            ..Rule::default()
+        })
     }
 
     /// Whether the principal satisfies every matcher of the rule.
@@ -442,8 +444,12 @@ pub(crate) fn parse_fingerprint(field: &str, s: &str) -> Result<[u8; 32], Policy
         .ok_or_else(|| PolicyError::invalid(field, "expected `sha256:<64 hex digits>`"))?;
     let cleaned: String = hexpart.chars().filter(|c| *c != ':').collect();
     let mut out = [0u8; 32];
-    hex::decode_to_slice(&cleaned, &mut out)
-        .map_err(|e| PolicyError::invalid(field, format!("expected 64 hex digits after `sha256:`: {e}")))?;
+    hex::decode_to_slice(&cleaned, &mut out).map_err(|e| {
+        PolicyError::invalid(
+            field,
+            format!("expected 64 hex digits after `sha256:`: {e}"),
+        )
+    })?;
     Ok(out)
 }
 
@@ -453,7 +459,8 @@ pub(crate) fn parse_serial(field: &str, s: &str) -> Result<Vec<u8>, PolicyError>
     if cleaned.len() % 2 == 1 {
         cleaned.insert(0, '0');
     }
-    let bytes = hex::decode(&cleaned).map_err(|e| PolicyError::invalid(field, format!("serial is not hex: {e}")))?;
+    let bytes = hex::decode(&cleaned)
+        .map_err(|e| PolicyError::invalid(field, format!("serial is not hex: {e}")))?;
     if bytes.is_empty() {
         return Err(PolicyError::invalid(field, "empty serial"));
     }
@@ -461,7 +468,10 @@ pub(crate) fn parse_serial(field: &str, s: &str) -> Result<Vec<u8>, PolicyError>
 }
 
 pub(crate) fn normalize_serial(bytes: &[u8]) -> Vec<u8> {
-    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    let start = bytes
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(bytes.len().saturating_sub(1));
     bytes[start..].to_vec()
 }
 
@@ -534,15 +544,22 @@ impl CompiledRule {
         if let Some(p) = &rule.spiffe_id {
             any = true;
             let f = format!("{field}.spiffe_id");
-            let rest = p
-                .strip_prefix("spiffe://")
-                .ok_or_else(|| PolicyError::invalid(&f, "SPIFFE ID pattern must start with `spiffe://`"))?;
+            let rest = p.strip_prefix("spiffe://").ok_or_else(|| {
+                PolicyError::invalid(&f, "SPIFFE ID pattern must start with `spiffe://`")
+            })?;
             let (td, path) = rest.split_once('/').unwrap_or((rest, ""));
             if td.is_empty() || td.contains('*') {
-                return Err(PolicyError::invalid(&f, "the trust domain must be literal and non-empty"));
+                return Err(PolicyError::invalid(
+                    &f,
+                    "the trust domain must be literal and non-empty",
+                ));
             }
             out.spiffe_td = Some(td.to_string());
-            out.spiffe_id = Some(if path.is_empty() { Vec::new() } else { path_segments(&f, path)? });
+            out.spiffe_id = Some(if path.is_empty() {
+                Vec::new()
+            } else {
+                path_segments(&f, path)?
+            });
         }
         if let Some(p) = &rule.dns {
             any = true;
@@ -557,7 +574,9 @@ impl CompiledRule {
             let local = match local {
                 "*" => None,
                 "" => return Err(PolicyError::invalid(&f, "empty local part")),
-                l if l.contains('*') => return Err(PolicyError::invalid(&f, "`*` must be the whole local part")),
+                l if l.contains('*') => {
+                    return Err(PolicyError::invalid(&f, "`*` must be the whole local part"))
+                }
                 l => Some(l.to_string()),
             };
             out.email = Some((local, dns_labels(&f, domain)?));
@@ -579,7 +598,10 @@ impl CompiledRule {
             out.fingerprint = Some(parse_fingerprint(&format!("{field}.fingerprint"), fp)?);
         }
         if !any {
-            return Err(PolicyError::invalid(field, "a rule needs at least one matcher"));
+            return Err(PolicyError::invalid(
+                field,
+                "a rule needs at least one matcher",
+            ));
         }
         Ok(out)
     }
@@ -589,7 +611,9 @@ impl CompiledRule {
         let spiffe_id = leaf.spiffe_id;
         if let (Some(td), Some(segs)) = (&self.spiffe_td, &self.spiffe_id) {
             let Some(id) = spiffe_id else { return false };
-            let Some(rest) = id.strip_prefix("spiffe://") else { return false };
+            let Some(rest) = id.strip_prefix("spiffe://") else {
+                return false;
+            };
             let (id_td, id_path) = rest.split_once('/').unwrap_or((rest, ""));
             if id_td != td {
                 return false;
@@ -604,13 +628,19 @@ impl CompiledRule {
             }
         }
         if let Some(labels) = &self.dns {
-            if !leaf.dns.iter().any(|d| match_segments(labels, d.split('.'), true)) {
+            if !leaf
+                .dns
+                .iter()
+                .any(|d| match_segments(labels, d.split('.'), true))
+            {
                 return false;
             }
         }
         if let Some((local, domain)) = &self.email {
             let ok = leaf.emails.iter().any(|e| {
-                let Some((l, d)) = e.rsplit_once('@') else { return false };
+                let Some((l, d)) = e.rsplit_once('@') else {
+                    return false;
+                };
                 let local_ok = match local {
                     None => !l.is_empty(),
                     Some(want) => want == l,
@@ -622,11 +652,17 @@ impl CompiledRule {
             }
         }
         if let Some(segs) = &self.uri {
-            if !leaf.uris.iter().any(|u| match_segments(segs, u.split('/'), false)) {
+            if !leaf
+                .uris
+                .iter()
+                .any(|u| match_segments(segs, u.split('/'), false))
+            {
                 return false;
             }
         }
-        if !attrs_match(&self.subject, leaf.subject_attrs) || !attrs_match(&self.issuer, leaf.issuer_attrs) {
+        if !attrs_match(&self.subject, leaf.subject_attrs)
+            || !attrs_match(&self.issuer, leaf.issuer_attrs)
+        {
             return false;
         }
         if let Some(fp) = &self.fingerprint {
@@ -638,7 +674,11 @@ impl CompiledRule {
     }
 }
 
-fn match_segments<'a>(pattern: &[Segment], mut value: impl Iterator<Item = &'a str>, fold_case: bool) -> bool {
+fn match_segments<'a>(
+    pattern: &[Segment],
+    mut value: impl Iterator<Item = &'a str>,
+    fold_case: bool,
+) -> bool {
     for seg in pattern {
         let Some(v) = value.next() else { return false };
         match seg {
@@ -648,7 +688,11 @@ fn match_segments<'a>(pattern: &[Segment], mut value: impl Iterator<Item = &'a s
                 }
             }
             Segment::Literal(l) => {
-                let eq = if fold_case { l.eq_ignore_ascii_case(v) } else { l == v };
+                let eq = if fold_case {
+                    l.eq_ignore_ascii_case(v)
+                } else {
+                    l == v
+                };
                 if !eq {
                     return false;
                 }

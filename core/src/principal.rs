@@ -10,7 +10,8 @@ use crate::pki_types::UnixTime;
 /// ASP.NET Core claim type URIs (`System.Security.Claims.ClaimTypes`).
 pub mod claim_types {
     /// `ClaimTypes.NameIdentifier`.
-    pub const NAME_IDENTIFIER: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier";
+    pub const NAME_IDENTIFIER: &str =
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier";
     /// `ClaimTypes.Name`.
     pub const NAME: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name";
     /// `ClaimTypes.X500DistinguishedName`.
@@ -19,7 +20,8 @@ pub mod claim_types {
     /// `ClaimTypes.Thumbprint`.
     pub const THUMBPRINT: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/thumbprint";
     /// `ClaimTypes.SerialNumber`.
-    pub const SERIAL_NUMBER: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/serialnumber";
+    pub const SERIAL_NUMBER: &str =
+        "http://schemas.microsoft.com/ws/2008/06/identity/claims/serialnumber";
     /// `ClaimTypes.Dns`.
     pub const DNS: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/dns";
     /// `ClaimTypes.Email`.

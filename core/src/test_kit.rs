@@ -28,8 +28,9 @@ use std::{format, vec};
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer,
-    DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, OtherNameValue, RevokedCertParams, SanType, SerialNumber,
+    CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa,
+    KeyIdMethod, KeyPair, KeyUsagePurpose, NameConstraints, OtherNameValue, RevokedCertParams,
+    SanType, SerialNumber,
 };
 use time::OffsetDateTime;
 
@@ -37,7 +38,8 @@ use crate::pki_types::{CertificateDer, CertificateRevocationListDer, UnixTime};
 use crate::policy::Policy;
 
 /// The instant every minted certificate is valid at: 2026-06-01T00:00:00Z.
-pub const NOW: UnixTime = UnixTime::since_unix_epoch(core::time::Duration::from_secs(1_780_272_000));
+pub const NOW: UnixTime =
+    UnixTime::since_unix_epoch(core::time::Duration::from_secs(1_780_272_000));
 
 /// One day in seconds.
 pub const DAY: u64 = 86_400;
@@ -66,9 +68,15 @@ impl KeyType {
             Self::P256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
             Self::P384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
             Self::Ed25519 => KeyPair::generate_for(&rcgen::PKCS_ED25519),
-            Self::Rsa2048 => KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048),
-            Self::Rsa3072 => KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA384, rcgen::RsaKeySize::_3072),
-            Self::Rsa4096 => KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA512, rcgen::RsaKeySize::_4096),
+            Self::Rsa2048 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+            }
+            Self::Rsa3072 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA384, rcgen::RsaKeySize::_3072)
+            }
+            Self::Rsa4096 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA512, rcgen::RsaKeySize::_4096)
+            }
         }
         .expect("key generation")
     }
@@ -121,6 +129,10 @@ impl Ca {
     pub fn pem(&self) -> String {
         self.issuer.pem()
     }
+    /// `sha256:<hex>` of the CA certificate, as policies write fingerprints (deny-lists).
+    pub fn fingerprint(&self) -> String {
+        fingerprint(self.issuer.der())
+    }
 }
 
 /// A minted PKI: a root CA and an issuing intermediate CA.
@@ -144,7 +156,11 @@ fn ca_params(cn: &str, not_before: u64, not_after: u64, serial: u64) -> Certific
     dn.push(DnType::CommonName, cn);
     p.distinguished_name = dn;
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     p.not_before = dt(not_before);
     p.not_after = dt(not_after);
     p.serial_number = Some(SerialNumber::from(serial));
@@ -162,10 +178,21 @@ impl Pki {
     /// A PKI whose CAs are named `<prefix> Root CA` / `<prefix> Issuing CA`, using `key_type`
     /// for the CAs and (by default) for the clients.
     pub fn with_key_type(prefix: &str, key_type: KeyType) -> Self {
-        let root_params = ca_params(&format!("{prefix} Root CA"), now() - 365 * DAY, now() + 3650 * DAY, 1);
+        let root_params = ca_params(
+            &format!("{prefix} Root CA"),
+            now() - 365 * DAY,
+            now() + 3650 * DAY,
+            1,
+        );
         let root = CertifiedIssuer::self_signed(root_params, key_type.generate()).expect("root");
-        let int_params = ca_params(&format!("{prefix} Issuing CA"), now() - 365 * DAY, now() + 1825 * DAY, 2);
-        let issuing = CertifiedIssuer::signed_by(int_params, key_type.generate(), &root).expect("intermediate");
+        let int_params = ca_params(
+            &format!("{prefix} Issuing CA"),
+            now() - 365 * DAY,
+            now() + 1825 * DAY,
+            2,
+        );
+        let issuing = CertifiedIssuer::signed_by(int_params, key_type.generate(), &root)
+            .expect("intermediate");
         let issuing = Ca {
             chain_above: vec![issuing.der().clone()],
             issuer: issuing,
@@ -203,8 +230,10 @@ impl Pki {
 
     /// A version-1 policy that trusts this PKI's root and nothing else.
     pub fn policy(&self) -> Policy {
-        let mut p = Policy::default();
-        p.version = crate::policy::POLICY_VERSION;
+        let mut p = Policy {
+            version: crate::policy::POLICY_VERSION,
+            ..Policy::default()
+        };
         p.trust.anchors.push(self.root_pem());
         p
     }
@@ -229,17 +258,53 @@ impl Pki {
             ca: false,
             issuer: Issuer::Issuing,
             serial: None,
+            extensions: Vec::new(),
         }
     }
 
     /// A further intermediate CA under the issuing CA (for depth tests); clients can be issued
     /// by it with [`ClientBuilder::issued_by`].
     pub fn sub_ca(&self, parent: &Ca, cn: &str) -> Ca {
-        let p = ca_params(cn, now() - 365 * DAY, now() + 1825 * DAY, self.next_serial());
-        let issuer = CertifiedIssuer::signed_by(p, self.key_type.generate(), &parent.issuer).expect("sub CA");
+        let p = ca_params(
+            cn,
+            now() - 365 * DAY,
+            now() + 1825 * DAY,
+            self.next_serial(),
+        );
+        let issuer = CertifiedIssuer::signed_by(p, self.key_type.generate(), &parent.issuer)
+            .expect("sub CA");
         let mut chain_above = vec![issuer.der().clone()];
         chain_above.extend(parent.chain_above.iter().cloned());
-        Ca { issuer, chain_above }
+        Ca {
+            issuer,
+            chain_above,
+        }
+    }
+
+    /// A further intermediate CA under `parent` whose nameConstraints extension permits only
+    /// the DNS subtrees `permitted_dns` (e.g. `["svc.example"]`), for name-constraint tests.
+    pub fn constrained_ca(&self, parent: &Ca, cn: &str, permitted_dns: &[&str]) -> Ca {
+        let mut p = ca_params(
+            cn,
+            now() - 365 * DAY,
+            now() + 1825 * DAY,
+            self.next_serial(),
+        );
+        p.name_constraints = Some(NameConstraints {
+            permitted_subtrees: permitted_dns
+                .iter()
+                .map(|d| GeneralSubtree::DnsName(d.to_string()))
+                .collect(),
+            excluded_subtrees: Vec::new(),
+        });
+        let issuer = CertifiedIssuer::signed_by(p, self.key_type.generate(), &parent.issuer)
+            .expect("constrained CA");
+        let mut chain_above = vec![issuer.der().clone()];
+        chain_above.extend(parent.chain_above.iter().cloned());
+        Ca {
+            issuer,
+            chain_above,
+        }
     }
 
     fn next_serial(&self) -> u64 {
@@ -253,7 +318,12 @@ impl Pki {
     }
 
     /// A CRL signed by `ca` revoking the given serials, with explicit thisUpdate/nextUpdate.
-    pub fn crl_from(ca: &Ca, serials: &[Vec<u8>], this_update: u64, next_update: u64) -> CertificateRevocationListDer<'static> {
+    pub fn crl_from(
+        ca: &Ca,
+        serials: &[Vec<u8>],
+        this_update: u64,
+        next_update: u64,
+    ) -> CertificateRevocationListDer<'static> {
         let params = CertificateRevocationListParams {
             this_update: dt(this_update),
             next_update: dt(next_update),
@@ -312,6 +382,7 @@ pub struct ClientBuilder<'a> {
     ca: bool,
     issuer: Issuer<'a>,
     serial: Option<u64>,
+    extensions: Vec<CustomExtension>,
 }
 
 impl<'a> ClientBuilder<'a> {
@@ -321,17 +392,20 @@ impl<'a> ClientBuilder<'a> {
     }
     /// Adds a URI SAN.
     pub fn uri(mut self, uri: &str) -> Self {
-        self.sans.push(SanType::URI(uri.try_into().expect("IA5 URI")));
+        self.sans
+            .push(SanType::URI(uri.try_into().expect("IA5 URI")));
         self
     }
     /// Adds a DNS SAN.
     pub fn dns(mut self, name: &str) -> Self {
-        self.sans.push(SanType::DnsName(name.try_into().expect("IA5 DNS name")));
+        self.sans
+            .push(SanType::DnsName(name.try_into().expect("IA5 DNS name")));
         self
     }
     /// Adds an email (rfc822Name) SAN.
     pub fn email(mut self, addr: &str) -> Self {
-        self.sans.push(SanType::Rfc822Name(addr.try_into().expect("IA5 email")));
+        self.sans
+            .push(SanType::Rfc822Name(addr.try_into().expect("IA5 email")));
         self
     }
     /// Adds a UPN otherName SAN (1.3.6.1.4.1.311.20.2.3).
@@ -349,12 +423,14 @@ impl<'a> ClientBuilder<'a> {
     }
     /// Adds an organizationName to the subject.
     pub fn org(mut self, o: &str) -> Self {
-        self.extra_dn.push((DnType::OrganizationName, o.to_string()));
+        self.extra_dn
+            .push((DnType::OrganizationName, o.to_string()));
         self
     }
     /// Adds an organizationalUnitName to the subject.
     pub fn ou(mut self, ou: &str) -> Self {
-        self.extra_dn.push((DnType::OrganizationalUnitName, ou.to_string()));
+        self.extra_dn
+            .push((DnType::OrganizationalUnitName, ou.to_string()));
         self
     }
     /// Sets notBefore/notAfter (seconds since the epoch).
@@ -407,6 +483,15 @@ impl<'a> ClientBuilder<'a> {
         self
     }
 
+    /// Adds an arbitrary extension: `oid` in components, `content` the DER extnValue contents.
+    /// A `critical` extension of an OID nobody knows makes the certificate unacceptable.
+    pub fn extension(mut self, oid: &[u64], content: Vec<u8>, critical: bool) -> Self {
+        let mut ext = CustomExtension::from_oid_content(oid, content);
+        ext.set_criticality(critical);
+        self.extensions.push(ext);
+        self
+    }
+
     /// Mints the certificate.
     pub fn issue(self) -> Issued {
         let mut p = CertificateParams::default();
@@ -429,18 +514,25 @@ impl<'a> ClientBuilder<'a> {
             Eku::ClientAuth => vec![ExtendedKeyUsagePurpose::ClientAuth],
             Eku::ServerAuth => vec![ExtendedKeyUsagePurpose::ServerAuth],
             Eku::None => Vec::new(),
-            Eku::Both => vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth],
+            Eku::Both => vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ],
         };
         let serial = self.serial.unwrap_or_else(|| self.pki.next_serial());
         p.serial_number = Some(SerialNumber::from(serial));
         p.use_authority_key_identifier_extension = !matches!(self.issuer, Issuer::SelfSigned);
+        p.custom_extensions = self.extensions;
         let key = self.key_type.generate();
         let (cert, intermediates) = match self.issuer {
             Issuer::Issuing => (
                 p.signed_by(&key, &self.pki.issuing.issuer).expect("sign"),
                 self.pki.issuing.chain_above.clone(),
             ),
-            Issuer::Ca(ca) => (p.signed_by(&key, &ca.issuer).expect("sign"), ca.chain_above.clone()),
+            Issuer::Ca(ca) => (
+                p.signed_by(&key, &ca.issuer).expect("sign"),
+                ca.chain_above.clone(),
+            ),
             Issuer::SelfSigned => (p.self_signed(&key).expect("self-sign"), Vec::new()),
         };
         Issued {
@@ -498,7 +590,10 @@ impl Issued {
     /// `sha256:<hex>` of the leaf, as policies write fingerprints.
     pub fn fingerprint(&self) -> String {
         use sha2::Digest;
-        format!("sha256:{}", hex::encode(sha2::Sha256::digest(self.leaf.as_ref())))
+        format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(self.leaf.as_ref()))
+        )
     }
 }
 
@@ -507,4 +602,3 @@ pub fn fingerprint(der: &[u8]) -> String {
     use sha2::Digest;
     format!("sha256:{}", hex::encode(sha2::Sha256::digest(der)))
 }
-

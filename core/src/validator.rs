@@ -2,14 +2,15 @@
 
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
 use sha2::{Digest, Sha256};
 use webpki::{
     CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage,
-    OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder,
-    UnknownStatusPolicy, VerifiedPath,
+    OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
+    VerifiedPath,
 };
 
 use crate::cert::{rfc3339, CertFacts};
@@ -17,12 +18,13 @@ use crate::error::{Code, PolicyError, Rejection, Step};
 use crate::input::{check_limits, limits, Chain};
 use crate::pki_types::pem::PemObject;
 use crate::pki_types::{
-    CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
+    CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, TrustAnchor,
+    UnixTime,
 };
 use crate::policy::{
-    normalize_serial, parse_fingerprint, MatchTarget, parse_serial, AllowedTypes, ClaimGrant, CompiledRule,
-    DenyEntry, ExpiredCrl, ExtendedKeyUsage, Policy, Revocation, RevocationDepth, Rule, Trust,
-    UnknownStatus, DEFAULT_CLAIMS_ISSUER,
+    normalize_serial, parse_fingerprint, parse_serial, AllowedTypes, ClaimGrant, CompiledRule,
+    DenyEntry, ExpiredCrl, ExtendedKeyUsage, MatchTarget, Policy, Revocation, RevocationDepth,
+    Rule, Trust, UnknownStatus, DEFAULT_CLAIMS_ISSUER,
 };
 use crate::principal::{claim_types, value_types, ChainLink, Claim, Principal};
 
@@ -51,7 +53,14 @@ pub struct Validator {
 impl core::fmt::Debug for Validator {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Validator")
-            .field("anchors", &self.anchor_facts.iter().map(|a| &a.subject).collect::<Vec<_>>())
+            .field(
+                "anchors",
+                &self
+                    .anchor_facts
+                    .iter()
+                    .map(|a| &a.subject)
+                    .collect::<Vec<_>>(),
+            )
             .field("intermediates", &self.intermediates.len())
             .field("crls", &self.crls.len())
             .field("trust", &self.trust)
@@ -79,17 +88,26 @@ pub struct ValidatorBuilder {
 
 impl ValidatorBuilder {
     /// Adds trust anchors (DER certificates).
-    pub fn with_anchors(mut self, anchors: impl IntoIterator<Item = CertificateDer<'static>>) -> Self {
+    pub fn with_anchors(
+        mut self,
+        anchors: impl IntoIterator<Item = CertificateDer<'static>>,
+    ) -> Self {
         self.anchors.extend(anchors);
         self
     }
     /// Adds intermediates usable in path building beside those the client presents.
-    pub fn with_intermediates(mut self, certs: impl IntoIterator<Item = CertificateDer<'static>>) -> Self {
+    pub fn with_intermediates(
+        mut self,
+        certs: impl IntoIterator<Item = CertificateDer<'static>>,
+    ) -> Self {
         self.intermediates.extend(certs);
         self
     }
     /// Adds CRLs (DER).
-    pub fn with_crls(mut self, crls: impl IntoIterator<Item = CertificateRevocationListDer<'static>>) -> Self {
+    pub fn with_crls(
+        mut self,
+        crls: impl IntoIterator<Item = CertificateRevocationListDer<'static>>,
+    ) -> Self {
         self.crls.extend(crls);
         self
     }
@@ -100,7 +118,9 @@ impl ValidatorBuilder {
     }
     /// Pins a self-signed certificate by the SHA-256 of its DER.
     pub fn with_pinned(mut self, sha256: [u8; 32]) -> Self {
-        self.trust.pinned.push(format!("sha256:{}", hex::encode(sha256)));
+        self.trust
+            .pinned
+            .push(format!("sha256:{}", hex::encode(sha256)));
         self
     }
     /// Accepts any self-signed certificate (when allowed types permit), pinned or not.
@@ -170,16 +190,28 @@ impl ValidatorBuilder {
         for (i, der) in self.anchors.iter().enumerate() {
             let field = format!("trust.anchors[{i}]");
             let anchor = webpki::anchor_from_trusted_cert(der)
-                .map_err(|e| PolicyError::invalid(&field, format!("not a usable trust anchor: {e}")))?
+                .map_err(|e| {
+                    PolicyError::invalid(&field, format!("not a usable trust anchor: {e}"))
+                })?
                 .to_owned();
-            let facts = CertFacts::parse(der, &field)
+            let mut facts = CertFacts::parse(der, &field)
                 .map_err(|r| PolicyError::invalid(&field, r.detail().to_string()))?;
+            // webpki ignores unknown critical extensions in anchors; an anchor that issues a
+            // path is held to the rule it applies to intermediates (checked per path, so an
+            // unrelated odd anchor does not stop the validator from building).
+            if let Err(webpki::Error::UnsupportedCriticalExtension) = EndEntityCert::try_from(der)
+            {
+                facts.profile_problems.push(
+                    "a critical extension certclaims does not process (RFC 5280 4.2)".into(),
+                );
+            }
             anchors.push(anchor);
             anchor_facts.push(facts);
         }
         for (i, der) in self.intermediates.iter().enumerate() {
             let field = format!("trust.intermediates[{i}]");
-            CertFacts::parse(der, &field).map_err(|r| PolicyError::invalid(&field, r.detail().to_string()))?;
+            CertFacts::parse(der, &field)
+                .map_err(|r| PolicyError::invalid(&field, r.detail().to_string()))?;
         }
         let mut crls = Vec::new();
         for (i, der) in self.crls.iter().enumerate() {
@@ -188,6 +220,8 @@ impl ValidatorBuilder {
                 return Err(PolicyError::invalid(field, "CRL exceeds the size limit"));
             }
             let crl = OwnedCertRevocationList::from_der(der)
+                .map_err(|e| PolicyError::invalid(&field, format!("not a usable CRL: {e}")))?;
+            check_crl_profile(der)
                 .map_err(|e| PolicyError::invalid(&field, format!("not a usable CRL: {e}")))?;
             crls.push(CertRevocationList::from(crl));
         }
@@ -200,7 +234,9 @@ impl ValidatorBuilder {
         for (i, d) in self.trust.deny.iter().enumerate() {
             let field = format!("trust.deny[{i}]");
             match d {
-                DenyEntry::Fingerprint(fp) => deny_fingerprints.push(parse_fingerprint(&field, fp)?),
+                DenyEntry::Fingerprint(fp) => {
+                    deny_fingerprints.push(parse_fingerprint(&field, fp)?)
+                }
                 DenyEntry::IssuerSerial { issuer, serial } => deny_serials.push((
                     parse_fingerprint(&format!("{field}.issuer"), issuer)?,
                     parse_serial(&format!("{field}.serial"), serial)?,
@@ -224,7 +260,10 @@ impl ValidatorBuilder {
             let mut claims = Vec::new();
             for (ty, values) in &g.claims {
                 if ty.is_empty() {
-                    return Err(PolicyError::invalid(format!("claims.add[{i}].claims"), "empty claim type"));
+                    return Err(PolicyError::invalid(
+                        format!("claims.add[{i}].claims"),
+                        "empty claim type",
+                    ));
                 }
                 for v in values.as_slice() {
                     claims.push((ty.clone(), v.clone()));
@@ -251,6 +290,24 @@ impl ValidatorBuilder {
     }
 }
 
+/// What webpki leaves out of a CRL's profile: RFC 5280 5.2.3 requires a non-critical
+/// cRLNumber extension in every CRL.
+fn check_crl_profile(der: &[u8]) -> Result<(), String> {
+    use der::Decode;
+    const CRL_NUMBER: const_oid::ObjectIdentifier =
+        const_oid::ObjectIdentifier::new_unwrap("2.5.29.20");
+    let crl = x509_cert::crl::CertificateList::from_der(der).map_err(|e| e.to_string())?;
+    let exts = crl.tbs_cert_list.crl_extensions.as_deref().unwrap_or(&[]);
+    match exts.iter().filter(|e| e.extn_id == CRL_NUMBER).count() {
+        0 => Err("no cRLNumber extension (RFC 5280 5.2.3)".into()),
+        1 if exts.iter().any(|e| e.extn_id == CRL_NUMBER && e.critical) => {
+            Err("the cRLNumber extension is critical (RFC 5280 5.2.3: non-critical)".into())
+        }
+        1 => Ok(()),
+        _ => Err("more than one cRLNumber extension".into()),
+    }
+}
+
 fn decode_pems<T: PemObject>(field: &str, pems: &[String]) -> Result<Vec<T>, PolicyError> {
     let mut out = Vec::new();
     for (i, pem) in pems.iter().enumerate() {
@@ -260,7 +317,10 @@ fn decode_pems<T: PemObject>(field: &str, pems: &[String]) -> Result<Vec<T>, Pol
             out.push(item.map_err(|e| PolicyError::invalid(&f, format!("bad PEM: {e}")))?);
         }
         if out.len() == before {
-            return Err(PolicyError::invalid(&f, "no PEM block of the expected type"));
+            return Err(PolicyError::invalid(
+                &f,
+                "no PEM block of the expected type",
+            ));
         }
     }
     Ok(out)
@@ -286,6 +346,7 @@ impl ExtendedKeyUsageValidator for Eku {
 }
 
 /// How a leaf was trusted.
+#[allow(clippy::large_enum_variant)] // lives on the stack for one call
 enum Trusted<'p> {
     Chained(VerifiedPath<'p>),
     SelfSigned,
@@ -311,15 +372,23 @@ impl Validator {
 
     /// A validator configured by a policy document.
     pub fn from_policy(policy: &Policy, algs: Algorithms) -> Result<Self, PolicyError> {
-        let anchors = decode_pems::<CertificateDer<'static>>("trust.anchors", &policy.trust.anchors)?;
-        let intermediates =
-            decode_pems::<CertificateDer<'static>>("trust.intermediates", &policy.trust.intermediates)?;
-        let crls = decode_pems::<CertificateRevocationListDer<'static>>("trust.crls", &policy.trust.crls)?;
+        let anchors =
+            decode_pems::<CertificateDer<'static>>("trust.anchors", &policy.trust.anchors)?;
+        let intermediates = decode_pems::<CertificateDer<'static>>(
+            "trust.intermediates",
+            &policy.trust.intermediates,
+        )?;
+        let crls =
+            decode_pems::<CertificateRevocationListDer<'static>>("trust.crls", &policy.trust.crls)?;
         let mut trust = policy.trust.clone();
         trust.anchors.clear();
         trust.intermediates.clear();
         trust.crls.clear();
-        let eku = if trust.require_client_auth_eku { ExtendedKeyUsage::ClientAuth } else { ExtendedKeyUsage::Any };
+        let eku = if trust.require_client_auth_eku {
+            ExtendedKeyUsage::ClientAuth
+        } else {
+            ExtendedKeyUsage::Any
+        };
         ValidatorBuilder {
             algs,
             anchors,
@@ -366,16 +435,44 @@ impl Validator {
         let ee = EndEntityCert::try_from(leaf).map_err(|e| map_webpki(&e))?;
 
         if facts.is_ca {
-            return Err(reject(Code::CaAsLeaf, "the presented certificate is a CA certificate (basicConstraints cA=true)"));
+            return Err(reject(
+                Code::CaAsLeaf,
+                "the presented certificate is a CA certificate (basicConstraints cA=true)",
+            ));
         }
         if facts.digital_signature == Some(false) {
-            return Err(reject(Code::KeyUsage, "the keyUsage extension does not allow digitalSignature"));
+            return Err(reject(
+                Code::KeyUsage,
+                "the keyUsage extension does not allow digitalSignature",
+            ));
         }
         if self.deny_fingerprints.contains(&facts.sha256) {
-            return Err(reject(Code::Denied, format!("certificate sha256:{} is deny-listed", facts.fingerprint_hex())));
+            return Err(reject(
+                Code::Denied,
+                format!(
+                    "certificate sha256:{} is deny-listed",
+                    facts.fingerprint_hex()
+                ),
+            ));
+        }
+        if let Some(problem) = facts.leaf_problem() {
+            return Err(reject(
+                Code::InvalidCertificate,
+                format!("the leaf certificate: {problem}"),
+            ));
+        }
+        if self.eku == ExtendedKeyUsage::ServerAuth {
+            if let Some(problem) = facts.common_name_problem() {
+                return Err(reject(
+                    Code::InvalidCertificate,
+                    format!("the leaf certificate: {problem}"),
+                ));
+            }
         }
 
-        let time = UnixTime::since_unix_epoch(Duration::from_secs(self.evaluation_time(&facts, now.as_secs())));
+        let time = UnixTime::since_unix_epoch(Duration::from_secs(
+            self.evaluation_time(&facts, now.as_secs()),
+        ));
         let eku = Eku(self.eku);
 
         let presented: Vec<CertificateDer<'_>> = intermediates
@@ -401,11 +498,28 @@ impl Validator {
         });
 
         let allowed = self.trust.allowed_types;
-        let check_path = |path: &VerifiedPath<'_>| self.check_path(&facts, path);
+        // The most recent path rejected for a reason of our own, with its detail.
+        let path_rejection = core::cell::RefCell::new(None);
+        let check_path = |path: &VerifiedPath<'_>| {
+            self.check_path(&facts, path, time).map_err(|(err, rejection)| {
+                if let Some(rejection) = rejection {
+                    *path_rejection.borrow_mut() = Some((err.clone(), rejection));
+                }
+                err
+            })
+        };
         let chained = if self.anchors.is_empty() || allowed == AllowedTypes::SelfSigned {
             Err(webpki::Error::UnknownIssuer)
         } else {
-            ee.verify_for_usage(self.algs, &self.anchors, &presented, time, eku, revocation, Some(&check_path))
+            ee.verify_for_usage(
+                self.algs,
+                &self.anchors,
+                &presented,
+                time,
+                eku,
+                revocation,
+                Some(&check_path),
+            )
         };
 
         let trusted = match chained {
@@ -418,7 +532,10 @@ impl Validator {
             Err(err) => {
                 if facts.self_issued && matches!(err, webpki::Error::UnknownIssuer) {
                     if allowed == AllowedTypes::Chained {
-                        return Err(reject(Code::SelfSignedNotAllowed, "self-signed certificates are not accepted by this policy"));
+                        return Err(reject(
+                            Code::SelfSignedNotAllowed,
+                            "self-signed certificates are not accepted by this policy",
+                        ));
                     }
                     let own = [webpki::anchor_from_trusted_cert(leaf).map_err(|e| map_webpki(&e))?];
                     ee.verify_for_usage(self.algs, &own, &[], time, eku, None, None)
@@ -426,9 +543,16 @@ impl Validator {
                     self.accept_self_signed(&facts)?;
                     Trusted::SelfSigned
                 } else if allowed == AllowedTypes::SelfSigned && !facts.self_issued {
-                    return Err(reject(Code::ChainedNotAllowed, "this policy accepts only pinned self-signed certificates"));
+                    return Err(reject(
+                        Code::ChainedNotAllowed,
+                        "this policy accepts only pinned self-signed certificates",
+                    ));
                 } else {
-                    return Err(map_webpki(&err));
+                    return Err(match path_rejection.into_inner() {
+                        // webpki reported the error of a path we rejected: say why.
+                        Some((ours, rejection)) if ours == err => rejection,
+                        _ => map_webpki(&err),
+                    });
                 }
             }
         };
@@ -448,14 +572,22 @@ impl Validator {
         let spiffe: Vec<&String> = facts
             .uris
             .iter()
-            .filter(|u| u.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("spiffe://")))
+            .filter(|u| {
+                u.get(..9)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("spiffe://"))
+            })
             .collect();
         let spiffe_id = match spiffe.as_slice() {
             [one] => Some((*one).clone()),
             _ => None,
         };
 
-        if !self.rules.is_empty() && !self.rules.iter().any(|r| r.matches(&MatchTarget::of_leaf(&facts, spiffe_id.as_deref()))) {
+        if !self.rules.is_empty()
+            && !self
+                .rules
+                .iter()
+                .any(|r| r.matches(&MatchTarget::of_leaf(&facts, spiffe_id.as_deref())))
+        {
             return Err(Rejection::new(
                 Code::PolicyDenied,
                 Step::Policy,
@@ -494,7 +626,11 @@ impl Validator {
     /// the leaf is outside its validity period by no more than the allowed skew (unbounded
     /// when validity checking is off).
     fn evaluation_time(&self, leaf: &CertFacts, now: u64) -> u64 {
-        let slack = if self.trust.check_validity { self.trust.clock_skew_seconds } else { u64::MAX };
+        let slack = if self.trust.check_validity {
+            self.trust.clock_skew_seconds
+        } else {
+            u64::MAX
+        };
         if now < leaf.not_before && leaf.not_before - now <= slack {
             leaf.not_before
         } else if now > leaf.not_after && now - leaf.not_after <= slack {
@@ -506,33 +642,129 @@ impl Validator {
 
     fn accept_self_signed(&self, facts: &CertFacts) -> Result<(), Rejection> {
         if self.trust.allowed_types == AllowedTypes::Chained {
-            return Err(reject(Code::SelfSignedNotAllowed, "self-signed certificates are not accepted by this policy"));
+            return Err(reject(
+                Code::SelfSignedNotAllowed,
+                "self-signed certificates are not accepted by this policy",
+            ));
         }
-        if self.pinned.contains(&facts.sha256) || (self.pinned.is_empty() && self.trust.allow_unpinned_self_signed) {
+        if self.trust.allow_unpinned_self_signed || self.pinned.contains(&facts.sha256) {
             return Ok(());
         }
         Err(reject(
             Code::SelfSignedNotAllowed,
-            format!("self-signed certificate sha256:{} is not pinned", facts.fingerprint_hex()),
+            format!(
+                "self-signed certificate sha256:{} is not pinned",
+                facts.fingerprint_hex()
+            ),
         ))
     }
 
     fn anchor_index(&self, anchor: &TrustAnchor<'_>) -> Option<usize> {
         self.anchors
             .iter()
-            .position(|a| core::ptr::eq(a as *const _ as *const u8, anchor as *const _ as *const u8))
+            .position(|a| {
+                core::ptr::eq(a as *const _ as *const u8, anchor as *const _ as *const u8)
+            })
             .or_else(|| self.anchors.iter().position(|a| a == anchor))
     }
 
     fn is_self_signed_path(&self, facts: &CertFacts, path: &VerifiedPath<'_>) -> bool {
         facts.self_issued
             && path.intermediate_certificates().next().is_none()
-            && self.anchor_index(path.anchor()).is_some_and(|i| self.anchor_facts[i].spki == facts.spki)
+            && self
+                .anchor_index(path.anchor())
+                .is_some_and(|i| self.anchor_facts[i].spki == facts.spki)
     }
 
-    /// Checks a candidate path for what webpki does not know about: depth, deny-lists.
-    /// An error makes webpki try the next candidate path.
-    fn check_path(&self, leaf: &CertFacts, path: &VerifiedPath<'_>) -> Result<(), webpki::Error> {
+    /// Checks a candidate path for what webpki does not know about: the RFC 5280 profile of
+    /// each intermediate and of the anchor, the anchor's validity, depth, deny-lists.
+    /// An error makes webpki try the next candidate path; a rejection, when given, says why
+    /// in our words.
+    fn check_path(
+        &self,
+        leaf: &CertFacts,
+        path: &VerifiedPath<'_>,
+        time: UnixTime,
+    ) -> Result<(), (webpki::Error, Option<Rejection>)> {
+        self.check_path_policy(leaf, path).map_err(|e| (e, None))?;
+        self.check_path_profile(leaf, path, time)
+    }
+
+    /// The profile half of [`Self::check_path`]: every intermediate and the anchor must be
+    /// fit to issue (see `CertFacts::issuer_problem`), and the anchor valid at `time`.
+    fn check_path_profile(
+        &self,
+        leaf: &CertFacts,
+        path: &VerifiedPath<'_>,
+        time: UnixTime,
+    ) -> Result<(), (webpki::Error, Option<Rejection>)> {
+        let invalid = |what: &str, subject: &str, problem: String| {
+            (
+                webpki::Error::ExtensionValueInvalid,
+                Some(reject(
+                    Code::InvalidCertificate,
+                    format!("{what} `{subject}`: {problem}"),
+                )),
+            )
+        };
+        for cert in path.intermediate_certificates() {
+            let facts = CertFacts::parse(cert.der().as_ref(), "intermediate")
+                .map_err(|r| (webpki::Error::BadDer, Some(r)))?;
+            if let Some(problem) = facts.issuer_problem(false) {
+                return Err(invalid("intermediate", &facts.subject, problem));
+            }
+        }
+        // A leaf that is itself the anchor (a pinned self-signed certificate) was checked as
+        // a leaf.
+        if self.is_self_signed_path(leaf, path) {
+            return Ok(());
+        }
+        let Some(anchor) = self.anchor_index(path.anchor()).map(|i| &self.anchor_facts[i]) else {
+            return Ok(());
+        };
+        if let Some(problem) = anchor.issuer_problem(true) {
+            return Err(invalid("trust anchor", &anchor.subject, problem));
+        }
+        let secs = time.as_secs();
+        if secs < anchor.not_before {
+            let not_before = UnixTime::since_unix_epoch(Duration::from_secs(anchor.not_before));
+            return Err((
+                webpki::Error::CertNotValidYet { time, not_before },
+                Some(reject(
+                    Code::NotYetValid,
+                    format!(
+                        "trust anchor `{}` is not valid before {} (evaluated at {})",
+                        anchor.subject,
+                        rfc3339(anchor.not_before),
+                        rfc3339(secs)
+                    ),
+                )),
+            ));
+        }
+        if secs > anchor.not_after {
+            let not_after = UnixTime::since_unix_epoch(Duration::from_secs(anchor.not_after));
+            return Err((
+                webpki::Error::CertExpired { time, not_after },
+                Some(reject(
+                    Code::Expired,
+                    format!(
+                        "trust anchor `{}` expired at {} (evaluated at {})",
+                        anchor.subject,
+                        rfc3339(anchor.not_after),
+                        rfc3339(secs)
+                    ),
+                )),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The policy half of [`Self::check_path`]: depth, deny-lists.
+    fn check_path_policy(
+        &self,
+        leaf: &CertFacts,
+        path: &VerifiedPath<'_>,
+    ) -> Result<(), webpki::Error> {
         let inters: Vec<(CertificateDer<'_>, [u8; 32], Vec<u8>)> = path
             .intermediate_certificates()
             .map(|c| {
@@ -546,21 +778,32 @@ impl Validator {
                 return Err(webpki::Error::MaximumPathDepthExceeded);
             }
         }
-        let anchor_fp = self.anchor_index(path.anchor()).map(|i| self.anchor_facts[i].sha256);
-        if inters.iter().any(|(_, fp, _)| self.deny_fingerprints.contains(fp))
+        let anchor_fp = self
+            .anchor_index(path.anchor())
+            .map(|i| self.anchor_facts[i].sha256);
+        if inters
+            .iter()
+            .any(|(_, fp, _)| self.deny_fingerprints.contains(fp))
             || anchor_fp.is_some_and(|fp| self.deny_fingerprints.contains(&fp))
         {
             return Err(webpki::Error::CertDistrusted);
         }
         if !self.deny_serials.is_empty() {
             // (serial, fingerprint of its issuer) for each certificate below the anchor.
-            let mut issuers = inters.iter().map(|(_, fp, _)| Some(*fp)).chain(core::iter::once(anchor_fp));
+            let mut issuers = inters
+                .iter()
+                .map(|(_, fp, _)| Some(*fp))
+                .chain(core::iter::once(anchor_fp));
             let leaf_serial = normalize_serial(&leaf.serial);
             let serials = core::iter::once(&leaf_serial).chain(inters.iter().map(|(_, _, s)| s));
             for serial in serials {
                 let issuer = issuers.next().flatten();
                 if let Some(issuer) = issuer {
-                    if self.deny_serials.iter().any(|(i, s)| *i == issuer && s == serial) {
+                    if self
+                        .deny_serials
+                        .iter()
+                        .any(|(i, s)| *i == issuer && s == serial)
+                    {
                         return Err(webpki::Error::CertDistrusted);
                     }
                 }
@@ -578,13 +821,18 @@ impl Validator {
             issuer: issuer.clone(),
         };
         let s = value_types::STRING;
-        let mut out = Vec::new();
-        out.push(claim(claim_types::NAME_IDENTIFIER, &facts.subject, s));
-        out.push(claim(claim_types::NAME, &facts.subject, s));
-        out.push(claim(claim_types::X500_DISTINGUISHED_NAME, &facts.subject, s));
-        out.push(claim(claim_types::THUMBPRINT, &facts.thumbprint_hex(), value_types::BASE64_BINARY));
-        out.push(claim(claim_types::SERIAL_NUMBER, &facts.serial_hex(), s));
-        out.push(claim(claim_types::ISSUER, &facts.issuer, s));
+        let mut out = vec![
+            claim(claim_types::NAME_IDENTIFIER, &facts.subject, s),
+            claim(claim_types::NAME, &facts.subject, s),
+            claim(claim_types::X500_DISTINGUISHED_NAME, &facts.subject, s),
+            claim(
+                claim_types::THUMBPRINT,
+                &facts.thumbprint_hex(),
+                value_types::BASE64_BINARY,
+            ),
+            claim(claim_types::SERIAL_NUMBER, &facts.serial_hex(), s),
+            claim(claim_types::ISSUER, &facts.issuer, s),
+        ];
         out.extend(facts.dns.iter().map(|v| claim(claim_types::DNS, v, s)));
         out.extend(facts.emails.iter().map(|v| claim(claim_types::EMAIL, v, s)));
         out.extend(facts.upns.iter().map(|v| claim(claim_types::UPN, v, s)));
@@ -615,8 +863,13 @@ fn reject(code: Code, detail: impl Into<String>) -> Rejection {
 pub(crate) fn map_webpki(err: &webpki::Error) -> Rejection {
     use webpki::Error as E;
     let code = match err {
-        E::BadDer | E::BadDerTime | E::TrailingData(_) | E::MalformedExtensions | E::ExtensionValueInvalid
-        | E::InvalidSerialNumber | E::UnsupportedCertVersion => {
+        E::BadDer
+        | E::BadDerTime
+        | E::TrailingData(_)
+        | E::MalformedExtensions
+        | E::ExtensionValueInvalid
+        | E::InvalidSerialNumber
+        | E::UnsupportedCertVersion => {
             return Rejection::malformed(format!("certificate DER rejected: {err:?}"))
         }
         E::CaUsedAsEndEntity => Code::CaAsLeaf,
@@ -624,30 +877,58 @@ pub(crate) fn map_webpki(err: &webpki::Error) -> Rejection {
         E::CertExpired { time, not_after } => {
             return reject(
                 Code::Expired,
-                format!("a certificate in the chain expired at {} (evaluated at {})", rfc3339(not_after.as_secs()), rfc3339(time.as_secs())),
+                format!(
+                    "a certificate in the chain expired at {} (evaluated at {})",
+                    rfc3339(not_after.as_secs()),
+                    rfc3339(time.as_secs())
+                ),
             )
         }
         E::CertNotValidYet { time, not_before } => {
             return reject(
                 Code::NotYetValid,
-                format!("a certificate in the chain is not valid before {} (evaluated at {})", rfc3339(not_before.as_secs()), rfc3339(time.as_secs())),
+                format!(
+                    "a certificate in the chain is not valid before {} (evaluated at {})",
+                    rfc3339(not_before.as_secs()),
+                    rfc3339(time.as_secs())
+                ),
             )
         }
         E::CertRevoked => Code::Revoked,
-        E::UnknownRevocationStatus | E::CrlExpired { .. } | E::IssuerNotCrlSigner | E::InvalidCrlNumber
-        | E::UnsupportedCrlIssuingDistributionPoint | E::UnsupportedCrlVersion | E::UnsupportedDeltaCrl
-        | E::UnsupportedIndirectCrl | E::UnsupportedRevocationReason | E::UnsupportedRevocationReasonsPartitioning
-        | E::InvalidCrlSignatureForPublicKey | E::UnsupportedCrlSignatureAlgorithm
-        | E::UnsupportedCrlSignatureAlgorithmContext(_) | E::UnsupportedCrlSignatureAlgorithmForPublicKey
-        | E::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_) => Code::UnknownRevocationStatus,
+        E::UnknownRevocationStatus
+        | E::CrlExpired { .. }
+        | E::IssuerNotCrlSigner
+        | E::InvalidCrlNumber
+        | E::UnsupportedCrlIssuingDistributionPoint
+        | E::UnsupportedCrlVersion
+        | E::UnsupportedDeltaCrl
+        | E::UnsupportedIndirectCrl
+        | E::UnsupportedRevocationReason
+        | E::UnsupportedRevocationReasonsPartitioning
+        | E::InvalidCrlSignatureForPublicKey
+        | E::UnsupportedCrlSignatureAlgorithm
+        | E::UnsupportedCrlSignatureAlgorithmContext(_)
+        | E::UnsupportedCrlSignatureAlgorithmForPublicKey
+        | E::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_) => {
+            Code::UnknownRevocationStatus
+        }
         E::InvalidSignatureForPublicKey => Code::BadSignature,
-        E::UnsupportedSignatureAlgorithm | E::UnsupportedSignatureAlgorithmContext(_)
-        | E::UnsupportedSignatureAlgorithmForPublicKey | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
+        E::UnsupportedSignatureAlgorithm
+        | E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKey
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
         | E::SignatureAlgorithmMismatch => Code::UnsupportedAlgorithm,
-        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => Code::WrongUsage,
-        E::NameConstraintViolation | E::MalformedNameConstraint | E::InvalidNetworkMaskConstraint
-        | E::MaximumNameConstraintComparisonsExceeded | E::UnsupportedNameType => Code::NameConstraintViolation,
-        E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded | E::MaximumSignatureChecksExceeded
+        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => {
+            Code::WrongUsage
+        }
+        E::NameConstraintViolation
+        | E::MalformedNameConstraint
+        | E::InvalidNetworkMaskConstraint
+        | E::MaximumNameConstraintComparisonsExceeded
+        | E::UnsupportedNameType => Code::NameConstraintViolation,
+        E::MaximumPathDepthExceeded
+        | E::MaximumPathBuildCallsExceeded
+        | E::MaximumSignatureChecksExceeded
         | E::PathLenConstraintViolated => Code::ChainTooDeep,
         E::UnknownIssuer => Code::UnknownIssuer,
         _ => Code::InvalidCertificate,

@@ -62,17 +62,24 @@ fn alert_in(e: &std::io::Error) -> Option<String> {
     }
 }
 
-async fn connect(port: u16, roots: &rustls::RootCertStore, client: Option<&(String, String)>) -> Outcome {
+async fn connect(
+    port: u16,
+    roots: &rustls::RootCertStore,
+    client: Option<&(String, String)>,
+) -> Outcome {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = match rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
+    let builder = match rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+    {
         Ok(b) => b.with_root_certificates(roots.clone()),
         Err(e) => return Outcome::Other(e.to_string()),
     };
     let config = match client {
         Some((chain_pem, key_pem)) => {
-            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
-                .filter_map(Result::ok)
-                .collect();
+            let chain: Vec<CertificateDer<'static>> =
+                CertificateDer::pem_slice_iter(chain_pem.as_bytes())
+                    .filter_map(Result::ok)
+                    .collect();
             let key = match PrivateKeyDer::from_pem_slice(key_pem.as_bytes()) {
                 Ok(k) => k,
                 Err(e) => return Outcome::Other(e.to_string()),
@@ -89,7 +96,8 @@ async fn connect(port: u16, roots: &rustls::RootCertStore, client: Option<&(Stri
         let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
         let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?;
         let mut tls = connector.connect(name, tcp).await?;
-        tls.write_all(b"GET /whoami HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await?;
+        tls.write_all(b"GET /whoami HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
         let mut buf = Vec::new();
         tls.read_to_end(&mut buf).await?;
         Ok::<_, std::io::Error>(buf)
@@ -99,7 +107,11 @@ async fn connect(port: u16, roots: &rustls::RootCertStore, client: Option<&(Stri
         Ok(Err(e)) => alert_in(&e).map_or_else(|| Outcome::Other(e.to_string()), Outcome::Alert),
         Ok(Ok(buf)) => {
             let text = String::from_utf8_lossy(&buf);
-            let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let status = text
+                .split(' ')
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
             let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
             Outcome::Http(status, serde_json::from_str(body).unwrap_or(Value::Null))
         }
@@ -114,16 +126,37 @@ pub(crate) async fn run(as_json: bool) -> Result<bool, CliError> {
     let now = unix_now();
     let spiffe = |sa: &str| vec![format!("spiffe://demo.example/ns/prod/sa/{sa}")];
     let specs = [
-        ClientSpec { name: "alice".into(), spiffe: spiffe("alice"), ..Default::default() },
-        ClientSpec { name: "eve".into(), spiffe: spiffe("alice"), validity: Some((now - 30 * 86_400, now - 86_400)), ..Default::default() },
-        ClientSpec { name: "mallory".into(), spiffe: spiffe("mallory"), ..Default::default() },
+        ClientSpec {
+            name: "alice".into(),
+            spiffe: spiffe("alice"),
+            ..Default::default()
+        },
+        ClientSpec {
+            name: "eve".into(),
+            spiffe: spiffe("alice"),
+            validity: Some((now - 30 * 86_400, now - 86_400)),
+            ..Default::default()
+        },
+        ClientSpec {
+            name: "mallory".into(),
+            spiffe: spiffe("mallory"),
+            ..Default::default()
+        },
     ];
     for s in &specs {
         ca.issue_client(&dir, s, crate::mint::DEFAULT_P12_PASSWORD)?;
     }
     let other_dir = tmp.path().join("other-ca");
     let other = DevCa::open_or_create(&other_dir)?;
-    other.issue_client(&other_dir, &ClientSpec { name: "stranger".into(), spiffe: spiffe("alice"), ..Default::default() }, "x")?;
+    other.issue_client(
+        &other_dir,
+        &ClientSpec {
+            name: "stranger".into(),
+            spiffe: spiffe("alice"),
+            ..Default::default()
+        },
+        "x",
+    )?;
 
     let policy = json!({
         "version": 1,
@@ -141,9 +174,20 @@ pub(crate) async fn run(as_json: bool) -> Result<bool, CliError> {
             l.push(r.code().to_string());
         }
     });
-    let tls = crate::serve::tls(&policy_path, &dir.join("server.pem"), &dir.join("server.key"), Mode::Require, Some(observer))?;
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(|e| CliError(e.to_string()))?;
-    let port = listener.local_addr().map_err(|e| CliError(e.to_string()))?.port();
+    let tls = crate::serve::tls(
+        &policy_path,
+        &dir.join("server.pem"),
+        &dir.join("server.key"),
+        Mode::Require,
+        Some(observer),
+    )?;
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|e| CliError(e.to_string()))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| CliError(e.to_string()))?
+        .port();
     let mut options = certclaims_tower::ServeOptions::default();
     let log = server_log.clone();
     options.on_handshake_error = Some(Arc::new(move |_, e| {
@@ -155,30 +199,67 @@ pub(crate) async fn run(as_json: bool) -> Result<bool, CliError> {
         }
     }));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(certclaims_tower::serve(listener, tls, crate::serve::app(), options, async {
-        let _ = stop_rx.await;
-    }));
+    let server = tokio::spawn(certclaims_tower::serve(
+        listener,
+        tls,
+        crate::serve::app(),
+        options,
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
 
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_slice_iter(ca.pem().as_bytes()).filter_map(Result::ok) {
         roots.add(c).map_err(|e| CliError(e.to_string()))?;
     }
     let read = |d: &std::path::Path, n: &str| -> Result<(String, String), CliError> {
-        let f = |ext: &str| std::fs::read_to_string(d.join(format!("{n}.{ext}"))).map_err(|e| CliError(e.to_string()));
+        let f = |ext: &str| {
+            std::fs::read_to_string(d.join(format!("{n}.{ext}")))
+                .map_err(|e| CliError(e.to_string()))
+        };
         Ok((f("pem")?, f("key")?))
     };
     let cases = [
-        Case { name: "alice", what: "valid certificate, SPIFFE ID admitted by the policy", client: Some(read(&dir, "alice")?), expect: Expect::Ok },
-        Case { name: "anonymous", what: "no client certificate", client: None, expect: Expect::Alert("certificate_required", "no_certificate") },
-        Case { name: "stranger", what: "certificate from another CA", client: Some(read(&other_dir, "stranger")?), expect: Expect::Alert("unknown_ca", "unknown_issuer") },
-        Case { name: "eve", what: "expired certificate", client: Some(read(&dir, "eve")?), expect: Expect::Alert("certificate_expired", "expired") },
-        Case { name: "mallory", what: "valid certificate the policy denies", client: Some(read(&dir, "mallory")?), expect: Expect::Alert("access_denied", "policy_denied") },
+        Case {
+            name: "alice",
+            what: "valid certificate, SPIFFE ID admitted by the policy",
+            client: Some(read(&dir, "alice")?),
+            expect: Expect::Ok,
+        },
+        Case {
+            name: "anonymous",
+            what: "no client certificate",
+            client: None,
+            expect: Expect::Alert("certificate_required", "no_certificate"),
+        },
+        Case {
+            name: "stranger",
+            what: "certificate from another CA",
+            client: Some(read(&other_dir, "stranger")?),
+            expect: Expect::Alert("unknown_ca", "unknown_issuer"),
+        },
+        Case {
+            name: "eve",
+            what: "expired certificate",
+            client: Some(read(&dir, "eve")?),
+            expect: Expect::Alert("certificate_expired", "expired"),
+        },
+        Case {
+            name: "mallory",
+            what: "valid certificate the policy denies",
+            client: Some(read(&dir, "mallory")?),
+            expect: Expect::Alert("access_denied", "policy_denied"),
+        },
     ];
 
     let mut all_ok = true;
     let mut results = Vec::new();
     if !as_json {
-        println!("certclaims demo: mutual TLS on https://127.0.0.1:{port} (require mode), PKI in {}", dir.display());
+        println!(
+            "certclaims demo: mutual TLS on https://127.0.0.1:{port} (require mode), PKI in {}",
+            dir.display()
+        );
     }
     for case in &cases {
         let before = server_log.lock().map(|l| l.len()).unwrap_or(0);
@@ -186,7 +267,11 @@ pub(crate) async fn run(as_json: bool) -> Result<bool, CliError> {
         tokio::time::sleep(Duration::from_millis(20)).await;
         let server_code = server_log.lock().ok().and_then(|l| l.get(before).cloned());
         let (ok, client_json, principal) = match (&outcome, &case.expect) {
-            (Outcome::Http(200, p), Expect::Ok) => (p["spiffe_id"].is_string(), json!({"status": 200}), Some(p.clone())),
+            (Outcome::Http(200, p), Expect::Ok) => (
+                p["spiffe_id"].is_string(),
+                json!({"status": 200}),
+                Some(p.clone()),
+            ),
             (Outcome::Alert(a), Expect::Alert(want_alert, want_code)) => (
                 a == want_alert && server_code.as_deref() == Some(*want_code),
                 json!({"alert": a}),
@@ -235,9 +320,19 @@ pub(crate) async fn run(as_json: bool) -> Result<bool, CliError> {
     let _ = stop_tx.send(());
     let _ = server.await;
     if as_json {
-        println!("{:#}", json!({"server": format!("https://127.0.0.1:{port}"), "ok": all_ok, "results": results}));
+        println!(
+            "{:#}",
+            json!({"server": format!("https://127.0.0.1:{port}"), "ok": all_ok, "results": results})
+        );
     } else {
-        println!("{}", if all_ok { "all 5 cases behaved as expected" } else { "SOME CASES DID NOT BEHAVE AS EXPECTED" });
+        println!(
+            "{}",
+            if all_ok {
+                "all 5 cases behaved as expected"
+            } else {
+                "SOME CASES DID NOT BEHAVE AS EXPECTED"
+            }
+        );
     }
     Ok(all_ok)
 }

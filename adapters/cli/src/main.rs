@@ -18,7 +18,11 @@ mod mint;
 mod serve;
 
 #[derive(Parser, Debug)]
-#[command(name = "certclaims", version, about = "mTLS client certificates to verified claims")]
+#[command(
+    name = "certclaims",
+    version,
+    about = "mTLS client certificates to verified claims"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -136,7 +140,9 @@ fn main() -> ExitCode {
             rt.block_on(serve::run(&policy, &tls_cert, &tls_key, listen, mode))
                 .map(|()| ExitCode::SUCCESS)
         }),
-        Command::Mint { out, p12_password, .. } => matches
+        Command::Mint {
+            out, p12_password, ..
+        } => matches
             .subcommand_matches("mint")
             .ok_or_else(|| CliError("mint: arguments".into()))
             .and_then(mint_specs)
@@ -144,7 +150,13 @@ fn main() -> ExitCode {
             .map(|()| ExitCode::SUCCESS),
         Command::Demo { json } => runtime()
             .and_then(|rt| rt.block_on(demo::run(json)))
-            .map(|ok| if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }),
+            .map(|ok| {
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }),
     };
     match result {
         Ok(code) => code,
@@ -173,11 +185,24 @@ fn mint_specs(m: &clap::ArgMatches) -> Result<Vec<mint::ClientSpec>, CliError> {
     };
     let clients = indexed("clients");
     let mut specs: Vec<mint::ClientSpec> = if clients.is_empty() {
-        vec![mint::ClientSpec { name: "client".into(), ..Default::default() }]
+        vec![mint::ClientSpec {
+            name: "client".into(),
+            ..Default::default()
+        }]
     } else {
-        clients.iter().map(|(_, n)| mint::ClientSpec { name: n.clone(), ..Default::default() }).collect()
+        clients
+            .iter()
+            .map(|(_, n)| mint::ClientSpec {
+                name: n.clone(),
+                ..Default::default()
+            })
+            .collect()
     };
-    for (id, flag) in [("spiffe", "--spiffe"), ("dns", "--dns"), ("email", "--email")] {
+    for (id, flag) in [
+        ("spiffe", "--spiffe"),
+        ("dns", "--dns"),
+        ("email", "--email"),
+    ] {
         for (pos, value) in indexed(id) {
             let owner = if clients.is_empty() {
                 Some(0)
@@ -185,7 +210,9 @@ fn mint_specs(m: &clap::ArgMatches) -> Result<Vec<mint::ClientSpec>, CliError> {
                 clients.iter().rposition(|(i, _)| *i < pos)
             };
             let Some(k) = owner else {
-                return Err(CliError(format!("{flag} {value}: put it after the --client it belongs to")));
+                return Err(CliError(format!(
+                    "{flag} {value}: put it after the --client it belongs to"
+                )));
             };
             let spec = &mut specs[k];
             match id {
@@ -209,14 +236,16 @@ fn read(path: &Path) -> Result<Vec<u8>, CliError> {
 }
 
 fn read_string(path: &Path) -> Result<String, CliError> {
-    String::from_utf8(read(path)?).map_err(|_| CliError(format!("{}: not UTF-8 text", path.display())))
+    String::from_utf8(read(path)?)
+        .map_err(|_| CliError(format!("{}: not UTF-8 text", path.display())))
 }
 
 /// Parses an RFC 3339 timestamp into a `UnixTime`; times before 1970 are refused.
 fn parse_time(s: &str) -> Result<UnixTime, CliError> {
     let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .map_err(|e| CliError(format!("--at {s:?} is not an RFC 3339 time: {e}")))?;
-    let secs = u64::try_from(t.unix_timestamp()).map_err(|_| CliError(format!("--at {s:?} is before 1970")))?;
+    let secs = u64::try_from(t.unix_timestamp())
+        .map_err(|_| CliError(format!("--at {s:?} is before 1970")))?;
     Ok(UnixTime::since_unix_epoch(Duration::from_secs(secs)))
 }
 
@@ -228,10 +257,18 @@ fn now() -> Result<UnixTime, CliError> {
 }
 
 fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    );
 }
 
-fn verify(policy_path: &Path, anchors: &[PathBuf], at: Option<&str>, chain_path: &Path) -> Result<ExitCode, CliError> {
+fn verify(
+    policy_path: &Path,
+    anchors: &[PathBuf],
+    at: Option<&str>,
+    chain_path: &Path,
+) -> Result<ExitCode, CliError> {
     let mut policy = Policy::from_json(&read_string(policy_path)?)
         .map_err(|e| CliError(format!("{}: {e}", policy_path.display())))?;
     for a in anchors {

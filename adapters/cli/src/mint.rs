@@ -4,8 +4,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-    KeyIdMethod, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, SanType,
 };
 
 use crate::CliError;
@@ -54,7 +54,11 @@ fn ca_params(cn: &str, now: i64) -> Result<CertificateParams, CliError> {
     dn.push(DnType::CommonName, cn);
     p.distinguished_name = dn;
     p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     p.key_identifier_method = KeyIdMethod::Sha256;
     p.not_before = dt(now - 3600)?;
     p.not_after = dt(now + 10 * 365 * 86_400)?;
@@ -70,7 +74,8 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), CliError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|e| err(&path.display().to_string(), e))?;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            .map_err(|e| err(&path.display().to_string(), e))?;
     }
     Ok(())
 }
@@ -85,17 +90,27 @@ impl DevCa {
         fs::create_dir_all(dir).map_err(|e| err(&dir.display().to_string(), e))?;
         let (cert_path, key_path) = (dir.join("ca.pem"), dir.join("ca.key"));
         if cert_path.exists() && key_path.exists() {
-            let key_pem = fs::read_to_string(&key_path).map_err(|e| err(&key_path.display().to_string(), e))?;
-            let key = KeyPair::from_pem(&key_pem).map_err(|e| err(&key_path.display().to_string(), e))?;
-            let pem = fs::read_to_string(&cert_path).map_err(|e| err(&cert_path.display().to_string(), e))?;
+            let key_pem = fs::read_to_string(&key_path)
+                .map_err(|e| err(&key_path.display().to_string(), e))?;
+            let key =
+                KeyPair::from_pem(&key_pem).map_err(|e| err(&key_path.display().to_string(), e))?;
+            let pem = fs::read_to_string(&cert_path)
+                .map_err(|e| err(&cert_path.display().to_string(), e))?;
             // The issuer name and key usages are this tool's own constants; only the key and
             // certificate are read back.
-            let der = certclaims::Chain::from_pem(pem.as_bytes()).map_err(|e| err(&cert_path.display().to_string(), e))?;
-            let info = certclaims::inspect(der.leaf()).map_err(|e| err(&cert_path.display().to_string(), e))?;
+            let der = certclaims::Chain::from_pem(pem.as_bytes())
+                .map_err(|e| err(&cert_path.display().to_string(), e))?;
+            let info = certclaims::inspect(der.leaf())
+                .map_err(|e| err(&cert_path.display().to_string(), e))?;
             let cn = info
                 .common_name()
                 .filter(|cn| cn.starts_with(CA_CN_PREFIX))
-                .ok_or_else(|| CliError(format!("{}: not a certclaims development CA", cert_path.display())))?;
+                .ok_or_else(|| {
+                    CliError(format!(
+                        "{}: not a certclaims development CA",
+                        cert_path.display()
+                    ))
+                })?;
             let issuer = Issuer::new(ca_params(cn, unix_now())?, key);
             return Ok(Self { issuer, pem });
         }
@@ -105,7 +120,9 @@ impl DevCa {
             hex_prefix(&sha2::Sha256::digest(key.public_key_pem().as_bytes()))
         };
         let params = ca_params(&format!("{CA_CN_PREFIX} {tag}"), unix_now())?;
-        let cert = params.self_signed(&key).map_err(|e| err("CA certificate", e))?;
+        let cert = params
+            .self_signed(&key)
+            .map_err(|e| err("CA certificate", e))?;
         let pem = cert.pem();
         write(&cert_path, pem.as_bytes())?;
         write_private(&key_path, key.serialize_pem().as_bytes())?;
@@ -120,7 +137,11 @@ impl DevCa {
         &self.pem
     }
 
-    fn leaf_params(cn: &str, not_before: i64, not_after: i64) -> Result<CertificateParams, CliError> {
+    fn leaf_params(
+        cn: &str,
+        not_before: i64,
+        not_after: i64,
+    ) -> Result<CertificateParams, CliError> {
         let mut p = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::OrganizationName, CA_O);
@@ -145,15 +166,34 @@ impl DevCa {
             SanType::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()),
         ];
         let key = KeyPair::generate().map_err(|e| err("server key", e))?;
-        let cert = p.signed_by(&key, &self.issuer).map_err(|e| err("server certificate", e))?;
-        write(&dir.join("server.pem"), format!("{}{}", cert.pem(), self.pem).as_bytes())?;
+        let cert = p
+            .signed_by(&key, &self.issuer)
+            .map_err(|e| err("server certificate", e))?;
+        write(
+            &dir.join("server.pem"),
+            format!("{}{}", cert.pem(), self.pem).as_bytes(),
+        )?;
         write_private(&dir.join("server.key"), key.serialize_pem().as_bytes())
     }
 
     /// Issues `DIR/NAME.pem` (leaf then CA), `DIR/NAME.key`, `DIR/NAME.p12`.
-    pub(crate) fn issue_client(&self, dir: &Path, spec: &ClientSpec, p12_password: &str) -> Result<PathBuf, CliError> {
-        if spec.name.is_empty() || !spec.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || spec.name.starts_with('.') {
-            return Err(CliError(format!("client name {:?}: use letters, digits, '-', '_' and '.'", spec.name)));
+    pub(crate) fn issue_client(
+        &self,
+        dir: &Path,
+        spec: &ClientSpec,
+        p12_password: &str,
+    ) -> Result<PathBuf, CliError> {
+        if spec.name.is_empty()
+            || !spec
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            || spec.name.starts_with('.')
+        {
+            return Err(CliError(format!(
+                "client name {:?}: use letters, digits, '-', '_' and '.'",
+                spec.name
+            )));
         }
         if ["ca", "server", "policy"].contains(&spec.name.as_str()) {
             return Err(CliError(format!("client name {:?} is reserved", spec.name)));
@@ -163,19 +203,30 @@ impl DevCa {
         let mut p = Self::leaf_params(&spec.name, nb, na)?;
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         for uri in &spec.spiffe {
-            p.subject_alt_names.push(SanType::URI(uri.as_str().try_into().map_err(|e| err("--spiffe", e))?));
+            p.subject_alt_names.push(SanType::URI(
+                uri.as_str().try_into().map_err(|e| err("--spiffe", e))?,
+            ));
         }
         for d in &spec.dns {
-            p.subject_alt_names.push(SanType::DnsName(d.as_str().try_into().map_err(|e| err("--dns", e))?));
+            p.subject_alt_names.push(SanType::DnsName(
+                d.as_str().try_into().map_err(|e| err("--dns", e))?,
+            ));
         }
         for m in &spec.email {
-            p.subject_alt_names.push(SanType::Rfc822Name(m.as_str().try_into().map_err(|e| err("--email", e))?));
+            p.subject_alt_names.push(SanType::Rfc822Name(
+                m.as_str().try_into().map_err(|e| err("--email", e))?,
+            ));
         }
         let key = KeyPair::generate().map_err(|e| err("client key", e))?;
-        let cert = p.signed_by(&key, &self.issuer).map_err(|e| err("client certificate", e))?;
+        let cert = p
+            .signed_by(&key, &self.issuer)
+            .map_err(|e| err("client certificate", e))?;
         let pem_path = dir.join(format!("{}.pem", spec.name));
         write(&pem_path, format!("{}{}", cert.pem(), self.pem).as_bytes())?;
-        write_private(&dir.join(format!("{}.key", spec.name)), key.serialize_pem().as_bytes())?;
+        write_private(
+            &dir.join(format!("{}.key", spec.name)),
+            key.serialize_pem().as_bytes(),
+        )?;
 
         let ca_der = certclaims::Chain::from_pem(self.pem.as_bytes())
             .map_err(|e| err("CA certificate", e))?
@@ -186,7 +237,8 @@ impl DevCa {
             .map(|d| p12_keystore::Certificate::from_der(d))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| err("PKCS#12", e))?;
-        let pk = p12_keystore::PrivateKey::from_der(&key.serialize_der()).map_err(|e| err("PKCS#12 key", e))?;
+        let pk = p12_keystore::PrivateKey::from_der(&key.serialize_der())
+            .map_err(|e| err("PKCS#12 key", e))?;
         let mut store = p12_keystore::KeyStore::new();
         let key_id = {
             use sha2::Digest;
@@ -200,7 +252,10 @@ impl DevCa {
                 chain,
             )),
         );
-        let p12 = store.writer(p12_password).write().map_err(|e| err("PKCS#12", e))?;
+        let p12 = store
+            .writer(p12_password)
+            .write()
+            .map_err(|e| err("PKCS#12", e))?;
         write_private(&dir.join(format!("{}.p12", spec.name)), &p12)?;
         Ok(pem_path)
     }
@@ -217,7 +272,14 @@ impl DevCa {
             "identity": {"allow": []},
             "claims": {"issuer": "LOCAL AUTHORITY", "add": []}
         });
-        write(&path, format!("{}\n", serde_json::to_string_pretty(&policy).unwrap_or_default()).as_bytes())
+        write(
+            &path,
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&policy).unwrap_or_default()
+            )
+            .as_bytes(),
+        )
     }
 }
 
@@ -232,6 +294,9 @@ pub(crate) fn run(dir: &Path, clients: &[ClientSpec], p12_password: &str) -> Res
         eprintln!("issued {}", path.display());
     }
     ca.write_policy(dir)?;
-    eprintln!("PKI in {}: ca.pem, server.pem/.key, policy.json", dir.display());
+    eprintln!(
+        "PKI in {}: ca.pem, server.pem/.key, policy.json",
+        dir.display()
+    );
     Ok(())
 }

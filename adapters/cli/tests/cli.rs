@@ -12,7 +12,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_certclaims");
 const AT: &str = "2026-06-01T00:00:00Z";
 
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run certclaims")
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run certclaims")
 }
 
 fn json(out: &Output) -> Value {
@@ -31,7 +34,9 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("tempdir") }
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
     fn write(&self, name: &str, contents: &str) -> PathBuf {
         let p = self.dir.path().join(name);
@@ -66,7 +71,12 @@ fn verify_prints_principal_and_exits_0() {
     );
     let chain = f.write("alice.pem", &alice.chain_pem());
     let out = run(&["verify", "--policy", s(&policy), "--at", AT, s(&chain)]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let p = json(&out);
     assert_eq!(p["authentication_type"], "Certificate");
     assert_eq!(p["subject"], "CN=alice,O=Example Corp");
@@ -74,9 +84,15 @@ fn verify_prints_principal_and_exits_0() {
     assert_eq!(p["common_name"], "alice");
     assert_eq!(p["spiffe_id"], "spiffe://example.org/ns/prod/sa/alice");
     assert_eq!(p["dns"], serde_json::json!(["alice.svc.example"]));
-    assert_eq!(p["fingerprint_sha256"], alice.fingerprint().trim_start_matches("sha256:"));
+    assert_eq!(
+        p["fingerprint_sha256"],
+        alice.fingerprint().trim_start_matches("sha256:")
+    );
     assert_eq!(p["chain"].as_array().map(Vec::len), Some(3));
-    assert_eq!(p["chain"][2]["subject"], "CN=Test Root CA,O=certclaims test kit");
+    assert_eq!(
+        p["chain"][2]["subject"],
+        "CN=Test Root CA,O=certclaims test kit"
+    );
     let roles: Vec<&Value> = p["claims"]
         .as_array()
         .expect("claims")
@@ -94,19 +110,41 @@ fn rejection_prints_error_json_and_exits_1() {
     let f = Fixture::new();
     let policy = f.write("policy.json", &pki.policy_json());
     let cases = [
-        ("expired", pki.client("old").expired().issue().chain_pem(), "validation"),
-        ("unknown_issuer", Pki::with_key_type("Other", KeyType::P256).client("stranger").issue().chain_pem(), "validation"),
-        ("malformed", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_string(), "input"),
+        (
+            "expired",
+            pki.client("old").expired().issue().chain_pem(),
+            "validation",
+        ),
+        (
+            "unknown_issuer",
+            Pki::with_key_type("Other", KeyType::P256)
+                .client("stranger")
+                .issue()
+                .chain_pem(),
+            "validation",
+        ),
+        (
+            "malformed",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_string(),
+            "input",
+        ),
         ("no_certificate", "nothing here\n".to_string(), "input"),
     ];
     for (code, pem, step) in cases {
         let chain = f.write(&format!("{code}.pem"), &pem);
         let out = run(&["verify", "--policy", s(&policy), "--at", AT, s(&chain)]);
-        assert_eq!(out.status.code(), Some(1), "{code}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{code}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let e = json(&out);
         assert_eq!(e["error"]["code"], code);
         assert_eq!(e["error"]["step"], step);
-        assert!(e["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(e["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
     }
 }
 
@@ -122,7 +160,16 @@ fn policy_denied_and_anchor_flag() {
     );
     let root = f.write("root.pem", &pki.root_pem());
     let chain = f.write("bob.pem", &bob.chain_pem());
-    let out = run(&["verify", "--policy", s(&policy), "--anchor", s(&root), "--at", AT, s(&chain)]);
+    let out = run(&[
+        "verify",
+        "--policy",
+        s(&policy),
+        "--anchor",
+        s(&root),
+        "--at",
+        AT,
+        s(&chain),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json(&out)["error"]["code"], "policy_denied");
     assert_eq!(json(&out)["error"]["step"], "policy");
@@ -153,10 +200,34 @@ fn usage_and_io_errors_exit_2_on_stderr() {
     let chain = f.write("c.pem", &pki.client("a").issue().chain_pem());
     let bad_field = f.write("bad.json", r#"{"version":1,"trust":{"anchorz":[]}}"#);
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["verify", "--policy", "/nonexistent/policy.json", s(&chain)], "/nonexistent/policy.json"),
-        (vec!["verify", "--policy", s(&good_policy), "/nonexistent/chain.pem"], "/nonexistent/chain.pem"),
-        (vec!["verify", "--policy", s(&bad_field), s(&chain)], "anchorz"),
-        (vec!["verify", "--policy", s(&good_policy), "--at", "yesterday", s(&chain)], "RFC 3339"),
+        (
+            vec!["verify", "--policy", "/nonexistent/policy.json", s(&chain)],
+            "/nonexistent/policy.json",
+        ),
+        (
+            vec![
+                "verify",
+                "--policy",
+                s(&good_policy),
+                "/nonexistent/chain.pem",
+            ],
+            "/nonexistent/chain.pem",
+        ),
+        (
+            vec!["verify", "--policy", s(&bad_field), s(&chain)],
+            "anchorz",
+        ),
+        (
+            vec![
+                "verify",
+                "--policy",
+                s(&good_policy),
+                "--at",
+                "yesterday",
+                s(&chain),
+            ],
+            "RFC 3339",
+        ),
         (vec!["verify", s(&chain)], "--policy"),
         (vec!["frobnicate"], "frobnicate"),
     ];
@@ -165,7 +236,10 @@ fn usage_and_io_errors_exit_2_on_stderr() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}: stdout must stay empty");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(needle), "{args:?}: stderr {err:?} should mention {needle:?}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: stderr {err:?} should mention {needle:?}"
+        );
     }
 }
 
@@ -185,18 +259,27 @@ fn inspect_is_labelled_unverified() {
     assert_eq!(out.status.code(), Some(0));
     let v = json(&out);
     assert_eq!(v["verified"], false);
-    assert!(v["warning"].as_str().expect("warning").starts_with("UNVERIFIED"));
+    assert!(v["warning"]
+        .as_str()
+        .expect("warning")
+        .starts_with("UNVERIFIED"));
     let certs = v["certificates"].as_array().expect("certificates");
     assert_eq!(certs.len(), 2);
     assert_eq!(certs[0]["verified"], false);
     assert_eq!(certs[0]["subject"], "CN=carol");
     assert_eq!(certs[0]["emails"], serde_json::json!(["carol@example.com"]));
     assert_eq!(certs[0]["upns"], serde_json::json!(["carol@corp.example"]));
-    assert_eq!(certs[0]["ips"], serde_json::json!(["10.1.2.3", "2001:db8::1"]));
+    assert_eq!(
+        certs[0]["ips"],
+        serde_json::json!(["10.1.2.3", "2001:db8::1"])
+    );
     assert_eq!(certs[1]["is_ca"], true);
 
     // Inspect reads expired or untrusted certificates too: it validates nothing.
-    let stranger = f.write("s.pem", &Pki::new().client("x").expired().issue().chain_pem());
+    let stranger = f.write(
+        "s.pem",
+        &Pki::new().client("x").expired().issue().chain_pem(),
+    );
     assert_eq!(run(&["inspect", s(&stranger)]).status.code(), Some(0));
 }
 

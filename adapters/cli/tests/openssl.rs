@@ -30,7 +30,11 @@ fn write(dir: &Path, name: &str, text: &str) {
 }
 
 fn certclaims(dir: &Path, args: &[&str]) -> (i32, Value) {
-    let out = Command::new(BIN).current_dir(dir).args(args).output().expect("run certclaims");
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run certclaims");
     let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out.status.code().unwrap_or(-1), v)
 }
@@ -47,31 +51,121 @@ fn make_chain(dir: &Path) {
          email:ops@example.com,IP:10.0.0.1,IP:::1,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:ops@corp.example\n",
     );
     write(dir, "server.ext", "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n");
-    openssl(dir, &[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key", "-out", "root.pem",
-        "-subj", "/O=OpenSSL Test/CN=OpenSSL Root", "-days", "3650", "-sha256",
-        "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    openssl(dir, &[
-        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes",
-        "-keyout", "int.key", "-out", "int.csr", "-subj", "/O=OpenSSL Test/CN=OpenSSL Issuing CA",
-    ]);
-    openssl(dir, &[
-        "x509", "-req", "-in", "int.csr", "-CA", "root.pem", "-CAkey", "root.key", "-set_serial", "2",
-        "-days", "1825", "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest",
-        "-extfile", "ca.ext", "-out", "int.pem",
-    ]);
-    for (name, ext, serial) in [("leaf", "leaf.ext", "0x00ABCDEF"), ("server", "server.ext", "4096")] {
-        openssl(dir, &[
-            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", &format!("{name}.key"), "-out", &format!("{name}.csr"),
-            "-subj", &format!("/O=Example Corp/OU=ops/CN={name}"),
-        ]);
-        openssl(dir, &[
-            "x509", "-req", "-in", &format!("{name}.csr"), "-CA", "int.pem", "-CAkey", "int.key",
-            "-set_serial", serial, "-days", "30", "-sha384", "-extfile", ext, "-out", &format!("{name}.pem"),
-        ]);
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "root.key",
+            "-out",
+            "root.pem",
+            "-subj",
+            "/O=OpenSSL Test/CN=OpenSSL Root",
+            "-days",
+            "3650",
+            "-sha256",
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_pss_saltlen:digest",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-nodes",
+            "-keyout",
+            "int.key",
+            "-out",
+            "int.csr",
+            "-subj",
+            "/O=OpenSSL Test/CN=OpenSSL Issuing CA",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "int.csr",
+            "-CA",
+            "root.pem",
+            "-CAkey",
+            "root.key",
+            "-set_serial",
+            "2",
+            "-days",
+            "1825",
+            "-sha256",
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_pss_saltlen:digest",
+            "-extfile",
+            "ca.ext",
+            "-out",
+            "int.pem",
+        ],
+    );
+    for (name, ext, serial) in [
+        ("leaf", "leaf.ext", "0x00ABCDEF"),
+        ("server", "server.ext", "4096"),
+    ] {
+        openssl(
+            dir,
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/O=Example Corp/OU=ops/CN={name}"),
+            ],
+        );
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "int.pem",
+                "-CAkey",
+                "int.key",
+                "-set_serial",
+                serial,
+                "-days",
+                "30",
+                "-sha384",
+                "-extfile",
+                ext,
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
         let chain = std::fs::read_to_string(dir.join(format!("{name}.pem"))).expect("leaf")
             + &std::fs::read_to_string(dir.join("int.pem")).expect("int");
         write(dir, &format!("{name}-chain.pem"), &chain);
@@ -89,10 +183,14 @@ fn make_chain(dir: &Path) {
 fn at(dir: &Path, offset_days: i64) -> String {
     let (code, v) = certclaims(dir, &["inspect", "leaf.pem"]);
     assert_eq!(code, 0);
-    let nb = v["certificates"][0]["not_before"].as_str().expect("not_before");
-    let t = time::OffsetDateTime::parse(nb, &time::format_description::well_known::Rfc3339).expect("rfc3339")
+    let nb = v["certificates"][0]["not_before"]
+        .as_str()
+        .expect("not_before");
+    let t = time::OffsetDateTime::parse(nb, &time::format_description::well_known::Rfc3339)
+        .expect("rfc3339")
         + time::Duration::days(offset_days);
-    t.format(&time::format_description::well_known::Rfc3339).expect("format")
+    t.format(&time::format_description::well_known::Rfc3339)
+        .expect("format")
 }
 
 #[test]
@@ -102,7 +200,17 @@ fn openssl_made_chain_verifies_through_the_cli() {
     make_chain(d);
     let when = at(d, 1);
 
-    let (code, p) = certclaims(d, &["verify", "--policy", "policy.json", "--at", &when, "leaf-chain.pem"]);
+    let (code, p) = certclaims(
+        d,
+        &[
+            "verify",
+            "--policy",
+            "policy.json",
+            "--at",
+            &when,
+            "leaf-chain.pem",
+        ],
+    );
     assert_eq!(code, 0, "{p}");
     assert_eq!(p["subject"], "CN=leaf,OU=ops,O=Example Corp");
     assert_eq!(p["issuer"], "CN=OpenSSL Issuing CA,O=OpenSSL Test");
@@ -117,20 +225,82 @@ fn openssl_made_chain_verifies_through_the_cli() {
     // The fingerprint matches OpenSSL's own SHA-256 fingerprint of the leaf.
     let out = Command::new("openssl")
         .current_dir(d)
-        .args(["x509", "-in", "leaf.pem", "-noout", "-fingerprint", "-sha256"])
+        .args([
+            "x509",
+            "-in",
+            "leaf.pem",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+        ])
         .output()
         .expect("openssl");
     let fp = String::from_utf8_lossy(&out.stdout);
-    let fp = fp.trim().rsplit('=').next().expect("fingerprint").replace(':', "").to_lowercase();
+    let fp = fp
+        .trim()
+        .rsplit('=')
+        .next()
+        .expect("fingerprint")
+        .replace(':', "")
+        .to_lowercase();
     assert_eq!(p["fingerprint_sha256"], fp.as_str());
 
     // Time, usage and trust failures on the same OpenSSL PKI.
-    let (code, e) = certclaims(d, &["verify", "--policy", "policy.json", "--at", &at(d, 40), "leaf-chain.pem"]);
+    let (code, e) = certclaims(
+        d,
+        &[
+            "verify",
+            "--policy",
+            "policy.json",
+            "--at",
+            &at(d, 40),
+            "leaf-chain.pem",
+        ],
+    );
     assert_eq!((code, e["error"]["code"].as_str()), (1, Some("expired")));
-    let (code, e) = certclaims(d, &["verify", "--policy", "policy.json", "--at", &at(d, -1), "leaf-chain.pem"]);
-    assert_eq!((code, e["error"]["code"].as_str()), (1, Some("not_yet_valid")));
-    let (code, e) = certclaims(d, &["verify", "--policy", "policy.json", "--at", &when, "server-chain.pem"]);
-    assert_eq!((code, e["error"]["code"].as_str()), (1, Some("wrong_usage")));
-    let (code, e) = certclaims(d, &["verify", "--policy", "policy.json", "--at", &when, "leaf.pem"]);
-    assert_eq!((code, e["error"]["code"].as_str()), (1, Some("unknown_issuer")));
+    let (code, e) = certclaims(
+        d,
+        &[
+            "verify",
+            "--policy",
+            "policy.json",
+            "--at",
+            &at(d, -1),
+            "leaf-chain.pem",
+        ],
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (1, Some("not_yet_valid"))
+    );
+    let (code, e) = certclaims(
+        d,
+        &[
+            "verify",
+            "--policy",
+            "policy.json",
+            "--at",
+            &when,
+            "server-chain.pem",
+        ],
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (1, Some("wrong_usage"))
+    );
+    let (code, e) = certclaims(
+        d,
+        &[
+            "verify",
+            "--policy",
+            "policy.json",
+            "--at",
+            &when,
+            "leaf.pem",
+        ],
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (1, Some("unknown_issuer"))
+    );
 }

@@ -29,7 +29,9 @@ use certclaims::{Code, Principal, Rejection, Validator};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
+};
 use sha2::{Digest, Sha256};
 
 pub use certclaims;
@@ -163,7 +165,10 @@ impl CertclaimsVerifier {
     /// For a resumed session (no certificate verification in the handshake) or after the
     /// pick-up window, the presented chain is verified now with this generation's validator.
     /// No certificate is `no_certificate` (allow mode).
-    pub fn principal(&self, peer_certificates: Option<&[CertificateDer<'_>]>) -> Result<Arc<Principal>, Rejection> {
+    pub fn principal(
+        &self,
+        peer_certificates: Option<&[CertificateDer<'_>]>,
+    ) -> Result<Arc<Principal>, Rejection> {
         let Some((leaf, intermediates)) = peer_certificates.and_then(|c| c.split_first()) else {
             return Err(Rejection::no_certificate());
         };
@@ -177,12 +182,17 @@ impl CertclaimsVerifier {
                 map.pop(&key);
             }
         }
-        self.validator.verify(leaf, intermediates, now).map(Arc::new)
+        self.validator
+            .verify(leaf, intermediates, now)
+            .map(Arc::new)
     }
 }
 
 /// A validator built from a policy with `provider`'s algorithms.
-pub fn validator_for(policy: &certclaims::Policy, provider: &CryptoProvider) -> Result<Validator, certclaims::PolicyError> {
+pub fn validator_for(
+    policy: &certclaims::Policy,
+    provider: &CryptoProvider,
+) -> Result<Validator, certclaims::PolicyError> {
     Validator::from_policy(policy, provider.signature_verification_algorithms.all)
 }
 
@@ -205,7 +215,9 @@ pub fn to_rustls_error(rejection: &Rejection) -> rustls::Error {
     let e = match rejection.code() {
         Code::NoCertificate => return rustls::Error::NoCertificatesPresented,
         Code::Malformed | Code::InvalidCertificate => CertificateError::BadEncoding,
-        Code::UnknownIssuer | Code::SelfSignedNotAllowed | Code::ChainedNotAllowed => CertificateError::UnknownIssuer,
+        Code::UnknownIssuer | Code::SelfSignedNotAllowed | Code::ChainedNotAllowed => {
+            CertificateError::UnknownIssuer
+        }
         Code::UnknownRevocationStatus => CertificateError::UnknownRevocationStatus,
         Code::Expired => CertificateError::Expired,
         Code::NotYetValid => CertificateError::NotValidYet,
@@ -359,7 +371,10 @@ impl TlsSettings {
     }
 
     /// A validator built from a policy with this provider's algorithms.
-    pub fn validator(&self, policy: &certclaims::Policy) -> Result<Validator, certclaims::PolicyError> {
+    pub fn validator(
+        &self,
+        policy: &certclaims::Policy,
+    ) -> Result<Validator, certclaims::PolicyError> {
         validator_for(policy, &self.provider)
     }
 }
@@ -381,7 +396,11 @@ impl Reloadable {
         })
     }
 
-    fn generation(settings: &TlsSettings, validator: Validator, number: u64) -> Result<Generation, rustls::Error> {
+    fn generation(
+        settings: &TlsSettings,
+        validator: Validator,
+        number: u64,
+    ) -> Result<Generation, rustls::Error> {
         let verifier = CertclaimsVerifier::with_observer(
             Arc::new(validator),
             &settings.provider,

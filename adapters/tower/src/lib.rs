@@ -70,7 +70,9 @@ pub fn rejection_response<B: From<Bytes>>(rejection: &Rejection) -> Response<B> 
     let body = Bytes::from(rejection.to_json().to_string());
     let mut res = Response::new(B::from(body));
     *res.status_mut() = status;
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
     res
 }

@@ -17,7 +17,10 @@ use crate::{rejection_response, ClientIdentity};
 
 #[derive(Debug, Clone)]
 enum Requirement {
-    Claim { claim_type: String, values: Vec<String> },
+    Claim {
+        claim_type: String,
+        values: Vec<String>,
+    },
     Rule(Box<Matcher>),
 }
 
@@ -35,7 +38,11 @@ impl Require {
     }
 
     /// Also requires a claim of `claim_type` with any of `values`.
-    pub fn and_claim_any(mut self, claim_type: impl Into<String>, values: impl IntoIterator<Item = String>) -> Self {
+    pub fn and_claim_any(
+        mut self,
+        claim_type: impl Into<String>,
+        values: impl IntoIterator<Item = String>,
+    ) -> Self {
         self.all.push(Requirement::Claim {
             claim_type: claim_type.into(),
             values: values.into_iter().collect(),
@@ -58,14 +65,16 @@ impl Require {
     pub fn check(&self, principal: &Principal) -> Result<(), Rejection> {
         for r in &self.all {
             let ok = match r {
-                Requirement::Claim { claim_type, values } => {
-                    principal.claim_values(claim_type).any(|v| values.iter().any(|w| w == v))
-                }
+                Requirement::Claim { claim_type, values } => principal
+                    .claim_values(claim_type)
+                    .any(|v| values.iter().any(|w| w == v)),
                 Requirement::Rule(m) => m.matches(principal),
             };
             if !ok {
                 let what = match r {
-                    Requirement::Claim { claim_type, values } => format!("claim `{claim_type}` in {values:?}"),
+                    Requirement::Claim { claim_type, values } => {
+                        format!("claim `{claim_type}` in {values:?}")
+                    }
                     Requirement::Rule(m) => format!("rule {m:?}"),
                 };
                 return Err(Rejection::new(
@@ -140,7 +149,8 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let verdict = ClientIdentity::from_extensions(req.extensions()).and_then(|p| self.require.check(&p));
+        let verdict =
+            ClientIdentity::from_extensions(req.extensions()).and_then(|p| self.require.check(&p));
         match verdict {
             Ok(()) => Box::pin(self.inner.call(req)),
             Err(rejection) => {

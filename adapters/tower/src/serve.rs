@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use certclaims_rustls::Reloadable;
+use http::{Request, Response};
 use hyper::body::{Body, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use http::{Request, Response};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
@@ -88,22 +88,33 @@ where
         let options = options.clone();
         tokio::spawn(async move {
             let acceptor = TlsAcceptor::from(generation.config.clone());
-            let stream = match tokio::time::timeout(options.handshake_timeout, acceptor.accept(tcp)).await {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => {
-                    if let Some(hook) = &options.on_handshake_error {
-                        hook(peer, &e);
+            let stream =
+                match tokio::time::timeout(options.handshake_timeout, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        if let Some(hook) = &options.on_handshake_error {
+                            hook(peer, &e);
+                        }
+                        return;
                     }
-                    return;
-                }
-                Err(_) => {
-                    if let Some(hook) = &options.on_handshake_error {
-                        hook(peer, &std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake timed out"));
+                    Err(_) => {
+                        if let Some(hook) = &options.on_handshake_error {
+                            hook(
+                                peer,
+                                &std::io::Error::new(
+                                    std::io::ErrorKind::TimedOut,
+                                    "TLS handshake timed out",
+                                ),
+                            );
+                        }
+                        return;
                     }
-                    return;
-                }
-            };
-            let identity = ClientIdentity::new(generation.verifier.principal(stream.get_ref().1.peer_certificates()));
+                };
+            let identity = ClientIdentity::new(
+                generation
+                    .verifier
+                    .principal(stream.get_ref().1.peer_certificates()),
+            );
             let svc = TowerToHyperService::new(AddPrincipal::new(service, identity));
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), svc)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every certclaims test on a fresh machine, installing what the tests need first.
+# This is the README's test command; .ci/run calls it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+start=$(date +%s)
+
+# --- What the tests need -------------------------------------------------------------------
+# Debian packages: real TLS peers and tools for the end-to-end and interop tests.
+need_apt=()
+for pair in openssl:openssl curl:curl; do
+  cmd=${pair%%:*}; pkg=${pair##*:}
+  command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  step "installing Debian packages: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+step "Rust components and the wasm32 target"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+rustup target add wasm32-unknown-unknown >/dev/null
+
+# --- Static checks ---------------------------------------------------------------------------
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, all features, -D warnings)"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+step "no_std check: the core for wasm32-unknown-unknown without std"
+cargo build -p certclaims --no-default-features --target wasm32-unknown-unknown --locked
+cargo build -p certclaims --no-default-features --features rustcrypto --target wasm32-unknown-unknown --locked
+
+# --- Tests -----------------------------------------------------------------------------------
+step "cargo test (workspace, all features)"
+cargo test --workspace --all-features --locked
+
+step "the main job: certclaims demo"
+cargo run -q -p certclaims-cli --locked -- demo
+
+echo
+echo "all checks passed in $(( $(date +%s) - start ))s"
