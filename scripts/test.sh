@@ -43,5 +43,24 @@ cargo test --workspace --all-features --locked
 step "the main job: certclaims demo"
 cargo run -q -p certclaims-cli --locked -- demo
 
+step "examples: mtls_server + mtls_client (PKCS#12) on a minted PKI"
+cargo build -q -p certclaims-examples --examples --locked
+pki=$(mktemp -d)
+server_pid=
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$pki"; }
+trap cleanup EXIT
+./target/debug/certclaims mint --out "$pki" --client alice --spiffe spiffe://example.org/ns/prod/sa/alice \
+    --client bob --spiffe spiffe://example.org/ns/dev/sa/bob 2>/dev/null
+port=$(( 20000 + RANDOM % 20000 ))
+./target/debug/examples/mtls_server "$pki" "127.0.0.1:$port" 2>"$pki/server.log" &
+server_pid=$!
+for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+client() { ./target/debug/examples/mtls_client "$pki/$1.p12" changeit "https://localhost:$port/$2" "$pki/ca.pem"; }
+client alice payments | grep -qx "payments for spiffe://example.org/ns/prod/sa/alice"
+client alice whoami | grep -q '"spiffe_id":"spiffe://example.org/ns/prod/sa/alice"'
+out=$(client bob payments || true)
+echo "$out" | grep -q '^403 Forbidden' && echo "$out" | grep -q '"code":"policy_denied"'
+echo "examples: alice reached /payments, bob got 403 policy_denied"
+
 echo
 echo "all checks passed in $(( $(date +%s) - start ))s"
