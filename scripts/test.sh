@@ -62,5 +62,8 @@ out=$(client bob payments || true)
 echo "$out" | grep -q '^403 Forbidden' && echo "$out" | grep -q '"code":"policy_denied"'
 echo "examples: alice reached /payments, bob got 403 policy_denied"
 
+step "fuzz smoke run (30 s per target, when a nightly toolchain is present)"
+./scripts/fuzz.sh 30
+
 echo
 echo "all checks passed in $(( $(date +%s) - start ))s"

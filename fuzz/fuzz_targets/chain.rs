@@ -1,0 +1,47 @@
+//! Chain validation from arbitrary bytes.
+//!
+//! Input: a sequence of `[u16 big-endian length][DER]` records: the first is used as the
+//! trust anchor, the second as the leaf, the rest as presented intermediates. The validator
+//! accepts chained and (unpinned) self-signed leaves, so both paths are exercised.
+#![no_main]
+
+use certclaims::pki_types::{CertificateDer, UnixTime};
+use certclaims::policy::AllowedTypes;
+use certclaims::Validator;
+use libfuzzer_sys::fuzz_target;
+
+fn records(mut data: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    while data.len() >= 2 && out.len() < 32 {
+        let n = usize::from(u16::from_be_bytes([data[0], data[1]]));
+        let rest = &data[2..];
+        let n = n.min(rest.len());
+        out.push(&rest[..n]);
+        data = &rest[n..];
+    }
+    out
+}
+
+fuzz_target!(|data: &[u8]| {
+    let recs = records(data);
+    let [anchor, leaf, inters @ ..] = recs.as_slice() else { return };
+    // 2026-06-01T00:00:00Z, the test kit's instant (the seed corpus is minted around it).
+    let now = UnixTime::since_unix_epoch(core::time::Duration::from_secs(1_780_272_000));
+    let validator = match Validator::builder(certclaims::crypto::ALL)
+        .with_anchors([CertificateDer::from(anchor.to_vec())])
+        .with_allowed_types(AllowedTypes::All)
+        .allow_unpinned_self_signed()
+        .build()
+    {
+        Ok(v) => v,
+        Err(_) => return,
+    };
+    let inters: Vec<CertificateDer<'_>> = inters.iter().map(|d| CertificateDer::from(*d)).collect();
+    let result = validator.verify(&CertificateDer::from(*leaf), &inters, now);
+    if let Ok(p) = result {
+        // A principal always serializes and its fingerprint is 64 hex digits.
+        assert_eq!(p.fingerprint_sha256().len(), 64);
+        let _ = p.to_json();
+    }
+    let _ = certclaims::inspect(&CertificateDer::from(*leaf));
+});
