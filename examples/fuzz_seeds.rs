@@ -12,15 +12,27 @@ fn record(out: &mut Vec<u8>, der: &[u8]) {
 }
 
 fn main() -> std::io::Result<()> {
-    let root = std::env::args().nth(1).unwrap_or_else(|| "fuzz/seeds".into());
+    let root = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "fuzz/seeds".into());
     let root = Path::new(&root);
     for t in ["chain", "policy", "pem"] {
         std::fs::create_dir_all(root.join(t))?;
     }
-    for (name, key) in [("p256", KeyType::P256), ("ed25519", KeyType::Ed25519), ("rsa2048", KeyType::Rsa2048)] {
+    for (name, key) in [
+        ("p256", KeyType::P256),
+        ("ed25519", KeyType::Ed25519),
+        ("rsa2048", KeyType::Rsa2048),
+    ] {
         let pki = Pki::with_key_type("Seed", key);
         let cases = [
-            ("valid", pki.client("alice").spiffe("spiffe://example.org/ns/prod/sa/alice").dns("a.svc.example").issue()),
+            (
+                "valid",
+                pki.client("alice")
+                    .spiffe("spiffe://example.org/ns/prod/sa/alice")
+                    .dns("a.svc.example")
+                    .issue(),
+            ),
             ("expired", pki.client("old").expired().issue()),
             ("server", pki.client("srv").eku(Eku::ServerAuth).issue()),
             ("self", pki.client("self").self_signed().issue()),
@@ -34,7 +46,10 @@ fn main() -> std::io::Result<()> {
             }
             std::fs::write(root.join("chain").join(format!("{name}-{case}")), chain)?;
             if case == "valid" {
-                std::fs::write(root.join("pem").join(format!("{name}-chain.pem")), issued.chain_pem())?;
+                std::fs::write(
+                    root.join("pem").join(format!("{name}-chain.pem")),
+                    issued.chain_pem(),
+                )?;
                 let policy = serde_json::json!({
                     "version": 1,
                     "trust": {"anchors": [pki.root_pem()], "deny": [issued.fingerprint()],
@@ -45,11 +60,17 @@ fn main() -> std::io::Result<()> {
                                            {"fingerprint": issued.fingerprint()}]},
                     "claims": {"issuer": "seed", "add": [{"when": {"uri": "spiffe://example.org/*/*/sa/*"}, "claims": {"role": ["a", "b"]}}]}
                 });
-                std::fs::write(root.join("policy").join(format!("{name}.json")), policy.to_string())?;
+                std::fs::write(
+                    root.join("policy").join(format!("{name}.json")),
+                    policy.to_string(),
+                )?;
             }
         }
     }
     std::fs::write(root.join("policy").join("minimal.json"), r#"{"version":1}"#)?;
-    std::fs::write(root.join("pem").join("garbage.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")?;
+    std::fs::write(
+        root.join("pem").join("garbage.pem"),
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )?;
     Ok(())
 }

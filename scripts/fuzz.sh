@@ -17,7 +17,6 @@ fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(chain policy pem)
 cd fuzz
-cargo +nightly fuzz build "${targets[@]:0:1}" >/dev/null 2>&1 || true
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   log=$(mktemp)

@@ -13,8 +13,8 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, KeyUsage, NameConstraints,
-    SubjectAltName,
+    AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage,
+    KeyUsage, NameConstraints, SubjectAltName,
 };
 use x509_cert::name::Name;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
@@ -54,10 +54,14 @@ pub(crate) struct CertFacts {
     pub(crate) has_basic_constraints: bool,
     /// Whether the certificate has a nameConstraints extension.
     pub(crate) has_name_constraints: bool,
+    /// Whether the certificate has a subjectKeyIdentifier extension.
+    pub(crate) has_subject_key_id: bool,
+    /// Whether the extendedKeyUsage extension lists anyExtendedKeyUsage.
+    pub(crate) any_eku: bool,
     /// Whether the subject is an empty sequence.
     pub(crate) subject_empty: bool,
-    /// Every commonName attribute of the subject; `None` for one that is not a string.
-    pub(crate) common_names: Vec<Option<String>>,
+    /// Whether this is a version 1 certificate (no extensions).
+    pub(crate) version1: bool,
     /// Departures from the RFC 5280 profile that disqualify the certificate wherever it
     /// stands in a path (see [`CertFacts::profile_problem`]).
     pub(crate) profile_problems: Vec<String>,
@@ -92,8 +96,10 @@ impl CertFacts {
             key_cert_sign: None,
             has_basic_constraints: false,
             has_name_constraints: false,
+            has_subject_key_id: false,
+            any_eku: false,
             subject_empty: tbs.subject.0.is_empty(),
-            common_names: common_names(&tbs.subject),
+            version1: tbs.version == x509_cert::Version::V1,
             profile_problems: profile_problems(&cert),
         };
 
@@ -106,11 +112,12 @@ impl CertFacts {
             facts.digital_signature = Some(ku.digital_signature());
             facts.key_cert_sign = Some(ku.key_cert_sign());
         }
-        facts.has_name_constraints = tbs
-            .extensions
-            .iter()
-            .flatten()
-            .any(|e| e.extn_id == NAME_CONSTRAINTS_OID);
+        if let Some((_, eku)) = tbs.get::<ExtendedKeyUsage>().map_err(bad)? {
+            facts.any_eku = eku.0.contains(&ANY_EKU_OID);
+        }
+        let has = |oid| tbs.extensions.iter().flatten().any(|e| e.extn_id == oid);
+        facts.has_name_constraints = has(NAME_CONSTRAINTS_OID);
+        facts.has_subject_key_id = has(SUBJECT_KEY_ID_OID);
         if let Some((_, san)) = tbs.get::<SubjectAltName>().map_err(bad)? {
             for name in san.0 {
                 match name {
@@ -207,6 +214,14 @@ impl CertFacts {
         if !anchor && self.serial.iter().all(|b| *b == 0) {
             return Some("the serial number is zero (RFC 5280 4.1.2.2: a positive integer)".into());
         }
+        if self.subject_empty {
+            return Some("a CA certificate with an empty subject (RFC 5280 4.1.2.6)".into());
+        }
+        // A version 1 certificate cannot carry extensions; as a trust anchor it is taken for a
+        // CA, as OpenSSL does (webpki refuses v1 intermediates itself).
+        if anchor && self.version1 {
+            return None;
+        }
         if !self.has_basic_constraints || !self.is_ca {
             return Some(
                 "not a CA certificate: no basicConstraints extension with cA=true (RFC 5280 4.2.1.9)"
@@ -218,26 +233,8 @@ impl CertFacts {
                 "a CA certificate whose keyUsage lacks keyCertSign (RFC 5280 4.2.1.3)".into(),
             );
         }
-        if self.subject_empty {
-            return Some("a CA certificate with an empty subject (RFC 5280 4.1.2.6)".into());
-        }
-        None
-    }
-
-    /// For server certificates (CA/Browser Forum Baseline Requirements 7.1.4.3): every
-    /// subject commonName must be a character-for-character copy of a dNSName or iPAddress
-    /// SAN (IP addresses in their canonical text form, RFC 5952 for IPv6).
-    pub(crate) fn common_name_problem(&self) -> Option<String> {
-        for cn in &self.common_names {
-            match cn {
-                Some(cn) if self.dns.iter().chain(self.ips.iter()).any(|san| san == cn) => {}
-                Some(cn) => {
-                    return Some(format!(
-                        "the subject commonName `{cn}` is not a copy of a dNSName or iPAddress SAN"
-                    ))
-                }
-                None => return Some("the subject commonName is not a string".into()),
-            }
+        if !self.has_subject_key_id {
+            return Some("a CA certificate without subjectKeyIdentifier (RFC 5280 4.2.1.2)".into());
         }
         None
     }
@@ -246,6 +243,7 @@ impl CertFacts {
 const AUTHORITY_KEY_ID_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
 const SUBJECT_KEY_ID_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
 const NAME_CONSTRAINTS_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.30");
+const ANY_EKU_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
 const AUTHORITY_INFO_ACCESS_OID: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
 const RSA_ENCRYPTION_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -384,16 +382,6 @@ fn rsa_modulus_bits(key: &[u8]) -> Option<usize> {
     reader.finish(bits).ok()
 }
 
-/// Every commonName of a name, in DER order; `None` for a value that is not a string.
-fn common_names(name: &Name) -> Vec<Option<String>> {
-    name.0
-        .iter()
-        .flat_map(|rdn| rdn.0.iter())
-        .filter(|atv| atv.oid == rfc4519::CN)
-        .map(|atv| attribute_string(&atv.value))
-        .collect()
-}
-
 pub(crate) fn serial_hex(serial: &[u8]) -> String {
     let start = serial
         .iter()
@@ -453,5 +441,88 @@ pub(crate) fn rfc3339(secs: u64) -> String {
     match der::DateTime::from_unix_duration(core::time::Duration::from_secs(secs)) {
         Ok(dt) => dt.to_string(),
         Err(_) => format!("@{secs}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use alloc::vec;
+    use der::asn1::{Any, BitString};
+    use x509_cert::spki::AlgorithmIdentifierOwned;
+
+    /// A PKCS#1 RSAPublicKey whose modulus is `top` followed by `rest` zero bytes, e = 3.
+    fn rsa_key(top: u8, rest: usize) -> Vec<u8> {
+        let mut n = vec![top];
+        n.resize(rest + 1, 0);
+        let n = der::asn1::UintRef::new(&n).unwrap();
+        let e = der::asn1::UintRef::new(&[3]).unwrap();
+        let mut body = n.to_der().unwrap();
+        body.extend(e.to_der().unwrap());
+        let mut out = match body.len() {
+            len @ 0..=127 => vec![0x30, len as u8],
+            len @ 128..=255 => vec![0x30, 0x81, len as u8],
+            len => vec![0x30, 0x82, (len >> 8) as u8, len as u8],
+        };
+        out.extend(body);
+        out
+    }
+
+    fn spki(
+        oid: ObjectIdentifier,
+        parameters: Option<Any>,
+        key: &[u8],
+    ) -> SubjectPublicKeyInfoOwned {
+        SubjectPublicKeyInfoOwned {
+            algorithm: AlgorithmIdentifierOwned { oid, parameters },
+            subject_public_key: BitString::from_bytes(key).unwrap(),
+        }
+    }
+
+    #[test]
+    fn rsa_modulus_bits_counts_significant_bits() {
+        assert_eq!(rsa_modulus_bits(&rsa_key(0x80, 255)), Some(2048));
+        assert_eq!(rsa_modulus_bits(&rsa_key(0x08, 256)), Some(2052));
+        assert_eq!(rsa_modulus_bits(&rsa_key(0x01, 127)), Some(1017));
+        assert_eq!(rsa_modulus_bits(b"\x30\x00"), None);
+        let mut trailing = rsa_key(0x80, 255);
+        trailing.push(0);
+        assert_eq!(rsa_modulus_bits(&trailing), None);
+    }
+
+    #[test]
+    fn key_problem_accepts_tls_keys_only() {
+        let null = Some(Any::new(Tag::Null, []).unwrap());
+        let rsa = |top, rest| spki(RSA_ENCRYPTION_OID, null.clone(), &rsa_key(top, rest));
+        assert_eq!(key_problem(&rsa(0x80, 255)), None);
+        assert_eq!(key_problem(&rsa(0x80, 1023)), None); // 8192 bits
+        assert_eq!(
+            key_problem(&rsa(0x08, 256)).unwrap(),
+            "an RSA key of 2052 bits (accepted: 2048 to 8192, a multiple of 8)"
+        );
+        assert_eq!(
+            key_problem(&rsa(0x80, 127)).unwrap(),
+            "an RSA key of 1024 bits (accepted: 2048 to 8192, a multiple of 8)"
+        );
+        let curve = |oid: &str| Some(Any::from(ObjectIdentifier::new_unwrap(oid)));
+        let ec = |params| spki(EC_PUBLIC_KEY_OID, params, &[4; 65]);
+        assert_eq!(key_problem(&ec(curve("1.2.840.10045.3.1.7"))), None);
+        assert_eq!(key_problem(&ec(curve("1.3.132.0.35"))), None);
+        assert_eq!(
+            key_problem(&ec(curve("1.2.840.10045.3.1.1"))).unwrap(),
+            "an EC key on curve 1.2.840.10045.3.1.1 (accepted: P-256, P-384, P-521)"
+        );
+        let explicit = Some(Any::new(Tag::Sequence, []).unwrap());
+        assert_eq!(
+            key_problem(&ec(explicit)).unwrap(),
+            "an EC key without a named curve (explicit parameters)"
+        );
+        assert_eq!(key_problem(&spki(ED25519_OID, None, &[0; 32])), None);
+        let dsa = ObjectIdentifier::new_unwrap("1.2.840.10040.4.1");
+        assert_eq!(
+            key_problem(&spki(dsa, None, &[0; 4])).unwrap(),
+            "a public key of algorithm 1.2.840.10040.4.1 (accepted: RSA, ECDSA, EdDSA)"
+        );
     }
 }

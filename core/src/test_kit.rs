@@ -1,7 +1,9 @@
 //! Test kit (feature `test-kit`): mint PKIs to unit-test policies in isolation.
 //!
 //! Everything is minted relative to a pinned instant, [`NOW`], so tests never depend on the
-//! wall clock. Keys are generated fresh (rcgen on aws-lc-rs); certificates are real X.509.
+//! wall clock. [`Pki::at`] mints relative to another base instant instead (for a live TLS
+//! handshake, where rustls passes the real time to the verifier). Keys are generated fresh
+//! (rcgen on aws-lc-rs); certificates are real X.509.
 //!
 //! ```
 //! use certclaims::test_kit::{Pki, NOW};
@@ -110,10 +112,6 @@ fn dt(secs: u64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(secs as i64).expect("time in range")
 }
 
-fn now() -> u64 {
-    NOW.as_secs()
-}
-
 /// A certificate authority of the kit: root or intermediate.
 pub struct Ca {
     issuer: CertifiedIssuer<'static, KeyPair>,
@@ -141,6 +139,7 @@ pub struct Pki {
     issuing: Ca,
     serial: AtomicU64,
     key_type: KeyType,
+    base: u64,
 }
 
 impl Default for Pki {
@@ -178,17 +177,30 @@ impl Pki {
     /// A PKI whose CAs are named `<prefix> Root CA` / `<prefix> Issuing CA`, using `key_type`
     /// for the CAs and (by default) for the clients.
     pub fn with_key_type(prefix: &str, key_type: KeyType) -> Self {
+        Self::with_key_type_at(prefix, key_type, NOW)
+    }
+
+    /// Like [`Pki::new`], but every validity period (CAs, clients, [`ClientBuilder::expired`],
+    /// [`Pki::crl`], …) is minted relative to `base` instead of [`NOW`]. For tests that meet a
+    /// real clock, e.g. a live rustls handshake: `Pki::at(UnixTime::now())`.
+    pub fn at(base: UnixTime) -> Self {
+        Self::with_key_type_at("Test", KeyType::P256, base)
+    }
+
+    /// [`Pki::with_key_type`] relative to `base` (see [`Pki::at`]).
+    pub fn with_key_type_at(prefix: &str, key_type: KeyType, base: UnixTime) -> Self {
+        let base = base.as_secs();
         let root_params = ca_params(
             &format!("{prefix} Root CA"),
-            now() - 365 * DAY,
-            now() + 3650 * DAY,
+            base - 365 * DAY,
+            base + 3650 * DAY,
             1,
         );
         let root = CertifiedIssuer::self_signed(root_params, key_type.generate()).expect("root");
         let int_params = ca_params(
             &format!("{prefix} Issuing CA"),
-            now() - 365 * DAY,
-            now() + 1825 * DAY,
+            base - 365 * DAY,
+            base + 1825 * DAY,
             2,
         );
         let issuing = CertifiedIssuer::signed_by(int_params, key_type.generate(), &root)
@@ -205,7 +217,17 @@ impl Pki {
             issuing,
             serial: AtomicU64::new(0x1000),
             key_type,
+            base,
         }
+    }
+
+    /// The instant this PKI was minted around ([`NOW`] unless made with [`Pki::at`]).
+    pub fn base(&self) -> UnixTime {
+        UnixTime::since_unix_epoch(core::time::Duration::from_secs(self.base))
+    }
+
+    fn now(&self) -> u64 {
+        self.base
     }
 
     /// The root CA.
@@ -250,8 +272,8 @@ impl Pki {
             cn: cn.to_string(),
             extra_dn: Vec::new(),
             sans: Vec::new(),
-            not_before: now() - 30 * DAY,
-            not_after: now() + 365 * DAY,
+            not_before: self.now() - 30 * DAY,
+            not_after: self.now() + 365 * DAY,
             eku: Eku::ClientAuth,
             key_usages: Some(vec![KeyUsagePurpose::DigitalSignature]),
             key_type: self.key_type,
@@ -267,8 +289,8 @@ impl Pki {
     pub fn sub_ca(&self, parent: &Ca, cn: &str) -> Ca {
         let p = ca_params(
             cn,
-            now() - 365 * DAY,
-            now() + 1825 * DAY,
+            self.now() - 365 * DAY,
+            self.now() + 1825 * DAY,
             self.next_serial(),
         );
         let issuer = CertifiedIssuer::signed_by(p, self.key_type.generate(), &parent.issuer)
@@ -286,8 +308,8 @@ impl Pki {
     pub fn constrained_ca(&self, parent: &Ca, cn: &str, permitted_dns: &[&str]) -> Ca {
         let mut p = ca_params(
             cn,
-            now() - 365 * DAY,
-            now() + 1825 * DAY,
+            self.now() - 365 * DAY,
+            self.now() + 1825 * DAY,
             self.next_serial(),
         );
         p.name_constraints = Some(NameConstraints {
@@ -311,10 +333,16 @@ impl Pki {
         self.serial.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// A CRL from the issuing CA revoking `revoked`, valid from a day before [`NOW`] for a week.
+    /// A CRL from the issuing CA revoking `revoked`, valid from a day before [`NOW`] (the
+    /// PKI's base) for a week.
     pub fn crl(&self, revoked: &[&Issued]) -> CertificateRevocationListDer<'static> {
         let serials: Vec<Vec<u8>> = revoked.iter().map(|i| i.serial.clone()).collect();
-        Self::crl_from(&self.issuing, &serials, now() - DAY, now() + 7 * DAY)
+        Self::crl_from(
+            &self.issuing,
+            &serials,
+            self.now() - DAY,
+            self.now() + 7 * DAY,
+        )
     }
 
     /// A CRL signed by `ca` revoking the given serials, with explicit thisUpdate/nextUpdate.
@@ -439,13 +467,15 @@ impl<'a> ClientBuilder<'a> {
         self.not_after = not_after;
         self
     }
-    /// Expired a day before [`NOW`].
+    /// Expired a day before [`NOW`] (the PKI's base).
     pub fn expired(self) -> Self {
-        self.validity(now() - 30 * DAY, now() - DAY)
+        let now = self.pki.now();
+        self.validity(now - 30 * DAY, now - DAY)
     }
-    /// Valid only from a day after [`NOW`].
+    /// Valid only from a day after [`NOW`] (the PKI's base).
     pub fn not_yet_valid(self) -> Self {
-        self.validity(now() + DAY, now() + 30 * DAY)
+        let now = self.pki.now();
+        self.validity(now + DAY, now + 30 * DAY)
     }
     /// Sets the EKU.
     pub fn eku(mut self, eku: Eku) -> Self {

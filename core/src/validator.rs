@@ -199,11 +199,10 @@ impl ValidatorBuilder {
             // webpki ignores unknown critical extensions in anchors; an anchor that issues a
             // path is held to the rule it applies to intermediates (checked per path, so an
             // unrelated odd anchor does not stop the validator from building).
-            if let Err(webpki::Error::UnsupportedCriticalExtension) = EndEntityCert::try_from(der)
-            {
-                facts.profile_problems.push(
-                    "a critical extension certclaims does not process (RFC 5280 4.2)".into(),
-                );
+            if let Err(webpki::Error::UnsupportedCriticalExtension) = EndEntityCert::try_from(der) {
+                facts
+                    .profile_problems
+                    .push("a critical extension certclaims does not process (RFC 5280 4.2)".into());
             }
             anchors.push(anchor);
             anchor_facts.push(facts);
@@ -461,13 +460,11 @@ impl Validator {
                 format!("the leaf certificate: {problem}"),
             ));
         }
-        if self.eku == ExtendedKeyUsage::ServerAuth {
-            if let Some(problem) = facts.common_name_problem() {
-                return Err(reject(
-                    Code::InvalidCertificate,
-                    format!("the leaf certificate: {problem}"),
-                ));
-            }
+        if facts.any_eku && self.eku != ExtendedKeyUsage::Any {
+            return Err(reject(
+                Code::WrongUsage,
+                "the leaf asserts anyExtendedKeyUsage; a specific purpose is required",
+            ));
         }
 
         let time = UnixTime::since_unix_epoch(Duration::from_secs(
@@ -501,12 +498,13 @@ impl Validator {
         // The most recent path rejected for a reason of our own, with its detail.
         let path_rejection = core::cell::RefCell::new(None);
         let check_path = |path: &VerifiedPath<'_>| {
-            self.check_path(&facts, path, time).map_err(|(err, rejection)| {
-                if let Some(rejection) = rejection {
-                    *path_rejection.borrow_mut() = Some((err.clone(), rejection));
-                }
-                err
-            })
+            self.check_path(&facts, path, time)
+                .map_err(|(err, rejection)| {
+                    if let Some(rejection) = rejection {
+                        *path_rejection.borrow_mut() = Some((err.clone(), rejection));
+                    }
+                    err
+                })
         };
         let chained = if self.anchors.is_empty() || allowed == AllowedTypes::SelfSigned {
             Err(webpki::Error::UnknownIssuer)
@@ -719,7 +717,10 @@ impl Validator {
         if self.is_self_signed_path(leaf, path) {
             return Ok(());
         }
-        let Some(anchor) = self.anchor_index(path.anchor()).map(|i| &self.anchor_facts[i]) else {
+        let Some(anchor) = self
+            .anchor_index(path.anchor())
+            .map(|i| &self.anchor_facts[i])
+        else {
             return Ok(());
         };
         if let Some(problem) = anchor.issuer_problem(true) {

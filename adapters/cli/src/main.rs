@@ -256,11 +256,11 @@ fn now() -> Result<UnixTime, CliError> {
         .map_err(|_| CliError("the system clock is before 1970".into()))
 }
 
+/// Prints JSON on stdout; a closed pipe (`certclaims verify … | head`) is not an error.
 fn print_json(value: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
-    );
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 fn verify(

@@ -89,6 +89,20 @@ impl DevCa {
     pub(crate) fn open_or_create(dir: &Path) -> Result<Self, CliError> {
         fs::create_dir_all(dir).map_err(|e| err(&dir.display().to_string(), e))?;
         let (cert_path, key_path) = (dir.join("ca.pem"), dir.join("ca.key"));
+        // One without the other: minting a new CA would overwrite ca.pem while policy.json
+        // and server.pem still belong to the old one.
+        if cert_path.exists() != key_path.exists() {
+            let (present, missing) = if cert_path.exists() {
+                (&cert_path, &key_path)
+            } else {
+                (&key_path, &cert_path)
+            };
+            return Err(CliError(format!(
+                "{} exists but {} does not: restore it, or mint into an empty folder",
+                present.display(),
+                missing.display()
+            )));
+        }
         if cert_path.exists() && key_path.exists() {
             let key_pem = fs::read_to_string(&key_path)
                 .map_err(|e| err(&key_path.display().to_string(), e))?;

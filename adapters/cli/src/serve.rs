@@ -59,7 +59,13 @@ pub(crate) fn load_validator(
 /// principal JSON or the rejection JSON. One log line per request on stderr.
 pub(crate) fn app() -> Router {
     Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/healthz",
+            get(|req: Request| async move {
+                eprintln!("{} {} 200 healthz", req.method(), req.uri().path());
+                "ok\n"
+            }),
+        )
         .fallback(whoami)
 }
 

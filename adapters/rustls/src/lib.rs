@@ -161,10 +161,14 @@ impl CertclaimsVerifier {
     /// The principal of a connection this verifier admitted, given its
     /// `peer_certificates()`.
     ///
-    /// A chain verified in this connection's handshake is picked up without verifying again.
-    /// For a resumed session (no certificate verification in the handshake) or after the
-    /// pick-up window, the presented chain is verified now with this generation's validator.
-    /// No certificate is `no_certificate` (allow mode).
+    /// A chain this verifier verified in a handshake is picked up without verifying again:
+    /// the entry is keyed by the exact chain bytes, so it serves this connection and any other
+    /// presenting the same chain (a session resumed within this generation included) until
+    /// [`HANDOFF_TTL`] after that handshake, never past the leaf's notAfter, while it is among
+    /// the [`HANDOFF_CAPACITY`] most recent. Otherwise (a resumed session whose chain this
+    /// verifier never verified, an entry past its time or evicted) the presented chain is
+    /// verified now with this generation's validator. No certificate is `no_certificate`
+    /// (allow mode).
     pub fn principal(
         &self,
         peer_certificates: Option<&[CertificateDer<'_>]>,

@@ -88,28 +88,31 @@ where
         let options = options.clone();
         tokio::spawn(async move {
             let acceptor = TlsAcceptor::from(generation.config.clone());
-            let stream =
-                match tokio::time::timeout(options.handshake_timeout, acceptor.accept(tcp)).await {
-                    Ok(Ok(stream)) => stream,
-                    Ok(Err(e)) => {
-                        if let Some(hook) = &options.on_handshake_error {
-                            hook(peer, &e);
-                        }
-                        return;
+            let accept = acceptor.accept(tcp).into_fallible();
+            let stream = match tokio::time::timeout(options.handshake_timeout, accept).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err((e, mut tcp))) => {
+                    if let Some(hook) = &options.on_handshake_error {
+                        hook(peer, &e);
                     }
-                    Err(_) => {
-                        if let Some(hook) = &options.on_handshake_error {
-                            hook(
-                                peer,
-                                &std::io::Error::new(
-                                    std::io::ErrorKind::TimedOut,
-                                    "TLS handshake timed out",
-                                ),
-                            );
-                        }
-                        return;
+                    // The alert is written; close gracefully so that the client reads it
+                    // (unread client data at close() would make the kernel send a reset).
+                    linger_close(&mut tcp).await;
+                    return;
+                }
+                Err(_) => {
+                    if let Some(hook) = &options.on_handshake_error {
+                        hook(
+                            peer,
+                            &std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                "TLS handshake timed out",
+                            ),
+                        );
                     }
-                };
+                    return;
+                }
+            };
             let identity = ClientIdentity::new(
                 generation
                     .verifier
@@ -121,4 +124,15 @@ where
                 .await;
         });
     }
+}
+
+/// Sends FIN, then drains what the client still sends for up to a second before closing.
+async fn linger_close(tcp: &mut tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = tcp.shutdown().await;
+    let mut buf = [0u8; 1024];
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while matches!(tcp.read(&mut buf).await, Ok(n) if n > 0) {}
+    })
+    .await;
 }

@@ -1,0 +1,664 @@
+//! End to end: `certclaims serve` on 127.0.0.1 against real TLS clients this project did not
+//! write: `curl` and `openssl s_client`.
+//!
+//! The PKI is minted by `certclaims mint`; a second `mint` folder is the foreign CA. The
+//! expired client certificate is made by `openssl ca` (OpenSSL 3.0's `x509 -req` cannot
+//! backdate) with `-startdate 20200101000000Z -enddate 20200201000000Z`, signed by the minted
+//! CA's own key. The policy-denied client is bob, in front of a policy whose `identity.allow`
+//! admits only alice's SPIFFE ID.
+//!
+//! Every server listens on `127.0.0.1:0`; its address is read from its first stderr line, so
+//! there is no port race. A guard kills it when the test ends, passes or panics.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_certclaims");
+
+const ALICE_SPIFFE: &str = "spiffe://example.org/ns/prod/sa/alice";
+const BOB_SPIFFE: &str = "spiffe://example.org/ns/prod/sa/bob";
+
+/// Longest any one external command (curl, openssl) may take.
+const COMMAND_DEADLINE: Duration = Duration::from_secs(20);
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs `cmd` with `stdin` as its standard input; kills it if it outlives `COMMAND_DEADLINE`.
+fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e} (curl and openssl are Debian packages the README's test command installs)"));
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let reader = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out = reader(Box::new(child.stdout.take().expect("stdout")));
+    let err = reader(Box::new(child.stderr.take().expect("stderr")));
+    let deadline = Instant::now() + COMMAND_DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {COMMAND_DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = writer.join();
+    Output {
+        status,
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    }
+}
+
+fn certclaims(args: &[&str]) -> Output {
+    run(Command::new(BIN).args(args), b"")
+}
+
+fn openssl(dir: &Path, args: &[&str]) -> Output {
+    let out = run(Command::new("openssl").current_dir(dir).args(args), b"");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        text(&out.stderr)
+    );
+    out
+}
+
+/// A PKI minted by `certclaims mint`, a foreign one, an expired client made by `openssl ca`,
+/// and a policy that admits only alice.
+struct Pki {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    foreign: PathBuf,
+    expired: (PathBuf, PathBuf),
+    alice_only: PathBuf,
+}
+
+impl Pki {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("pki");
+        let foreign = tmp.path().join("foreign");
+        for (d, args) in [
+            (
+                &dir,
+                [
+                    "--client",
+                    "alice",
+                    "--spiffe",
+                    ALICE_SPIFFE,
+                    "--client",
+                    "bob",
+                    "--spiffe",
+                    BOB_SPIFFE,
+                ],
+            ),
+            // Same name and SPIFFE ID as the real alice, another CA.
+            (
+                &foreign,
+                [
+                    "--client",
+                    "alice",
+                    "--spiffe",
+                    ALICE_SPIFFE,
+                    "--dns",
+                    "alice.svc.example",
+                    "--p12-password",
+                    "x",
+                ],
+            ),
+        ] {
+            let mut all = vec!["mint", "--out", s(d)];
+            all.extend_from_slice(&args);
+            let out = certclaims(&all);
+            assert_eq!(out.status.code(), Some(0), "mint: {}", text(&out.stderr));
+        }
+        let expired = expired_client(&dir, &tmp.path().join("openssl-ca"));
+
+        let mut policy: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("policy.json")).expect("policy"))
+                .expect("policy JSON");
+        policy["identity"]["allow"] = serde_json::json!([{ "spiffe_id": ALICE_SPIFFE }]);
+        let alice_only = tmp.path().join("alice-only.json");
+        std::fs::write(&alice_only, policy.to_string()).expect("write policy");
+        Self {
+            _tmp: tmp,
+            dir,
+            foreign,
+            expired,
+            alice_only,
+        }
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn client(&self, name: &str) -> (PathBuf, PathBuf) {
+        (
+            self.file(&format!("{name}.pem")),
+            self.file(&format!("{name}.key")),
+        )
+    }
+
+    fn foreign_alice(&self) -> (PathBuf, PathBuf) {
+        (
+            self.foreign.join("alice.pem"),
+            self.foreign.join("alice.key"),
+        )
+    }
+}
+
+/// A client certificate valid from 2020-01-01 to 2020-02-01 (alice's SPIFFE ID, so that only
+/// its dates are wrong), signed with `DIR/ca.key` by `openssl ca`: `PEM` is leaf then CA.
+fn expired_client(pki: &Path, work: &Path) -> (PathBuf, PathBuf) {
+    std::fs::create_dir_all(work).expect("mkdir");
+    std::fs::write(work.join("index.txt"), "").expect("index");
+    std::fs::write(work.join("serial"), "1000\n").expect("serial");
+    std::fs::write(
+        work.join("ca.cnf"),
+        format!(
+            "[ca]\ndefault_ca = dev\n\
+             [dev]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\ndefault_md = sha256\n\
+             policy = anything\nunique_subject = no\ncopy_extensions = none\nx509_extensions = client\n\
+             [anything]\norganizationName = optional\ncommonName = supplied\n\
+             [client]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n\
+             extendedKeyUsage = clientAuth\nsubjectAltName = URI:{ALICE_SPIFFE}\n\
+             authorityKeyIdentifier = keyid\n"
+        ),
+    )
+    .expect("ca.cnf");
+    openssl(
+        work,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "expired.key",
+            "-out",
+            "expired.csr",
+            "-subj",
+            "/O=certclaims/CN=expired",
+        ],
+    );
+    openssl(
+        work,
+        &[
+            "ca",
+            "-batch",
+            "-config",
+            "ca.cnf",
+            "-cert",
+            s(&pki.join("ca.pem")),
+            "-keyfile",
+            s(&pki.join("ca.key")),
+            "-in",
+            "expired.csr",
+            "-out",
+            "expired.crt",
+            "-notext",
+            "-startdate",
+            "20200101000000Z",
+            "-enddate",
+            "20200201000000Z",
+        ],
+    );
+    let leaf = std::fs::read_to_string(work.join("expired.crt")).expect("expired.crt");
+    let ca = std::fs::read_to_string(pki.join("ca.pem")).expect("ca.pem");
+    let pem = work.join("expired.pem");
+    std::fs::write(&pem, format!("{leaf}{ca}")).expect("write");
+
+    // The CLI agrees: signed by the minted CA, and expired (nothing else is wrong with it).
+    let out = certclaims(&["inspect", s(&pem)]);
+    let info: Value = serde_json::from_slice(&out.stdout).expect("inspect JSON");
+    assert_eq!(info["certificates"][0]["not_after"], "2020-02-01T00:00:00Z");
+    assert_eq!(
+        info["certificates"][0]["not_before"],
+        "2020-01-01T00:00:00Z"
+    );
+    let out = certclaims(&["verify", "--policy", s(&pki.join("policy.json")), s(&pem)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let rejection: Value = serde_json::from_slice(&out.stdout).expect("rejection JSON");
+    assert_eq!(rejection["error"]["code"], "expired", "{rejection}");
+    (pem, work.join("expired.key"))
+}
+
+/// A running `certclaims serve`, killed on drop; its stderr lines are collected.
+struct Server {
+    child: Child,
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(pki: &Pki, policy: &Path, mode: &str) -> Self {
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--policy",
+                s(policy),
+                "--tls-cert",
+                s(&pki.file("server.pem")),
+                "--tls-key",
+                s(&pki.file("server.key")),
+                "--listen",
+                "127.0.0.1:0",
+                "--mode",
+                mode,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn certclaims serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (tx, rx) = mpsc::channel();
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    log.lock().expect("log").push(line.clone());
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        let mut server = Self {
+            child,
+            port: 0,
+            log,
+        };
+        // "certclaims serve: https://127.0.0.1:PORT (mode ..., policy ...)", printed once
+        // the socket is bound.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while server.port == 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix("certclaims serve: https://127.0.0.1:") {
+                        server.port = rest
+                            .split(' ')
+                            .next()
+                            .and_then(|p| p.parse().ok())
+                            .unwrap_or_else(|| panic!("address in {line:?}"));
+                    }
+                }
+                Err(_) => panic!(
+                    "certclaims serve did not start; stderr: {:?}; status: {:?}",
+                    server.lines(),
+                    server.child.try_wait()
+                ),
+            }
+        }
+        assert!(
+            server.lines()[0].contains(&format!("(mode {}", capitalized(mode))),
+            "{:?}",
+            server.lines()
+        );
+        // And it accepts TCP connections (polled, with a deadline).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect_timeout(
+            &([127, 0, 0, 1], server.port).into(),
+            Duration::from_secs(1),
+        )
+        .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "port {} never accepted",
+                server.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.log.lock().expect("log").clone()
+    }
+
+    /// Waits (up to 10 s) for a stderr line containing every one of `parts`.
+    fn expect_line(&self, parts: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(l) = self
+                .lines()
+                .into_iter()
+                .find(|l| parts.iter().all(|p| l.contains(p)))
+            {
+                return l;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no server log line with {parts:?}; log: {:#?}",
+                self.lines()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// How many stderr lines contain `part`.
+    fn count(&self, part: &str) -> usize {
+        self.lines().iter().filter(|l| l.contains(part)).count()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn capitalized(mode: &str) -> String {
+    let mut c = mode.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// What curl did: its exit code, the HTTP status (`None` if no response), body and stderr.
+struct Curl {
+    code: Option<i32>,
+    status: Option<u16>,
+    body: String,
+    stderr: String,
+}
+
+impl Curl {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+    }
+}
+
+/// `curl https://localhost:PORT{path}` (localhost resolved to 127.0.0.1), trusting the
+/// minted CA, with `client` arguments such as `--cert X --key Y`.
+fn curl(server: &Server, pki: &Pki, path: &str, client: &[&str]) -> Curl {
+    let port = server.port;
+    let resolve = format!("localhost:{port}:127.0.0.1");
+    let url = format!("https://localhost:{port}{path}");
+    let mut cmd = Command::new("curl");
+    // -q first: no ~/.curlrc.
+    cmd.args(["-q", "-sS", "--noproxy", "*", "--max-time", "10"])
+        .args(["--resolve", &resolve, "--cacert", s(&pki.file("ca.pem"))])
+        .args(["-w", "\n%{http_code}"])
+        .args(client)
+        .arg(&url);
+    let out = run(&mut cmd, b"");
+    let stdout = text(&out.stdout);
+    let (body, status) = stdout.rsplit_once('\n').unwrap_or(("", &stdout));
+    Curl {
+        code: out.status.code(),
+        status: status.trim().parse().ok().filter(|s| *s != 0),
+        body: body.to_string(),
+        stderr: text(&out.stderr),
+    }
+}
+
+fn cert_args(client: &(PathBuf, PathBuf)) -> Vec<String> {
+    vec![
+        "--cert".into(),
+        s(&client.0).into(),
+        "--key".into(),
+        s(&client.1).into(),
+    ]
+}
+
+fn curl_as(server: &Server, pki: &Pki, client: &(PathBuf, PathBuf)) -> Curl {
+    let args = cert_args(client);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    curl(server, pki, "/whoami", &args)
+}
+
+/// curl was refused in the handshake with `alert` (OpenSSL's text, e.g. "alert unknown ca").
+/// This also holds the server to closing gracefully after a failed handshake: a reset
+/// instead would make curl 7.88 fail with `(55) getpeername()` before reading the alert.
+fn assert_curl_alert(c: &Curl, alert: &str) {
+    assert_eq!(c.status, None, "no HTTP response: {}", c.body);
+    if c.code == Some(56) && c.stderr.contains(alert) {
+        return;
+    }
+    panic!(
+        "expected curl exit 56 with {alert:?}; got {:?}: {}",
+        c.code, c.stderr
+    );
+}
+
+fn assert_alice(p: &Value, pki: &Pki) {
+    assert_eq!(p["authentication_type"], "Certificate");
+    assert_eq!(p["subject"], "CN=alice,O=certclaims");
+    assert_eq!(p["common_name"], "alice");
+    assert_eq!(p["spiffe_id"], ALICE_SPIFFE);
+    assert_eq!(p["uris"], serde_json::json!([ALICE_SPIFFE]));
+    let ca = certclaims(&["inspect", s(&pki.file("ca.pem"))]);
+    let ca: Value = serde_json::from_slice(&ca.stdout).expect("inspect JSON");
+    assert_eq!(p["issuer"], ca["certificates"][0]["subject"]);
+    let chain = p["chain"].as_array().expect("chain");
+    assert_eq!(chain.len(), 2, "leaf, then the minted CA");
+    assert_eq!(
+        chain[1]["fingerprint_sha256"],
+        ca["certificates"][0]["fingerprint_sha256"]
+    );
+    assert!(p["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .any(|c| c["value"] == ALICE_SPIFFE && c["issuer"] == "LOCAL AUTHORITY"));
+}
+
+#[test]
+fn require_mode_with_curl() {
+    let pki = Pki::new();
+    let server = Server::start(&pki, &pki.alice_only, "require");
+
+    // Valid: 200 and the principal JSON.
+    let c = curl_as(&server, &pki, &pki.client("alice"));
+    assert_eq!((c.code, c.status), (Some(0), Some(200)), "{}", c.stderr);
+    assert_alice(&c.json(), &pki);
+    server.expect_line(&["GET /whoami 200 CN=alice,O=certclaims"]);
+
+    // Any path answers the principal.
+    let c = curl(
+        &server,
+        &pki,
+        "/some/where?x=1",
+        &cert_args(&pki.client("alice"))
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(c.status, Some(200), "{}", c.stderr);
+    assert_eq!(c.json()["spiffe_id"], ALICE_SPIFFE);
+    server.expect_line(&["GET /some/where 200 CN=alice,O=certclaims"]);
+
+    // The PKCS#12 file, read by curl's OpenSSL.
+    let p12 = format!("{}:changeit", s(&pki.file("alice.p12")));
+    let c = curl(
+        &server,
+        &pki,
+        "/whoami",
+        &["--cert-type", "P12", "--cert", &p12],
+    );
+    assert_eq!((c.code, c.status), (Some(0), Some(200)), "{}", c.stderr);
+    assert_alice(&c.json(), &pki);
+    assert_eq!(server.count("GET /whoami 200 CN=alice,O=certclaims"), 2);
+
+    // No certificate: certificate_required.
+    let c = curl(&server, &pki, "/whoami", &[]);
+    assert_curl_alert(&c, "alert certificate required");
+    server.expect_line(&["handshake failed from 127.0.0.1:", ": no_certificate"]);
+
+    // Another CA (same subject and SPIFFE ID): unknown_ca.
+    let c = curl_as(&server, &pki, &pki.foreign_alice());
+    assert_curl_alert(&c, "alert unknown ca");
+    server.expect_line(&["handshake rejected: unknown_issuer"]);
+
+    // Expired: certificate_expired.
+    let c = curl_as(&server, &pki, &pki.expired);
+    assert_curl_alert(&c, "alert certificate expired");
+    server.expect_line(&["handshake rejected: expired", "2020-02-01T00:00:00Z"]);
+
+    // Valid, but the policy admits only alice: access_denied.
+    let c = curl_as(&server, &pki, &pki.client("bob"));
+    assert_curl_alert(&c, "alert access denied");
+    server.expect_line(&["handshake rejected: policy_denied"]);
+
+    // One request line per HTTP request; rejected handshakes never reach HTTP.
+    assert_eq!(server.count("GET /"), 3, "{:#?}", server.lines());
+    assert_eq!(server.count(" 200 CN=bob"), 0);
+}
+
+/// `openssl s_client` sending one HTTP/1.1 request: exit status and stdout + stderr.
+fn s_client(server: &Server, pki: &Pki, client: Option<&(PathBuf, PathBuf)>) -> (bool, String) {
+    let connect = format!("127.0.0.1:{}", server.port);
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", &connect, "-servername", "localhost"])
+        .args(["-verify_hostname", "localhost", "-verify_return_error"])
+        .args(["-CAfile", s(&pki.file("ca.pem")), "-ign_eof"]);
+    if let Some((cert, key)) = client {
+        cmd.args(["-cert", s(cert), "-key", s(key)]);
+    }
+    let out = run(
+        &mut cmd,
+        b"GET /whoami HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    (
+        out.status.success(),
+        format!("{}\n{}", text(&out.stdout), text(&out.stderr)),
+    )
+}
+
+fn assert_s_client_alert(result: &(bool, String), alert: &str) {
+    assert!(!result.0, "s_client failed: {}", result.1);
+    assert!(result.1.contains(alert), "{alert:?} not in: {}", result.1);
+    assert!(!result.1.contains("HTTP/1.1"), "{}", result.1);
+    // The server's certificate itself was fine.
+    assert!(
+        result.1.contains("Verify return code: 0 (ok)"),
+        "{}",
+        result.1
+    );
+}
+
+#[test]
+fn require_mode_with_openssl_s_client() {
+    let pki = Pki::new();
+    let server = Server::start(&pki, &pki.alice_only, "require");
+
+    let (ok, out) = s_client(&server, &pki, Some(&pki.client("alice")));
+    assert!(ok, "{out}");
+    assert!(out.contains("HTTP/1.1 200"), "{out}");
+    assert!(
+        out.contains(&format!("\"spiffe_id\": \"{ALICE_SPIFFE}\"")),
+        "{out}"
+    );
+    assert!(
+        out.contains("\"subject\": \"CN=alice,O=certclaims\""),
+        "{out}"
+    );
+    assert!(out.contains("Verify return code: 0 (ok)"), "{out}");
+    server.expect_line(&["GET /whoami 200 CN=alice,O=certclaims"]);
+
+    let r = s_client(&server, &pki, Some(&pki.expired));
+    assert_s_client_alert(&r, "alert certificate expired");
+    server.expect_line(&["handshake rejected: expired"]);
+
+    let r = s_client(&server, &pki, Some(&pki.foreign_alice()));
+    assert_s_client_alert(&r, "alert unknown ca");
+    server.expect_line(&["handshake rejected: unknown_issuer"]);
+
+    let r = s_client(&server, &pki, None);
+    assert_s_client_alert(&r, "alert certificate required");
+    server.expect_line(&[": no_certificate"]);
+
+    let r = s_client(&server, &pki, Some(&pki.client("bob")));
+    assert_s_client_alert(&r, "alert access denied");
+    server.expect_line(&["handshake rejected: policy_denied"]);
+
+    assert_eq!(server.count("GET /"), 1, "{:#?}", server.lines());
+}
+
+#[test]
+fn allow_mode_with_curl_and_s_client() {
+    let pki = Pki::new();
+    let server = Server::start(&pki, &pki.file("policy.json"), "allow");
+
+    // Readiness and health: /healthz answers 200 without a certificate.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let health = loop {
+        let c = curl(&server, &pki, "/healthz", &[]);
+        if c.status.is_some() || Instant::now() > deadline {
+            break c;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        (health.code, health.status),
+        (Some(0), Some(200)),
+        "{}",
+        health.stderr
+    );
+    assert_eq!(health.body.trim(), "ok");
+
+    // No certificate: the handshake succeeds, /whoami answers 401 no_certificate.
+    let c = curl(&server, &pki, "/whoami", &[]);
+    assert_eq!((c.code, c.status), (Some(0), Some(401)), "{}", c.stderr);
+    let err = c.json();
+    assert_eq!(err["error"]["code"], "no_certificate", "{err}");
+    assert_eq!(err["error"]["step"], "input", "{err}");
+    server.expect_line(&["GET /whoami 401 no_certificate"]);
+
+    // A valid certificate: 200 (the minted policy admits every client of its CA).
+    let c = curl_as(&server, &pki, &pki.client("alice"));
+    assert_eq!((c.code, c.status), (Some(0), Some(200)), "{}", c.stderr);
+    assert_alice(&c.json(), &pki);
+    let c = curl_as(&server, &pki, &pki.client("bob"));
+    assert_eq!(c.status, Some(200), "{}", c.stderr);
+    assert_eq!(c.json()["spiffe_id"], BOB_SPIFFE);
+    server.expect_line(&["GET /whoami 200 CN=bob,O=certclaims"]);
+
+    // A certificate that is presented must still verify.
+    let r = s_client(&server, &pki, Some(&pki.expired));
+    assert_s_client_alert(&r, "alert certificate expired");
+    let r = s_client(&server, &pki, Some(&pki.foreign_alice()));
+    assert_s_client_alert(&r, "alert unknown ca");
+    // Without one, s_client gets HTTP.
+    let (ok, out) = s_client(&server, &pki, None);
+    assert!(ok, "{out}");
+    assert!(out.contains("HTTP/1.1 401"), "{out}");
+    assert!(out.contains("no_certificate"), "{out}");
+}

@@ -1,0 +1,477 @@
+//! `certclaims_tower::serve` with an axum `Router`, driven by real TLS clients on 127.0.0.1
+//! (HTTP/1.1 and HTTP/2, ALPN), checking the principal every request carries, the axum
+//! extractors, the `Require` layer, refusals in the handshake, reloads and shutdown.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use axum::routing::get;
+use axum::{Json, Router};
+use certclaims::test_kit::Issued;
+use certclaims::{Code, Rejection};
+use certclaims_tower::certclaims_rustls::{to_rustls_error, Mode};
+use certclaims_tower::{Authenticated, MaybeAuthenticated, Require, ServeOptions};
+use common::{spiffe, tls_connect, Http, Running, World};
+use http::{StatusCode, Version};
+use rustls::AlertDescription;
+use serde_json::{json, Value};
+
+async fn whoami(Authenticated(p): Authenticated, version: Version) -> Json<Value> {
+    // `at`: where the principal lives, to show requests share the connection's one.
+    Json(json!({
+        "version": format!("{version:?}"),
+        "principal": p.to_json(),
+        "at": format!("{:p}", Arc::as_ptr(&p)),
+    }))
+}
+
+async fn maybe(MaybeAuthenticated(p): MaybeAuthenticated) -> Json<Value> {
+    Json(json!({"principal": p.map(|p| p.to_json())}))
+}
+
+async fn ok(Authenticated(p): Authenticated) -> Json<Value> {
+    Json(json!({"ok": p.spiffe_id()}))
+}
+
+fn app() -> Router {
+    Router::new()
+        .route("/whoami", get(whoami))
+        .route("/maybe", get(maybe))
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/payments",
+            get(ok).layer(Require::claim("role", "payments").layer()),
+        )
+        .route(
+            "/prod",
+            get(ok).layer(
+                Require::spiffe_id("spiffe://example.org/ns/prod/sa/*")
+                    .unwrap()
+                    .layer(),
+            ),
+        )
+}
+
+/// alice (prod, role payments), bob (prod, no role), carol (staging), and the policy that
+/// admits anyone under `spiffe://example.org/ns/*/sa/*` and gives alice the role.
+struct Cast {
+    w: World,
+    alice: Issued,
+    bob: Issued,
+    carol: Issued,
+    stranger: Issued,
+}
+
+impl Cast {
+    fn new() -> Self {
+        let w = World::new();
+        let alice = w
+            .pki
+            .client("alice")
+            .spiffe(&spiffe("prod", "alice"))
+            .issue();
+        let bob = w.pki.client("bob").spiffe(&spiffe("prod", "bob")).issue();
+        let carol = w
+            .pki
+            .client("carol")
+            .spiffe(&spiffe("staging", "carol"))
+            .issue();
+        let stranger = w
+            .pki
+            .client("stranger")
+            .spiffe("spiffe://elsewhere.example/sa/x")
+            .issue();
+        Self {
+            w,
+            alice,
+            bob,
+            carol,
+            stranger,
+        }
+    }
+
+    fn policy(&self) -> certclaims::Policy {
+        self.w.policy(
+            json!({"allow": [{"spiffe_id": "spiffe://example.org/ns/*/sa/*"}]}),
+            json!({"add": [{"when": {"spiffe_id": spiffe("prod", "alice")}, "claims": {"role": ["payments", "audit"]}}]}),
+        )
+    }
+
+    /// The core's principal JSON for `client`.
+    fn core(&self, client: &Issued) -> Value {
+        self.w
+            .validator(&self.policy())
+            .verify(
+                client.leaf(),
+                client.intermediates(),
+                certclaims::pki_types::UnixTime::now(),
+            )
+            .unwrap()
+            .to_json()
+    }
+
+    async fn serve(&self, mode: Mode, options: ServeOptions) -> Running {
+        Running::start(self.w.reloadable(mode, &self.policy()), app(), options).await
+    }
+}
+
+fn rejection_body(code: &str, step: &str) -> impl Fn(&Value) {
+    let (code, step) = (code.to_string(), step.to_string());
+    move |body: &Value| {
+        assert_eq!(body["error"]["code"], code.as_str(), "{body}");
+        assert_eq!(body["error"]["step"], step.as_str(), "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+        assert_eq!(body.as_object().unwrap().len(), 1, "only `error`: {body}");
+    }
+}
+
+#[tokio::test]
+async fn http1_and_http2_requests_carry_the_cores_principal() {
+    let cast = Cast::new();
+    let server = cast.serve(Mode::Require, ServeOptions::default()).await;
+    let core = cast.core(&cast.alice);
+    assert_eq!(
+        core["claims"].as_array().unwrap().last().unwrap()["value"],
+        "audit"
+    );
+
+    for (alpn, expect_alpn, version) in [
+        (
+            &[b"h2".as_slice(), b"http/1.1"][..],
+            Some(&b"h2"[..]),
+            Version::HTTP_2,
+        ),
+        (
+            &[b"http/1.1".as_slice()][..],
+            Some(&b"http/1.1"[..]),
+            Version::HTTP_11,
+        ),
+        // No ALPN at all: hyper-util's auto builder tells HTTP/1.1 by the absent h2 preface.
+        (&[][..], None, Version::HTTP_11),
+    ] {
+        let config = cast.w.client(Some(&cast.alice), alpn);
+        let tls = tls_connect(server.addr, &config).await.unwrap();
+        assert_eq!(tls.get_ref().1.alpn_protocol(), expect_alpn);
+        let (mut http, conn) = Http::over(tls, version == Version::HTTP_2).await;
+        // Several requests on one connection: all carry the same principal (the very same
+        // object, made once in the handshake).
+        let mut at = std::collections::HashSet::new();
+        for path in ["/whoami", "/whoami", "/payments", "/prod", "/whoami"] {
+            let a = http.get(path).await.unwrap();
+            assert_eq!(a.status, StatusCode::OK, "{path} {version:?}: {a:?}");
+            assert_eq!(a.version, version);
+            if path == "/whoami" {
+                assert_eq!(a.body["principal"], core, "{version:?}");
+                assert_eq!(a.body["version"], format!("{version:?}"));
+                at.insert(a.body["at"].as_str().unwrap().to_string());
+            } else {
+                assert_eq!(a.body, json!({"ok": spiffe("prod", "alice")}));
+            }
+        }
+        assert_eq!(at.len(), 1, "{at:?}");
+        drop(http);
+        conn.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn http2_concurrent_streams_share_the_connections_principal() {
+    let cast = Cast::new();
+    let server = cast.serve(Mode::Require, ServeOptions::default()).await;
+    let core = cast.core(&cast.bob);
+    let config = cast.w.client(Some(&cast.bob), &[b"h2"]);
+    let (http, _conn) = Http::connect(server.addr, &config).await.unwrap();
+    let Http::H2(send) = http else {
+        panic!("h2 expected")
+    };
+    let mut streams = Vec::new();
+    let mut at = std::collections::HashSet::new();
+    for _ in 0..16 {
+        let mut http = Http::H2(send.clone());
+        streams.push(tokio::spawn(
+            async move { http.get("/whoami").await.unwrap() },
+        ));
+    }
+    for s in streams {
+        let a = s.await.unwrap();
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.version, Version::HTTP_2);
+        assert_eq!(a.body["principal"], core);
+        at.insert(a.body["at"].as_str().unwrap().to_string());
+    }
+    assert_eq!(at.len(), 1, "{at:?}");
+}
+
+#[tokio::test]
+async fn require_claim_and_spiffe_routes() {
+    let cast = Cast::new();
+    let server = cast.serve(Mode::Require, ServeOptions::default()).await;
+    let forbidden = rejection_body("policy_denied", "policy");
+
+    let cases: [(&Issued, &str, StatusCode); 6] = [
+        (&cast.alice, "/payments", StatusCode::OK),
+        (&cast.bob, "/payments", StatusCode::FORBIDDEN),
+        (&cast.carol, "/payments", StatusCode::FORBIDDEN),
+        (&cast.alice, "/prod", StatusCode::OK),
+        (&cast.bob, "/prod", StatusCode::OK),
+        (&cast.carol, "/prod", StatusCode::FORBIDDEN),
+    ];
+    for (client, path, status) in cases {
+        for alpn in [&b"h2"[..], b"http/1.1"] {
+            let config = cast.w.client(Some(client), &[alpn]);
+            let (mut http, _conn) = Http::connect(server.addr, &config).await.unwrap();
+            let a = http.get(path).await.unwrap();
+            assert_eq!(a.status, status, "{path}: {a:?}");
+            if status == StatusCode::OK {
+                let cn = cast.core(client)["spiffe_id"].clone();
+                assert_eq!(a.body, json!({"ok": cn}));
+            } else {
+                forbidden(&a.body);
+                assert_eq!(a.content_type.as_deref(), Some("application/json"));
+            }
+            // The principal is still there for routes without requirements.
+            let me = http.get("/whoami").await.unwrap();
+            assert_eq!(me.status, StatusCode::OK);
+            assert_eq!(me.body["principal"], cast.core(client));
+        }
+    }
+    // The messages say what was required.
+    let config = cast.w.client(Some(&cast.bob), &[b"h2"]);
+    let (mut http, _conn) = Http::connect(server.addr, &config).await.unwrap();
+    let a = http.get("/payments").await.unwrap();
+    assert_eq!(
+        a.body["error"]["message"],
+        r#"this route requires claim `role` in ["payments"]"#
+    );
+}
+
+#[tokio::test]
+async fn allow_mode_anonymous_requests() {
+    let cast = Cast::new();
+    let server = cast.serve(Mode::Allow, ServeOptions::default()).await;
+    let no_certificate = rejection_body("no_certificate", "input");
+
+    for alpn in [&b"h2"[..], b"http/1.1"] {
+        let anon = cast.w.client(None, &[alpn]);
+        let (mut http, _conn) = Http::connect(server.addr, &anon).await.unwrap();
+
+        let a = http.get("/whoami").await.unwrap();
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(a.content_type.as_deref(), Some("application/json"));
+        no_certificate(&a.body);
+        assert_eq!(a.body, Rejection::no_certificate().to_json());
+
+        let a = http.get("/maybe").await.unwrap();
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.body, json!({"principal": null}));
+
+        let a = http.get("/payments").await.unwrap();
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        no_certificate(&a.body);
+
+        let a = http.get("/healthz").await.unwrap();
+        assert_eq!((a.status, a.body), (StatusCode::OK, json!("ok")));
+
+        // With a certificate, in the same server.
+        let alice = cast.w.client(Some(&cast.alice), &[alpn]);
+        let (mut http, _conn) = Http::connect(server.addr, &alice).await.unwrap();
+        let a = http.get("/maybe").await.unwrap();
+        assert_eq!(a.body, json!({"principal": cast.core(&cast.alice)}));
+        assert_eq!(http.get("/payments").await.unwrap().status, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn refused_handshakes_reach_the_client_and_the_hook() {
+    let cast = Cast::new();
+    let seen: Arc<Mutex<Vec<rustls::Error>>> = Arc::default();
+    let log = seen.clone();
+    let mut options = ServeOptions::default();
+    options.on_handshake_error = Some(Arc::new(move |peer, e| {
+        assert!(peer.ip().is_loopback());
+        log.lock().unwrap().push(common::rustls_error(e));
+    }));
+    let server = cast.serve(Mode::Require, options).await;
+    let expired = cast
+        .w
+        .pki
+        .client("old")
+        .spiffe(&spiffe("prod", "old"))
+        .expired()
+        .issue();
+
+    for (client, alert) in [
+        (Some(&cast.stranger), AlertDescription::AccessDenied),
+        (Some(&expired), AlertDescription::CertificateExpired),
+        (None, AlertDescription::CertificateRequired),
+    ] {
+        let config = cast.w.client(client, &[b"h2", b"http/1.1"]);
+        let tls = tls_connect(server.addr, &config).await.unwrap();
+        assert_eq!(
+            common::first_read(tls).await,
+            Err(rustls::Error::AlertReceived(alert))
+        );
+    }
+    let seen = seen.lock().unwrap().clone();
+    let policy_denied = Rejection::new(Code::PolicyDenied, certclaims::Step::Policy, "x");
+    let expired = Rejection::new(Code::Expired, certclaims::Step::Validation, "x");
+    assert_eq!(
+        seen,
+        [
+            to_rustls_error(&policy_denied),
+            to_rustls_error(&expired),
+            rustls::Error::NoCertificatesPresented,
+        ]
+    );
+}
+
+#[tokio::test]
+async fn reload_applies_to_new_connections_only() {
+    let cast = Cast::new();
+    let tls = cast.w.reloadable(Mode::Require, &cast.policy());
+    let server = Running::start(tls.clone(), app(), ServeOptions::default()).await;
+    let alice_core = cast.core(&cast.alice);
+    let config = cast.w.client(Some(&cast.alice), &[b"h2"]);
+    let (mut before, _conn) = Http::connect(server.addr, &config).await.unwrap();
+    assert_eq!(
+        before.get("/whoami").await.unwrap().body["principal"],
+        alice_core
+    );
+
+    // Generation 2 admits bob only.
+    let only_bob = cast.w.policy(
+        json!({"allow": [{"spiffe_id": spiffe("prod", "bob")}]}),
+        json!({}),
+    );
+    assert_eq!(tls.reload(cast.w.validator(&only_bob)).unwrap(), 2);
+
+    let refused = tls_connect(server.addr, &config).await.unwrap();
+    assert_eq!(
+        common::first_read(refused).await,
+        Err(rustls::Error::AlertReceived(AlertDescription::AccessDenied))
+    );
+    let bob = cast.w.client(Some(&cast.bob), &[b"h2"]);
+    let (mut http, _c) = Http::connect(server.addr, &bob).await.unwrap();
+    let a = http.get("/whoami").await.unwrap();
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body["principal"]["spiffe_id"], spiffe("prod", "bob"));
+    // Generation 2 grants no claims: bob never had the role anyway, alice's old connection
+    // keeps everything it was admitted with, role included.
+    let a = before.get("/whoami").await.unwrap();
+    assert_eq!(a.body["principal"], alice_core);
+    assert_eq!(
+        before.get("/payments").await.unwrap().status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn shutdown_stops_accepting() {
+    let cast = Cast::new();
+    let server = cast.serve(Mode::Require, ServeOptions::default()).await;
+    let addr = server.addr;
+    let config = cast.w.client(Some(&cast.alice), &[b"http/1.1"]);
+    let (mut http, _conn) = Http::connect(addr, &config).await.unwrap();
+    assert_eq!(http.get("/healthz").await.unwrap().status, StatusCode::OK);
+    server.stop().await.unwrap();
+    // The listener is gone with serve.
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+/// The extractors and `Require` without TLS: the router behind `AddPrincipal`, driven with
+/// `oneshot`, for each kind of connection identity.
+#[tokio::test]
+async fn extractors_for_each_connection_identity() {
+    use certclaims::test_kit::{Pki, NOW};
+    use certclaims_tower::{AddPrincipal, ClientIdentity};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let pki = Pki::new();
+    let alice = pki.client("alice").spiffe(&spiffe("prod", "alice")).issue();
+    let mut policy = pki.policy();
+    policy.claims.add.push(
+        serde_json::from_value(
+            json!({"when": {"spiffe_id": spiffe("prod", "alice")}, "claims": {"role": "payments"}}),
+        )
+        .unwrap(),
+    );
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let validator = certclaims_tower::certclaims_rustls::validator_for(&policy, &provider).unwrap();
+    let principal = Arc::new(
+        validator
+            .verify(alice.leaf(), alice.intermediates(), NOW)
+            .unwrap(),
+    );
+    let expired = Rejection::new(Code::Expired, certclaims::Step::Validation, "expired since");
+
+    let get = |identity: Option<ClientIdentity>, path: &'static str| {
+        let app = app();
+        async move {
+            let req = http::Request::get(path)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let res = match identity {
+                Some(id) => AddPrincipal::new(app, id).oneshot(req).await.unwrap(),
+                None => app.oneshot(req).await.unwrap(),
+            };
+            let status = res.status();
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        }
+    };
+    let ok = || Some(ClientIdentity::new(Ok(principal.clone())));
+    let anon = || Some(ClientIdentity::new(Err(Rejection::no_certificate())));
+    let failed = || Some(ClientIdentity::new(Err(expired.clone())));
+
+    let (s, body) = get(ok(), "/whoami").await;
+    assert_eq!(
+        (s, &body["principal"]),
+        (StatusCode::OK, &principal.to_json())
+    );
+    assert_eq!(body["version"], "HTTP/1.1");
+    assert_eq!(
+        get(ok(), "/maybe").await,
+        (StatusCode::OK, json!({"principal": principal.to_json()}))
+    );
+    assert_eq!(
+        get(ok(), "/payments").await,
+        (StatusCode::OK, json!({"ok": spiffe("prod", "alice")}))
+    );
+
+    let no_cert = Rejection::no_certificate().to_json();
+    assert_eq!(
+        get(anon(), "/whoami").await,
+        (StatusCode::UNAUTHORIZED, no_cert.clone())
+    );
+    assert_eq!(
+        get(anon(), "/maybe").await,
+        (StatusCode::OK, json!({"principal": null}))
+    );
+    // No identity at all (not behind AddPrincipal) is the same as anonymous.
+    assert_eq!(
+        get(None, "/whoami").await,
+        (StatusCode::UNAUTHORIZED, no_cert.clone())
+    );
+    assert_eq!(
+        get(None, "/maybe").await,
+        (StatusCode::OK, json!({"principal": null}))
+    );
+
+    // A connection whose certificate failed: both extractors and Require reject with 403.
+    for path in ["/whoami", "/maybe", "/payments", "/prod"] {
+        assert_eq!(
+            get(failed(), path).await,
+            (StatusCode::FORBIDDEN, expired.to_json()),
+            "{path}"
+        );
+    }
+}
