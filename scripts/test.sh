@@ -40,6 +40,12 @@ cargo build -p certclaims --no-default-features --features rustcrypto --target w
 step "cargo test (workspace, all features)"
 cargo test --workspace --all-features --locked
 
+step "x509-limbo conformance (release harness; fails if worse than tests/limbo/exceptions.json)"
+limbo=../shared/conformance/x509-limbo/limbo.json
+[ -f "$limbo" ] || { echo "missing $limbo (the shared/ folder beside the checkout)"; exit 1; }
+cargo run --release --locked -q -p certclaims-tests --bin limbo -- "$limbo" \
+    --out target/limbo-results.json --check tests/limbo/exceptions.json
+
 step "the main job: certclaims demo"
 cargo run -q -p certclaims-cli --locked -- demo
 
