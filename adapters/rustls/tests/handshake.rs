@@ -33,7 +33,7 @@ use certclaims_rustls::{
     to_rustls_error, CertclaimsVerifier, Mode, RejectionObserver, Reloadable, TlsSettings,
 };
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_rustls::{client, TlsAcceptor, TlsConnector};
@@ -197,10 +197,19 @@ impl Server {
                 let (config, verifier) = source();
                 let tx = tx.clone();
                 tokio::spawn(async move {
-                    let stream = match TlsAcceptor::from(config).accept(tcp).await {
+                    let accept = TlsAcceptor::from(config).accept(tcp).into_fallible();
+                    let stream = match accept.await {
                         Ok(s) => s,
-                        Err(e) => {
+                        Err((e, mut tcp)) => {
                             let _ = tx.send(Err(rustls_error(&e)));
+                            // As `serve` does: FIN, then drain, so that the client reads the
+                            // alert instead of a reset caused by its own unread data.
+                            let _ = tcp.shutdown().await;
+                            let mut buf = [0u8; 1024];
+                            let drain = async {
+                                while matches!(tcp.read(&mut buf).await, Ok(n) if n > 0) {}
+                            };
+                            let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
                             return;
                         }
                     };

@@ -9,7 +9,7 @@ use std::time::Duration;
 use certclaims_rustls::Reloadable;
 use http::{Request, Response};
 use hyper::body::{Body, Incoming};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -29,6 +29,9 @@ pub type ConnectionErrorHook = Arc<dyn Fn(SocketAddr, &std::io::Error) + Send + 
 pub struct ServeOptions {
     /// Longest a TLS handshake may take (default 10 s).
     pub handshake_timeout: Duration,
+    /// Longest a client may take to send request headers after the handshake, and the
+    /// HTTP/2 keep-alive ping interval (default 30 s).
+    pub header_read_timeout: Duration,
     /// Called for each failed handshake.
     pub on_handshake_error: Option<ConnectionErrorHook>,
 }
@@ -37,6 +40,7 @@ impl Default for ServeOptions {
     fn default() -> Self {
         Self {
             handshake_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(30),
             on_handshake_error: None,
         }
     }
@@ -46,6 +50,7 @@ impl std::fmt::Debug for ServeOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServeOptions")
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("header_read_timeout", &self.header_read_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -119,9 +124,17 @@ where
                     .principal(stream.get_ref().1.peer_certificates()),
             );
             let svc = TowerToHyperService::new(AddPrincipal::new(service, identity));
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            // A client that finished the handshake must still send its request headers in time.
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(options.header_read_timeout);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(Some(options.header_read_timeout));
+            let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
         });
     }
 }
