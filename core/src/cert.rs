@@ -3,7 +3,7 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::net::{Ipv4Addr, Ipv6Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use const_oid::db::rfc4519;
 use const_oid::ObjectIdentifier;
@@ -58,6 +58,17 @@ pub(crate) struct CertFacts {
     pub(crate) has_subject_key_id: bool,
     /// Whether the extendedKeyUsage extension lists anyExtendedKeyUsage.
     pub(crate) any_eku: bool,
+    /// Whether the certificate has an extendedKeyUsage extension.
+    pub(crate) has_eku: bool,
+    /// Whether the certificate has an authorityKeyIdentifier extension.
+    pub(crate) has_authority_key_id: bool,
+    /// Whether the authorityKeyIdentifier names the issuer's issuer and serial
+    /// (authorityCertIssuer or authorityCertSerialNumber).
+    pub(crate) aki_names_issuer_cert: bool,
+    /// Whether the subjectAltName extension is marked critical.
+    pub(crate) san_critical: bool,
+    /// The dNSName subtrees (permitted and excluded) of the nameConstraints extension.
+    pub(crate) dns_name_constraints: Vec<String>,
     /// Whether the subject is an empty sequence.
     pub(crate) subject_empty: bool,
     /// Whether this is a version 1 certificate (no extensions).
@@ -98,6 +109,11 @@ impl CertFacts {
             has_name_constraints: false,
             has_subject_key_id: false,
             any_eku: false,
+            has_eku: false,
+            has_authority_key_id: false,
+            aki_names_issuer_cert: false,
+            san_critical: false,
+            dns_name_constraints: Vec::new(),
             subject_empty: tbs.subject.0.is_empty(),
             version1: tbs.version == x509_cert::Version::V1,
             profile_problems: profile_problems(&cert),
@@ -114,11 +130,28 @@ impl CertFacts {
         }
         if let Some((_, eku)) = tbs.get::<ExtendedKeyUsage>().map_err(bad)? {
             facts.any_eku = eku.0.contains(&ANY_EKU_OID);
+            facts.has_eku = true;
         }
         let has = |oid| tbs.extensions.iter().flatten().any(|e| e.extn_id == oid);
         facts.has_name_constraints = has(NAME_CONSTRAINTS_OID);
         facts.has_subject_key_id = has(SUBJECT_KEY_ID_OID);
-        if let Some((_, san)) = tbs.get::<SubjectAltName>().map_err(bad)? {
+        // A malformed authorityKeyIdentifier or nameConstraints is a profile problem (see
+        // `profile_problems`), not a parse failure.
+        facts.has_authority_key_id = has(AUTHORITY_KEY_ID_OID);
+        if let Ok(Some((_, aki))) = tbs.get::<AuthorityKeyIdentifier>() {
+            facts.aki_names_issuer_cert =
+                aki.authority_cert_issuer.is_some() || aki.authority_cert_serial_number.is_some();
+        }
+        if let Ok(Some((_, nc))) = tbs.get::<NameConstraints>() {
+            let subtrees = nc.permitted_subtrees.iter().chain(&nc.excluded_subtrees);
+            for subtree in subtrees.flatten() {
+                if let GeneralName::DnsName(name) = &subtree.base {
+                    facts.dns_name_constraints.push(name.to_string());
+                }
+            }
+        }
+        if let Some((critical, san)) = tbs.get::<SubjectAltName>().map_err(bad)? {
+            facts.san_critical = critical;
             for name in san.0 {
                 match name {
                     GeneralName::DnsName(s) => facts.dns.push(s.to_string()),
@@ -238,6 +271,132 @@ impl CertFacts {
         }
         None
     }
+
+    /// Why this certificate may not be the leaf of a server certificate path under the
+    /// CA/Browser Forum profile certclaims applies in serverAuth mode, if it may not (the
+    /// extendedKeyUsage and authorityKeyIdentifier requirements are the validator's).
+    pub(crate) fn server_leaf_problem(&self) -> Option<String> {
+        if self.san_critical && !self.subject_empty {
+            return Some(
+                "subjectAltName is critical although the subject is not empty (CA/Browser \
+                 Forum BR 7.1.2.7.12: critical only when the subject is empty)"
+                    .into(),
+            );
+        }
+        self.common_name_problem()
+    }
+
+    /// The encoding half of CA/Browser Forum BR 7.1.4.3 for the subject commonName: a
+    /// commonName that stands for a subjectAltName must be its exact text (a dNSName copied
+    /// character for character, an IPv4 address in dotted decimal, an IPv6 address in RFC 5952
+    /// form), so a non-ASCII commonName, or one that names a SAN's address or DNS name in
+    /// another spelling, is refused. That the commonName be one of the SANs at all is not
+    /// required: certclaims never matches names against the commonName.
+    fn common_name_problem(&self) -> Option<String> {
+        let cns = self
+            .subject_attrs
+            .iter()
+            .filter(|(oid, _)| *oid == rfc4519::CN)
+            .map(|(_, v)| v.as_str());
+        for cn in cns {
+            if !cn.is_ascii() {
+                return Some(format!(
+                    "the subject commonName `{cn}` is not ASCII, so it is no copy of a \
+                     subjectAltName (CA/Browser Forum BR 7.1.4.3: P-labels are not converted to \
+                     Unicode)"
+                ));
+            }
+            if let Some(ip) = ip_literal(cn) {
+                let canonical = ip.to_string();
+                if cn != canonical && self.ips.contains(&canonical) {
+                    return Some(format!(
+                        "the subject commonName `{cn}` spells the subjectAltName IP address \
+                         {canonical} another way (CA/Browser Forum BR 7.1.4.3: dotted-decimal \
+                         IPv4, RFC 5952 IPv6)"
+                    ));
+                }
+            }
+            if let Some(dns) = self
+                .dns
+                .iter()
+                .find(|d| d.eq_ignore_ascii_case(cn) && d.as_str() != cn)
+            {
+                return Some(format!(
+                    "the subject commonName `{cn}` differs in case from the subjectAltName \
+                     dNSName `{dns}` (CA/Browser Forum BR 7.1.4.3: a character-for-character copy)"
+                ));
+            }
+        }
+        None
+    }
+
+    /// Why this certificate may not be the root (a self-issued trust anchor) of a server
+    /// certificate path under the CA/Browser Forum root profile, if it may not.
+    pub(crate) fn server_root_problem(&self) -> Option<String> {
+        if self.has_eku {
+            return Some(
+                "a root CA certificate with an extendedKeyUsage extension (CA/Browser Forum BR \
+                 7.1.2.1.2: MUST NOT be present)"
+                    .into(),
+            );
+        }
+        if self.aki_names_issuer_cert {
+            return Some(
+                "a root CA certificate whose authorityKeyIdentifier carries authorityCertIssuer \
+                 or authorityCertSerialNumber (CA/Browser Forum BR 7.1.2.1.3: MUST NOT be present)"
+                    .into(),
+            );
+        }
+        None
+    }
+
+    /// Why this certificate may not issue in a server certificate path (as an intermediate or
+    /// the anchor), beyond [`CertFacts::issuer_problem`], if it may not.
+    pub(crate) fn server_ca_problem(&self) -> Option<String> {
+        self.dns_name_constraints
+            .iter()
+            .find(|name| name.starts_with('.'))
+            .map(|name| {
+                format!(
+                    "a nameConstraints dNSName subtree `{name}` with a leading period (RFC 5280 \
+                     4.2.1.10: a DNS name, matched with any labels prepended; implementations \
+                     disagree on what the period means)"
+                )
+            })
+    }
+}
+
+/// An IP address as a commonName may spell it: IPv6 text in any case, compressed or not, or
+/// IPv4 as inet_aton(3) reads it (one to four parts, each decimal, `0x` hexadecimal or
+/// `0` octal, the last filling the remaining bytes).
+fn ip_literal(s: &str) -> Option<IpAddr> {
+    if s.contains(':') {
+        return s.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+    }
+    let mut parts = Vec::new();
+    for part in s.split('.') {
+        let (digits, radix) = match part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+            Some(hex) => (hex, 16),
+            None if part.len() > 1 && part.starts_with('0') => (&part[1..], 8),
+            None => (part, 10),
+        };
+        if parts.len() == 4 || digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        parts.push(u64::from_str_radix(digits, radix).ok()?);
+    }
+    let (last, init) = parts.split_last()?;
+    let last_bits = 8 * (4 - init.len());
+    if init.iter().any(|p| *p > 0xFF) || *last >= 1u64 << last_bits {
+        return None;
+    }
+    let high = init
+        .iter()
+        .enumerate()
+        .fold(0u64, |v, (i, p)| v | p << (24 - 8 * i));
+    u32::try_from(high | last)
+        .ok()
+        .map(|v| IpAddr::V4(Ipv4Addr::from(v)))
 }
 
 const AUTHORITY_KEY_ID_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
@@ -477,6 +636,36 @@ mod tests {
         SubjectPublicKeyInfoOwned {
             algorithm: AlgorithmIdentifierOwned { oid, parameters },
             subject_public_key: BitString::from_bytes(key).unwrap(),
+        }
+    }
+
+    #[test]
+    fn ip_literal_reads_what_inet_aton_and_ipv6_text_read() {
+        let v4 = |s: &str| ip_literal(s).map(|ip| ip.to_string());
+        assert_eq!(v4("192.168.1.1").as_deref(), Some("192.168.1.1"));
+        assert_eq!(v4("0xC0A80101").as_deref(), Some("192.168.1.1"));
+        assert_eq!(v4("192.168.001.001").as_deref(), Some("192.168.1.1"));
+        assert_eq!(v4("192.168.257").as_deref(), Some("192.168.1.1"));
+        assert_eq!(v4("3232235777").as_deref(), Some("192.168.1.1"));
+        assert_eq!(v4("0").as_deref(), Some("0.0.0.0"));
+        assert_eq!(v4("2001:0DB8:0000::0001").as_deref(), Some("2001:db8::1"));
+        for not_ip in [
+            "",
+            ".",
+            "1..2",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "1.2.3.256",
+            "4294967296",
+            "0x",
+            "08",
+            "+1",
+            "example.com",
+            "EE",
+            "1.1.1.1.",
+            ":::",
+        ] {
+            assert_eq!(v4(not_ip), None, "{not_ip}");
         }
     }
 

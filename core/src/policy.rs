@@ -122,10 +122,13 @@ pub enum ExpiredCrl {
 /// As in RFC 5280 4.2.1.12 (and rustls-webpki's `KeyUsage::client_auth()`), a leaf without
 /// an extendedKeyUsage extension may be used for any purpose; when the extension is present
 /// it must list the required purpose (`anyExtendedKeyUsage` does not stand in for it), and an
-/// empty extension is always rejected. A policy document chooses between [`ClientAuth`]
-/// (`require_client_auth_eku: true`, the default) and [`Any`] (`false`).
+/// empty extension is always rejected. [`ServerAuth`] is stricter: it requires the extension
+/// and applies the CA/Browser Forum server certificate profile (see the variant). A policy
+/// document chooses between [`ClientAuth`] (`require_client_auth_eku: true`, the default) and
+/// [`Any`] (`false`).
 ///
 /// [`ClientAuth`]: ExtendedKeyUsage::ClientAuth
+/// [`ServerAuth`]: ExtendedKeyUsage::ServerAuth
 /// [`Any`]: ExtendedKeyUsage::Any
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -135,6 +138,31 @@ pub enum ExtendedKeyUsage {
     ClientAuth,
     /// TLS server authentication, `id-kp-serverAuth` (1.3.6.1.5.5.7.3.1): for validating a
     /// server's certificate (or a conformance suite written for servers) with the same engine.
+    ///
+    /// Server certificates are held to the CA/Browser Forum Baseline Requirements profile on
+    /// top of the RFC 5280 checks every mode makes. Each departure is a rejection whose detail
+    /// names the rule:
+    ///
+    /// * the leaf must carry an extendedKeyUsage extension listing serverAuth (BR 7.1.2.7.6;
+    ///   rustls-webpki's `KeyUsage::required` rather than `required_if_present`): `wrong_usage`;
+    /// * the leaf must carry an authorityKeyIdentifier (BR 7.1.2.7.6, RFC 5280 4.2.1.1), unless
+    ///   it is trusted as a pinned self-signed certificate;
+    /// * the leaf's subjectAltName must not be critical when its subject is not empty
+    ///   (BR 7.1.2.7.12);
+    /// * a subject commonName that stands for a subjectAltName must be its exact text
+    ///   (BR 7.1.4.3): ASCII, a dNSName copied character for character, an IPv4 address in
+    ///   dotted decimal, an IPv6 address in RFC 5952 form. (That the commonName be one of the
+    ///   SANs at all is not required: certclaims never matches names against it.)
+    /// * a root, i.e. a self-issued trust anchor that issues the path, must carry no
+    ///   extendedKeyUsage (BR 7.1.2.1.2) and no authorityCertIssuer or
+    ///   authorityCertSerialNumber in its authorityKeyIdentifier (BR 7.1.2.1.3);
+    /// * no CA of the path (intermediate or anchor) may have a nameConstraints dNSName subtree
+    ///   with a leading period (`.example.com`): RFC 5280 4.2.1.10 defines a DNS constraint as
+    ///   a DNS name, and implementations disagree on what the period means.
+    ///
+    /// All but the first are `invalid_certificate`. Non-critical name constraints stay
+    /// accepted, as the Baseline Requirements allow them. [`ClientAuth`](Self::ClientAuth)
+    /// and [`Any`](Self::Any) apply none of these rules.
     ServerAuth,
     /// No requirement: any EKU, or none, is accepted (the extension must still be well-formed
     /// and non-empty).
@@ -212,7 +240,12 @@ pub struct Trust {
     /// Tolerance for a leaf that is just not yet valid or just expired, in seconds.
     #[serde(default)]
     pub clock_skew_seconds: u64,
-    /// Maximum number of intermediate certificates between the leaf and the anchor.
+    /// Maximum number of intermediate certificates between the leaf and the anchor, counted
+    /// as RFC 5280 counts a path length (4.2.1.9): a self-issued intermediate, whose subject
+    /// equals its issuer (a CA's key rollover certificate), does not count. `0` admits only
+    /// leaves issued by an anchor (or through self-issued certificates of the anchor's
+    /// name). rustls-webpki's own limit of 6 intermediates applies to every path, self-issued
+    /// ones included.
     #[serde(default)]
     pub max_depth: Option<usize>,
     /// Deny-list.

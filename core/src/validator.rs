@@ -135,8 +135,9 @@ impl ValidatorBuilder {
     }
     /// Sets the extended key usage the leaf must allow when it has an EKU extension
     /// (default [`ExtendedKeyUsage::ClientAuth`]). [`ExtendedKeyUsage::ServerAuth`] validates
-    /// a TLS server's certificate with the same engine; [`ExtendedKeyUsage::Any`] drops the
-    /// requirement.
+    /// a TLS server's certificate with the same engine and adds the CA/Browser Forum server
+    /// certificate profile described there (an EKU becomes mandatory, among others);
+    /// [`ExtendedKeyUsage::Any`] drops the requirement.
     pub fn with_required_eku(mut self, eku: ExtendedKeyUsage) -> Self {
         self.trust.require_client_auth_eku = eku == ExtendedKeyUsage::ClientAuth;
         self.eku = eku;
@@ -152,7 +153,8 @@ impl ValidatorBuilder {
         self.trust.clock_skew_seconds = skew.as_secs();
         self
     }
-    /// At most `n` intermediates between leaf and anchor.
+    /// At most `n` intermediates between leaf and anchor, self-issued ones not counted (see
+    /// [`Trust::max_depth`]).
     pub fn with_max_depth(mut self, n: usize) -> Self {
         self.trust.max_depth = Some(n);
         self
@@ -466,6 +468,25 @@ impl Validator {
                 "the leaf asserts anyExtendedKeyUsage; a specific purpose is required",
             ));
         }
+        if self.eku == ExtendedKeyUsage::ServerAuth {
+            // rustls-webpki's `KeyUsage::required(serverAuth)` for the leaf. It cannot be handed
+            // to webpki, which applies the EKU validator to every certificate of the path and
+            // would then demand serverAuth of intermediates too; webpki's required-if-present
+            // check (see `Eku`) does the rest.
+            if !facts.has_eku {
+                return Err(reject(
+                    Code::WrongUsage,
+                    "the leaf has no extendedKeyUsage extension; a server certificate must list \
+                     serverAuth (CA/Browser Forum BR 7.1.2.7.6)",
+                ));
+            }
+            if let Some(problem) = facts.server_leaf_problem() {
+                return Err(reject(
+                    Code::InvalidCertificate,
+                    format!("the leaf certificate: {problem}"),
+                ));
+            }
+        }
 
         let time = UnixTime::since_unix_epoch(Duration::from_secs(
             self.evaluation_time(&facts, now.as_secs()),
@@ -554,6 +575,18 @@ impl Validator {
                 }
             }
         };
+
+        if let Trusted::Chained(_) = &trusted {
+            // RFC 5280 4.2.1.1 lets only a self-signed certificate omit the key identifier of
+            // its issuer; a pinned self-signed leaf is not held to it.
+            if self.eku == ExtendedKeyUsage::ServerAuth && !facts.has_authority_key_id {
+                return Err(reject(
+                    Code::InvalidCertificate,
+                    "the leaf certificate: no authorityKeyIdentifier extension (CA/Browser Forum \
+                     BR 7.1.2.7.6, RFC 5280 4.2.1.1)",
+                ));
+            }
+        }
 
         let mut chain = Vec::new();
         chain.push(link(&facts));
@@ -689,7 +722,9 @@ impl Validator {
     }
 
     /// The profile half of [`Self::check_path`]: every intermediate and the anchor must be
-    /// fit to issue (see `CertFacts::issuer_problem`), and the anchor valid at `time`.
+    /// fit to issue (see `CertFacts::issuer_problem`, and in serverAuth mode
+    /// `CertFacts::server_ca_problem` and, for a root, `CertFacts::server_root_problem`),
+    /// and the anchor valid at `time`.
     fn check_path_profile(
         &self,
         leaf: &CertFacts,
@@ -705,10 +740,15 @@ impl Validator {
                 )),
             )
         };
+        let server = self.eku == ExtendedKeyUsage::ServerAuth;
         for cert in path.intermediate_certificates() {
             let facts = CertFacts::parse(cert.der().as_ref(), "intermediate")
                 .map_err(|r| (webpki::Error::BadDer, Some(r)))?;
-            if let Some(problem) = facts.issuer_problem(false) {
+            let mut problem = facts.issuer_problem(false);
+            if server && problem.is_none() {
+                problem = facts.server_ca_problem();
+            }
+            if let Some(problem) = problem {
                 return Err(invalid("intermediate", &facts.subject, problem));
             }
         }
@@ -723,7 +763,16 @@ impl Validator {
         else {
             return Ok(());
         };
-        if let Some(problem) = anchor.issuer_problem(true) {
+        let mut problem = anchor.issuer_problem(true);
+        if server && problem.is_none() {
+            problem = anchor.server_ca_problem();
+            // A root is a self-issued anchor; an anchor issued by another CA (a trusted
+            // intermediate) is not held to the root profile.
+            if problem.is_none() && anchor.self_issued {
+                problem = anchor.server_root_problem();
+            }
+        }
+        if let Some(problem) = problem {
             return Err(invalid("trust anchor", &anchor.subject, problem));
         }
         let secs = time.as_secs();
@@ -760,7 +809,8 @@ impl Validator {
         Ok(())
     }
 
-    /// The policy half of [`Self::check_path`]: depth, deny-lists.
+    /// The policy half of [`Self::check_path`]: depth (`max_depth`, self-issued
+    /// intermediates not counted), deny-lists.
     fn check_path_policy(
         &self,
         leaf: &CertFacts,
@@ -775,7 +825,13 @@ impl Validator {
             })
             .collect();
         if let Some(max) = self.trust.max_depth {
-            if inters.len() > max {
+            // RFC 5280 path length semantics (4.2.1.9, 6.1.4 (l)): a self-issued intermediate
+            // (subject equal to issuer, byte for byte, as webpki chains names) does not count.
+            let counted = path
+                .intermediate_certificates()
+                .filter(|c| c.subject() != c.issuer())
+                .count();
+            if counted > max {
                 return Err(webpki::Error::MaximumPathDepthExceeded);
             }
         }

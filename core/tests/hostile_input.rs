@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use certclaims::input::limits;
 use certclaims::pki_types::CertificateDer;
-use certclaims::test_kit::{Pki, NOW};
+use certclaims::test_kit::{Ca, Issued, Pki, NOW};
 use certclaims::{Chain, Code, Rejection, Step, Validator};
 use serde_json::json;
 
@@ -52,7 +52,7 @@ fn a_hundred_certificate_chain_is_too_deep() {
     assert_eq!((r.code(), r.step()), (Code::ChainTooDeep, Step::Input));
     assert_eq!(
         r.detail(),
-        "99 or more intermediates presented; at most 10 are considered"
+        "99 or more intermediates presented; at most 64 are considered"
     );
     // So does Validator::verify when handed the slices directly.
     let inters: Vec<CertificateDer<'_>> = certs[1..]
@@ -68,17 +68,25 @@ fn a_hundred_certificate_chain_is_too_deep() {
     let r = Chain::from_pem(pem.as_bytes()).unwrap_err();
     assert_eq!((r.code(), r.step()), (Code::ChainTooDeep, Step::Input));
 
-    // The limit itself: 10 intermediates are accepted input, 11 are not.
-    assert_eq!(limits::MAX_PRESENTED_INTERMEDIATES, 10);
-    let mut ten = alice.intermediates().to_vec();
-    ten.extend(std::iter::repeat_n(pki.root_der(), 9));
-    assert_eq!(ten.len(), 10);
-    v.verify(alice.leaf(), &ten, NOW).unwrap();
-    ten.push(pki.root_der());
+    // The limit itself: 64 intermediates are accepted input, 65 are not.
+    assert_eq!(limits::MAX_PRESENTED_INTERMEDIATES, 64);
+    let mut many = alice.intermediates().to_vec();
+    many.extend(std::iter::repeat_n(pki.root_der(), 63));
+    assert_eq!(many.len(), 64);
+    v.verify(alice.leaf(), &many, NOW).unwrap();
+    let mut certs = vec![alice.leaf().clone()];
+    certs.extend(many.iter().cloned());
+    Chain::from_der(certs.clone()).unwrap();
+    many.push(pki.root_der());
+    let r = v.verify(alice.leaf(), &many, NOW).unwrap_err();
+    assert_eq!((r.code(), r.step()), (Code::ChainTooDeep, Step::Input));
     assert_eq!(
-        v.verify(alice.leaf(), &ten, NOW).unwrap_err().code(),
-        Code::ChainTooDeep
+        r.detail(),
+        "65 or more intermediates presented; at most 64 are considered"
     );
+    certs.push(pki.root_der());
+    let r = Chain::from_der(certs).unwrap_err();
+    assert_eq!((r.code(), r.step()), (Code::ChainTooDeep, Step::Input));
 }
 
 #[test]
@@ -222,13 +230,14 @@ fn every_single_byte_mutation_is_rejected() {
 
 #[test]
 fn lookalike_intermediates_do_not_hide_the_real_one() {
-    // Nine impostors named "Test Issuing CA" (other keys) before the real one: path building
-    // tries them in turn and finds the genuine path.
+    // 63 impostors named "Test Issuing CA" (other keys, issued by another "Test Root CA")
+    // before the real one: path building tries them in turn, each failing a signature check
+    // (within webpki's budget of 100), and finds the genuine path.
     let pki = Pki::new();
     let v = validator(&pki, json!({}));
     let alice = pki.client("alice").issue();
     let mut inters: Vec<CertificateDer<'static>> =
-        (0..9).map(|_| Pki::new().issuing_ca().der()).collect();
+        (0..63).map(|_| Pki::new().issuing_ca().der()).collect();
     inters.push(alice.intermediates()[0].clone());
     let p = v.verify(alice.leaf(), &inters, NOW).unwrap();
     assert_eq!(
@@ -241,4 +250,52 @@ fn lookalike_intermediates_do_not_hide_the_real_one() {
         v.verify(alice.leaf(), &inters, NOW).unwrap_err().code(),
         Code::BadSignature
     );
+}
+
+/// The worst a client can present within the input limit: 64 intermediates that all carry
+/// the leaf's issuer name and chain to one another by name. rustls-webpki builds paths by name
+/// before it checks signatures, so the candidate paths multiply (64 × 63 × … up to 6 deep);
+/// its budget (200,000 path-building steps, 100 signature checks) stops the search, and the
+/// rejection is `chain_too_deep` in well under a second, even in a debug build.
+#[test]
+fn many_same_subject_intermediates_are_rejected_quickly() {
+    use std::time::{Duration, Instant};
+    let pki = Pki::new();
+    let v = validator(&pki, json!({}));
+    // Genuine CA certificates named like the issuing CA, each with its own key and signed by
+    // the issuing CA (self-issued: subject equals issuer).
+    let lookalikes: Vec<Ca> = (0..limits::MAX_PRESENTED_INTERMEDIATES)
+        .map(|_| pki.sub_ca(pki.issuing_ca(), "Test Issuing CA"))
+        .collect();
+    let ders: Vec<CertificateDer<'static>> = lookalikes.iter().map(Ca::der).collect();
+    assert_eq!(ders.len(), 64);
+    let timed = |what: &str, leaf: &Issued, inters: &[CertificateDer<'static>]| {
+        let start = Instant::now();
+        let r = v.verify(leaf.leaf(), inters, NOW);
+        let elapsed = start.elapsed();
+        eprintln!("{what}: {elapsed:?}");
+        assert!(elapsed < Duration::from_secs(1), "{what}: took {elapsed:?}");
+        let r = r.map(|_| ()).unwrap_err();
+        assert_eq!(
+            (r.code(), r.step()),
+            (Code::ChainTooDeep, Step::Validation),
+            "{what}: {r}"
+        );
+        r
+    };
+
+    // A leaf of the real issuing CA, which is not presented: no path, and the search for one
+    // runs out of path-building steps.
+    let alice = pki.client("alice").issue();
+    let r = timed("issuer absent", &alice, &ders);
+    assert_eq!(r.detail(), "MaximumPathBuildCallsExceeded");
+    // A leaf of the first lookalike: its issuer is found, then the lookalikes above it.
+    let bob = pki.client("bob").issued_by(&lookalikes[0]).issue();
+    timed("issued by a lookalike", &bob, &ders);
+    // Even with the real issuing CA among them, the name-valid paths through the lookalikes
+    // exhaust the signature budget: a client that pads its chain only fails itself.
+    let mut with_real = ders.clone();
+    with_real[63] = pki.issuing_ca().der();
+    let r = timed("real issuer last", &alice, &with_real);
+    assert_eq!(r.detail(), "MaximumSignatureChecksExceeded");
 }

@@ -242,12 +242,15 @@ fn cases() -> Vec<Case> {
         Step::Validation,
         verify(&validator(&pki, json!({"trust": {"max_depth": 0}})), &alice),
     ));
-    let eleven = vec![alice.intermediates()[0].clone(); 11];
+    let too_many = vec![
+        alice.intermediates()[0].clone();
+        certclaims::input::limits::MAX_PRESENTED_INTERMEDIATES + 1
+    ];
     out.push(case(
-        "11 presented intermediates",
+        "65 presented intermediates",
         Code::ChainTooDeep,
         Step::Input,
-        base.verify(alice.leaf(), &eleven, NOW),
+        base.verify(alice.leaf(), &too_many, NOW),
     ));
 
     // name_constraint_violation

@@ -242,6 +242,21 @@ fn max_depth_counts_intermediates() {
             }
         }
     }
+    // A self-issued intermediate (subject equal to issuer: a CA's key rollover certificate)
+    // does not count, as in RFC 5280 path length processing.
+    let rollover = pki.sub_ca(pki.issuing_ca(), "Test Issuing CA");
+    let rolled = pki.client("rolled").issued_by(&rollover).issue(); // leaf <- issuing' <- issuing <- root
+    assert_eq!(rolled.intermediates().len(), 2);
+    let p = accept(&depth(1), &rolled);
+    assert_eq!(p.chain().len(), 4);
+    assert_eq!(p.chain()[1].subject(), p.chain()[2].subject());
+    // (Reported as bad_signature: webpki ranks the failed signature of the other candidate
+    // named "Test Issuing CA" above the depth error of the real path.)
+    assert!(common::verify(&depth(0), &rolled).is_err());
+    let root_rollover = pki.sub_ca(pki.root(), "Test Root CA");
+    let under_root = pki.client("under-root").issued_by(&root_rollover).issue(); // leaf <- root' <- root
+    assert_eq!(under_root.intermediates().len(), 1);
+    assert_eq!(accept(&depth(0), &under_root).chain().len(), 3);
     // Without max_depth, webpki's own limit (6 sub-CAs below the anchor's child) applies.
     let mut ca = pki.sub_ca(pki.issuing_ca(), "Sub 1");
     let mut cas = Vec::new();
@@ -581,7 +596,8 @@ fn builder_required_eku() {
         (ExtendedKeyUsage::ClientAuth, &none, true),
         (ExtendedKeyUsage::ServerAuth, &server, true),
         (ExtendedKeyUsage::ServerAuth, &client, false),
-        (ExtendedKeyUsage::ServerAuth, &none, true),
+        // The server certificate profile requires an EKU (CA/Browser Forum BR 7.1.2.7.6).
+        (ExtendedKeyUsage::ServerAuth, &none, false),
         (ExtendedKeyUsage::Any, &server, true),
         (ExtendedKeyUsage::Any, &client, true),
     ];
@@ -594,4 +610,102 @@ fn builder_required_eku() {
             }
         }
     }
+}
+
+#[test]
+fn server_auth_applies_the_server_certificate_profile() {
+    use certclaims::policy::ExtendedKeyUsage;
+    let pki = Pki::new();
+    let with = |eku| {
+        Validator::builder(certclaims::crypto::ALL)
+            .with_anchors([pki.root_der()])
+            .with_required_eku(eku)
+            .build()
+            .unwrap()
+    };
+    let server = with(ExtendedKeyUsage::ServerAuth);
+    let client = with(ExtendedKeyUsage::ClientAuth);
+    // subjectAltName: SEQUENCE { dNSName "example.com" }
+    let mut san = vec![0x30, 13, 0x82, 11];
+    san.extend_from_slice(b"example.com");
+    let ip = std::net::IpAddr::from([192, 168, 1, 1]);
+    let table = [
+        (
+            pki.client("example.com").dns("example.com").eku(Eku::None),
+            Code::WrongUsage,
+            "the leaf has no extendedKeyUsage extension; a server certificate must list \
+             serverAuth (CA/Browser Forum BR 7.1.2.7.6)",
+        ),
+        (
+            pki.client("example.com")
+                .extension(&[2, 5, 29, 17], san, true)
+                .eku(Eku::Both),
+            Code::InvalidCertificate,
+            "the leaf certificate: subjectAltName is critical although the subject is not \
+             empty (CA/Browser Forum BR 7.1.2.7.12: critical only when the subject is empty)",
+        ),
+        (
+            pki.client("Example.COM").dns("example.com").eku(Eku::Both),
+            Code::InvalidCertificate,
+            "the leaf certificate: the subject commonName `Example.COM` differs in case from \
+             the subjectAltName dNSName `example.com` (CA/Browser Forum BR 7.1.4.3: a \
+             character-for-character copy)",
+        ),
+        (
+            pki.client("0xC0A80101").ip(ip).eku(Eku::Both),
+            Code::InvalidCertificate,
+            "the leaf certificate: the subject commonName `0xC0A80101` spells the \
+             subjectAltName IP address 192.168.1.1 another way (CA/Browser Forum BR 7.1.4.3: \
+             dotted-decimal IPv4, RFC 5952 IPv6)",
+        ),
+        (
+            pki.client("bücher.example")
+                .dns("xn--bcher-kva.example")
+                .eku(Eku::Both),
+            Code::InvalidCertificate,
+            "the leaf certificate: the subject commonName `bücher.example` is not ASCII, so it \
+             is no copy of a subjectAltName (CA/Browser Forum BR 7.1.4.3: P-labels are not \
+             converted to Unicode)",
+        ),
+    ];
+    for (leaf, code, detail) in table {
+        let leaf = leaf.issue();
+        let r = common::verify(&server, &leaf).unwrap_err();
+        assert_eq!(
+            (r.code(), r.step(), r.detail()),
+            (code, Step::Validation, detail)
+        );
+        // Client-certificate mode stays RFC 5280-lenient.
+        accept(&client, &leaf);
+    }
+
+    // Conforming server certificates; a commonName that is no SAN at all is not checked
+    // (certclaims never matches names against the commonName).
+    for leaf in [
+        pki.client("example.com").dns("example.com"),
+        pki.client("192.168.1.1").ip(ip),
+        pki.client("EE").dns("example.com"),
+    ] {
+        accept(&server, &leaf.eku(Eku::ServerAuth).issue());
+    }
+
+    // A pinned self-signed server certificate may omit authorityKeyIdentifier (RFC 5280
+    // 4.2.1.1); the kit mints self-signed certificates without one.
+    let selfie = pki
+        .client("selfie.example")
+        .dns("selfie.example")
+        .eku(Eku::ServerAuth)
+        .self_signed()
+        .issue();
+    let pin: [u8; 32] = hex::decode(common::hex_of(&selfie.fingerprint()))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let pinned = Validator::builder(certclaims::crypto::ALL)
+        .with_allowed_types(AllowedTypes::SelfSigned)
+        .with_pinned(pin)
+        .with_required_eku(ExtendedKeyUsage::ServerAuth)
+        .build()
+        .unwrap();
+    assert_eq!(accept(&pinned, &selfie).chain().len(), 1);
 }

@@ -12,14 +12,16 @@
 //! * `CLIENT` testcases use certclaims' default client-auth semantics
 //!   ([`ExtendedKeyUsage::ClientAuth`]); their `expected_peer_names` must each be a SAN of the
 //!   verified [`Principal`](certclaims::Principal).
-//! * `SERVER` testcases require the serverAuth EKU ([`ExtendedKeyUsage::ServerAuth`]) and, when
+//! * `SERVER` testcases require the serverAuth EKU ([`ExtendedKeyUsage::ServerAuth`], which
+//!   also applies the CA/Browser Forum server certificate profile) and, when
 //!   the testcase names an `expected_peer_name`, check it with rustls-webpki's
 //!   `EndEntityCert::verify_is_valid_for_subject_name` (harness glue: certclaims validates
 //!   clients, it does not match a server's name). A testcase without an expected peer name is
 //!   judged on the chain alone.
 //! * `max_chain_depth` is, in limbo, the number of intermediates allowed between the peer
 //!   certificate and the trust anchor ("with a maximum chain depth of 0, there may not be any
-//!   intermediates"): the same quantity as certclaims' `max_depth`.
+//!   intermediates"), counted in "logical" intermediates, self-issued ones left out: the same
+//!   quantity as certclaims' `max_depth`.
 //! * `key_usage` may only ask for `digitalSignature`, which the core always requires of a leaf
 //!   with a keyUsage extension; `extended_key_usage` may only ask for the usage of the
 //!   validation kind. Anything else is reported as `SKIPPED`, with the reason in `context`.
