@@ -32,6 +32,9 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, all features, -D warnings)"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
+step "rustdoc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked -q
+
 step "no_std check: the core for wasm32-unknown-unknown without std"
 cargo build -p certclaims --no-default-features --target wasm32-unknown-unknown --locked
 cargo build -p certclaims --no-default-features --features rustcrypto --target wasm32-unknown-unknown --locked

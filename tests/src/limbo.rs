@@ -11,7 +11,7 @@
 //!
 //! * `CLIENT` testcases use certclaims' default client-auth semantics
 //!   ([`ExtendedKeyUsage::ClientAuth`]); their `expected_peer_names` must each be a SAN of the
-//!   verified [`Principal`](certclaims::Principal).
+//!   verified [`certclaims::Principal`].
 //! * `SERVER` testcases require the serverAuth EKU ([`ExtendedKeyUsage::ServerAuth`], which
 //!   also applies the CA/Browser Forum server certificate profile) and, when
 //!   the testcase names an `expected_peer_name`, check it with rustls-webpki's
