@@ -19,12 +19,30 @@ pub static ALL: &[&dyn SignatureVerificationAlgorithm] = &[
     &EcdsaP384Sha384,
     &EcdsaP384Sha256,
     &Ed25519,
-    &RsaPkcs1 { hash: Hash::Sha256 },
-    &RsaPkcs1 { hash: Hash::Sha384 },
-    &RsaPkcs1 { hash: Hash::Sha512 },
-    &RsaPss { hash: Hash::Sha256 },
-    &RsaPss { hash: Hash::Sha384 },
-    &RsaPss { hash: Hash::Sha512 },
+    &Rsa {
+        padding: Padding::Pkcs1,
+        hash: Hash::Sha256,
+    },
+    &Rsa {
+        padding: Padding::Pkcs1,
+        hash: Hash::Sha384,
+    },
+    &Rsa {
+        padding: Padding::Pkcs1,
+        hash: Hash::Sha512,
+    },
+    &Rsa {
+        padding: Padding::Pss,
+        hash: Hash::Sha256,
+    },
+    &Rsa {
+        padding: Padding::Pss,
+        hash: Hash::Sha384,
+    },
+    &Rsa {
+        padding: Padding::Pss,
+        hash: Hash::Sha512,
+    },
 ];
 
 /// Smallest RSA modulus accepted, in bits.
@@ -139,20 +157,32 @@ fn rsa_key(public_key: &[u8]) -> Result<rsa::RsaPublicKey, InvalidSignature> {
     Ok(key)
 }
 
+#[derive(Debug, Clone, Copy)]
+enum Padding {
+    Pkcs1,
+    Pss,
+}
+
+/// RSA with PKCS#1 v1.5 or PSS padding (salt length = digest length, as the PSS alg ids
+/// pin it: RFC 4055 / rustls-webpki).
 #[derive(Debug)]
-struct RsaPkcs1 {
+struct Rsa {
+    padding: Padding,
     hash: Hash,
 }
 
-impl SignatureVerificationAlgorithm for RsaPkcs1 {
+impl SignatureVerificationAlgorithm for Rsa {
     fn public_key_alg_id(&self) -> AlgorithmIdentifier {
         alg_id::RSA_ENCRYPTION
     }
     fn signature_alg_id(&self) -> AlgorithmIdentifier {
-        match self.hash {
-            Hash::Sha256 => alg_id::RSA_PKCS1_SHA256,
-            Hash::Sha384 => alg_id::RSA_PKCS1_SHA384,
-            Hash::Sha512 => alg_id::RSA_PKCS1_SHA512,
+        match (self.padding, self.hash) {
+            (Padding::Pkcs1, Hash::Sha256) => alg_id::RSA_PKCS1_SHA256,
+            (Padding::Pkcs1, Hash::Sha384) => alg_id::RSA_PKCS1_SHA384,
+            (Padding::Pkcs1, Hash::Sha512) => alg_id::RSA_PKCS1_SHA512,
+            (Padding::Pss, Hash::Sha256) => alg_id::RSA_PSS_SHA256,
+            (Padding::Pss, Hash::Sha384) => alg_id::RSA_PSS_SHA384,
+            (Padding::Pss, Hash::Sha512) => alg_id::RSA_PSS_SHA512,
         }
     }
     fn verify_signature(
@@ -161,55 +191,35 @@ impl SignatureVerificationAlgorithm for RsaPkcs1 {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), InvalidSignature> {
-        use rsa::signature::Verifier;
         let key = rsa_key(public_key)?;
-        let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| InvalidSignature)?;
-        let ok = match self.hash {
-            Hash::Sha256 => {
-                rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key).verify(message, &sig)
-            }
-            Hash::Sha384 => {
-                rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key).verify(message, &sig)
-            }
-            Hash::Sha512 => {
-                rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key).verify(message, &sig)
-            }
-        };
-        ok.map_err(|_| InvalidSignature)
-    }
-}
-
-#[derive(Debug)]
-struct RsaPss {
-    hash: Hash,
-}
-
-impl SignatureVerificationAlgorithm for RsaPss {
-    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
-        alg_id::RSA_ENCRYPTION
-    }
-    fn signature_alg_id(&self) -> AlgorithmIdentifier {
         match self.hash {
-            Hash::Sha256 => alg_id::RSA_PSS_SHA256,
-            Hash::Sha384 => alg_id::RSA_PSS_SHA384,
-            Hash::Sha512 => alg_id::RSA_PSS_SHA512,
+            Hash::Sha256 => rsa_verify::<sha2::Sha256>(self.padding, key, message, signature),
+            Hash::Sha384 => rsa_verify::<sha2::Sha384>(self.padding, key, message, signature),
+            Hash::Sha512 => rsa_verify::<sha2::Sha512>(self.padding, key, message, signature),
         }
     }
-    fn verify_signature(
-        &self,
-        public_key: &[u8],
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), InvalidSignature> {
-        use rsa::signature::Verifier;
-        let key = rsa_key(public_key)?;
-        let sig = rsa::pss::Signature::try_from(signature).map_err(|_| InvalidSignature)?;
-        // The alg ids above pin the salt length to the digest length (RFC 4055 / webpki).
-        let ok = match self.hash {
-            Hash::Sha256 => rsa::pss::VerifyingKey::<sha2::Sha256>::new(key).verify(message, &sig),
-            Hash::Sha384 => rsa::pss::VerifyingKey::<sha2::Sha384>::new(key).verify(message, &sig),
-            Hash::Sha512 => rsa::pss::VerifyingKey::<sha2::Sha512>::new(key).verify(message, &sig),
-        };
-        ok.map_err(|_| InvalidSignature)
-    }
+}
+
+fn rsa_verify<D>(
+    padding: Padding,
+    key: rsa::RsaPublicKey,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), InvalidSignature>
+where
+    D: sha2::Digest + sha2::digest::FixedOutputReset + const_oid::AssociatedOid,
+{
+    use rsa::signature::Verifier;
+    let ok = match padding {
+        Padding::Pkcs1 => {
+            let sig =
+                rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| InvalidSignature)?;
+            rsa::pkcs1v15::VerifyingKey::<D>::new(key).verify(message, &sig)
+        }
+        Padding::Pss => {
+            let sig = rsa::pss::Signature::try_from(signature).map_err(|_| InvalidSignature)?;
+            rsa::pss::VerifyingKey::<D>::new(key).verify(message, &sig)
+        }
+    };
+    ok.map_err(|_| InvalidSignature)
 }
