@@ -715,3 +715,124 @@ mod tests {
         );
     }
 }
+
+/// Orders of the NIST curves ECDSA certificates are signed on (P-256, P-384, P-521).
+const ECDSA_ORDERS: [&str; 3] = [
+    "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
+    "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973",
+    "01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409",
+];
+
+/// The SHA-256 fingerprints under which a certificate can be presented by anyone, without
+/// the issuer's key: its own and, when it is signed with ECDSA, that of its twin whose
+/// signature `(r, s)` is replaced by `(r, n − s)` (which verifies just as well). Deny-lists
+/// match on all of them, so flipping `s` does not take a certificate off a deny-list.
+///
+/// The curve of the issuer is not needed: a twin is computed for each curve order greater
+/// than `s`; a twin that is not a valid signature can only match a deny-list entry if it is
+/// the very certificate that entry names.
+pub(crate) fn presentable_fingerprints(der: &[u8]) -> Vec<[u8; 32]> {
+    let mut out = alloc::vec![<[u8; 32]>::from(Sha256::digest(der))];
+    let Ok(mut cert) = Certificate::from_der(der) else {
+        return out;
+    };
+    // ecdsa-with-SHA* (1.2.840.10045.4.*).
+    if !cert
+        .signature_algorithm
+        .oid
+        .as_bytes()
+        .starts_with(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04])
+    {
+        return out;
+    }
+    let Some((r, s)) = cert.signature.as_bytes().and_then(ecdsa_sig_parts) else {
+        return out;
+    };
+    for order in ECDSA_ORDERS {
+        let Ok(n) = hex::decode(order) else { continue };
+        let Some(twin_s) = sub_be(&n, &s) else {
+            continue;
+        };
+        let sig = ecdsa_sig_der(&r, &twin_s);
+        let Ok(bits) = der::asn1::BitString::from_bytes(&sig) else {
+            continue;
+        };
+        cert.signature = bits;
+        if let Ok(twin) = cert.to_der() {
+            out.push(Sha256::digest(&twin).into());
+        }
+    }
+    out
+}
+
+/// `(r, s)` of a DER ECDSA-Sig-Value, as unsigned big-endian magnitudes.
+fn ecdsa_sig_parts(sig: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    use der::asn1::UintRef;
+    use der::Reader;
+    let mut reader = der::SliceReader::new(sig).ok()?;
+    let (r, s) = reader
+        .sequence(|seq| {
+            let r = UintRef::decode(seq)?;
+            let s = UintRef::decode(seq)?;
+            Ok((r.as_bytes().to_vec(), s.as_bytes().to_vec()))
+        })
+        .ok()?;
+    reader.finish(()).ok()?;
+    Some((r, s))
+}
+
+/// `a − b` for big-endian magnitudes when `0 < b < a`, without leading zero bytes.
+fn sub_be(a: &[u8], b: &[u8]) -> Option<Vec<u8>> {
+    let strip = |x: &[u8]| -> Vec<u8> { x.iter().skip_while(|v| **v == 0).copied().collect() };
+    let (a, b) = (strip(a), strip(b));
+    if b.is_empty() || b.len() > a.len() || (b.len() == a.len() && b >= a) {
+        return None;
+    }
+    let mut out = a.clone();
+    let mut borrow = 0i16;
+    for i in 0..out.len() {
+        let ai = out.len() - 1 - i;
+        let bv = if i < b.len() {
+            i16::from(b[b.len() - 1 - i])
+        } else {
+            0
+        };
+        let mut v = i16::from(out[ai]) - bv - borrow;
+        borrow = 0;
+        if v < 0 {
+            v += 256;
+            borrow = 1;
+        }
+        out[ai] = v as u8;
+    }
+    Some(strip(&out))
+}
+
+/// DER of ECDSA-Sig-Value `SEQUENCE { r INTEGER, s INTEGER }` from magnitudes.
+fn ecdsa_sig_der(r: &[u8], s: &[u8]) -> Vec<u8> {
+    fn len(out: &mut Vec<u8>, n: usize) {
+        if n < 0x80 {
+            out.push(n as u8);
+        } else if n < 0x100 {
+            out.extend_from_slice(&[0x81, n as u8]);
+        } else {
+            out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
+        }
+    }
+    fn int(out: &mut Vec<u8>, v: &[u8]) {
+        let pad = v.first().is_none_or(|b| *b & 0x80 != 0);
+        out.push(0x02);
+        len(out, v.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(v);
+    }
+    let mut body = Vec::new();
+    int(&mut body, r);
+    int(&mut body, s);
+    let mut out = alloc::vec![0x30];
+    len(&mut out, body.len());
+    out.extend_from_slice(&body);
+    out
+}

@@ -6,14 +6,13 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use sha2::{Digest, Sha256};
 use webpki::{
     CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage,
     OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
     VerifiedPath,
 };
 
-use crate::cert::{rfc3339, CertFacts};
+use crate::cert::{presentable_fingerprints, rfc3339, CertFacts};
 use crate::error::{Code, PolicyError, Rejection, Step};
 use crate::input::{check_limits, limits, Chain};
 use crate::pki_types::pem::PemObject;
@@ -447,7 +446,11 @@ impl Validator {
                 "the keyUsage extension does not allow digitalSignature",
             ));
         }
-        if self.deny_fingerprints.contains(&facts.sha256) {
+        if !self.deny_fingerprints.is_empty()
+            && presentable_fingerprints(leaf)
+                .iter()
+                .any(|fp| self.deny_fingerprints.contains(fp))
+        {
             return Err(reject(
                 Code::Denied,
                 format!(
@@ -816,14 +819,21 @@ impl Validator {
         leaf: &CertFacts,
         path: &VerifiedPath<'_>,
     ) -> Result<(), webpki::Error> {
-        let inters: Vec<(CertificateDer<'_>, [u8; 32], Vec<u8>)> = path
-            .intermediate_certificates()
-            .map(|c| {
-                let der = c.der();
-                let fp: [u8; 32] = Sha256::digest(der.as_ref()).into();
-                (der, fp, normalize_serial(c.serial()))
-            })
-            .collect();
+        let denying = !self.deny_fingerprints.is_empty() || !self.deny_serials.is_empty();
+        // Each intermediate with every fingerprint it can be presented under (see
+        // `presentable_fingerprints`) and its serial; only computed when a deny-list exists.
+        let inters: Vec<(Vec<[u8; 32]>, Vec<u8>)> = if denying {
+            path.intermediate_certificates()
+                .map(|c| {
+                    (
+                        presentable_fingerprints(c.der().as_ref()),
+                        normalize_serial(c.serial()),
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         if let Some(max) = self.trust.max_depth {
             // RFC 5280 path length semantics (4.2.1.9, 6.1.4 (l)): a self-issued intermediate
             // (subject equal to issuer, byte for byte, as webpki chains names) does not count.
@@ -835,34 +845,36 @@ impl Validator {
                 return Err(webpki::Error::MaximumPathDepthExceeded);
             }
         }
+        if !denying {
+            return Ok(());
+        }
         let anchor_fp = self
             .anchor_index(path.anchor())
             .map(|i| self.anchor_facts[i].sha256);
         if inters
             .iter()
-            .any(|(_, fp, _)| self.deny_fingerprints.contains(fp))
+            .any(|(fps, _)| fps.iter().any(|fp| self.deny_fingerprints.contains(fp)))
             || anchor_fp.is_some_and(|fp| self.deny_fingerprints.contains(&fp))
         {
             return Err(webpki::Error::CertDistrusted);
         }
         if !self.deny_serials.is_empty() {
-            // (serial, fingerprint of its issuer) for each certificate below the anchor.
+            // (serial, fingerprints of its issuer) for each certificate below the anchor.
+            let anchor_fps: Vec<[u8; 32]> = anchor_fp.into_iter().collect();
             let mut issuers = inters
                 .iter()
-                .map(|(_, fp, _)| Some(*fp))
-                .chain(core::iter::once(anchor_fp));
+                .map(|(fps, _)| fps.as_slice())
+                .chain(core::iter::once(anchor_fps.as_slice()));
             let leaf_serial = normalize_serial(&leaf.serial);
-            let serials = core::iter::once(&leaf_serial).chain(inters.iter().map(|(_, _, s)| s));
+            let serials = core::iter::once(&leaf_serial).chain(inters.iter().map(|(_, s)| s));
             for serial in serials {
-                let issuer = issuers.next().flatten();
-                if let Some(issuer) = issuer {
-                    if self
-                        .deny_serials
-                        .iter()
-                        .any(|(i, s)| *i == issuer && s == serial)
-                    {
-                        return Err(webpki::Error::CertDistrusted);
-                    }
+                let issuer_fps = issuers.next().unwrap_or(&[]);
+                if self
+                    .deny_serials
+                    .iter()
+                    .any(|(i, s)| s == serial && issuer_fps.contains(i))
+                {
+                    return Err(webpki::Error::CertDistrusted);
                 }
             }
         }

@@ -6,7 +6,7 @@
 #![no_main]
 
 use certclaims::pki_types::{CertificateDer, UnixTime};
-use certclaims::policy::AllowedTypes;
+use certclaims::policy::{AllowedTypes, DenyEntry};
 use certclaims::Validator;
 use libfuzzer_sys::fuzz_target;
 
@@ -31,6 +31,13 @@ fuzz_target!(|data: &[u8]| {
         .with_anchors([CertificateDer::from(anchor.to_vec())])
         .with_allowed_types(AllowedTypes::All)
         .allow_unpinned_self_signed()
+        // Deny-lists make the validator compute every presentable fingerprint of each
+        // certificate (ECDSA signature twins), so that code is fuzzed too.
+        .with_deny(DenyEntry::Fingerprint(format!("sha256:{}", "00".repeat(32))))
+        .with_deny(DenyEntry::IssuerSerial {
+            issuer: format!("sha256:{}", "11".repeat(32)),
+            serial: "01".into(),
+        })
         .build()
     {
         Ok(v) => v,

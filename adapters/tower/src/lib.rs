@@ -56,11 +56,30 @@ impl ClientIdentity {
     }
 
     /// Finds the identity in a request's extensions; a missing one is `no_certificate`.
+    ///
+    /// A connection keeps the principal it was admitted with, but not past the leaf's
+    /// notAfter: on a long-lived connection (HTTP keep-alive, HTTP/2), requests after the
+    /// certificate expired are rejected with `expired`.
     pub fn from_extensions(ext: &http::Extensions) -> Result<Arc<Principal>, Rejection> {
-        match ext.get::<ClientIdentity>() {
-            Some(ClientIdentity(r)) => r.clone(),
-            None => Err(Rejection::no_certificate()),
+        let principal = match ext.get::<ClientIdentity>() {
+            Some(ClientIdentity(r)) => r.clone()?,
+            None => return Err(Rejection::no_certificate()),
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(u64::MAX);
+        if now > principal.not_after().as_secs() {
+            return Err(Rejection::new(
+                certclaims::Code::Expired,
+                certclaims::Step::Validation,
+                format!(
+                    "the client certificate of this connection expired at {} (seconds since the epoch)",
+                    principal.not_after().as_secs()
+                ),
+            ));
         }
+        Ok(principal)
     }
 }
 
@@ -75,4 +94,46 @@ pub fn rejection_response<B: From<Bytes>>(rejection: &Rejection) -> Response<B> 
         header::HeaderValue::from_static("application/json"),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use certclaims::pki_types::UnixTime;
+    use certclaims::test_kit::Pki;
+    use certclaims::{Code, Validator};
+
+    fn principal_minted_at(base: UnixTime) -> Arc<Principal> {
+        let pki = Pki::at(base);
+        let leaf = pki.client("alice").issue();
+        let v = Validator::from_policy(&pki.policy(), certclaims::crypto::ALL).unwrap();
+        Arc::new(v.verify(leaf.leaf(), leaf.intermediates(), base).unwrap())
+    }
+
+    #[test]
+    fn a_connection_principal_expires_with_its_certificate() {
+        // Minted in 2020: valid then, its notAfter (a year later) long past now.
+        let old = principal_minted_at(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+            1_590_000_000,
+        )));
+        let mut ext = http::Extensions::new();
+        ext.insert(ClientIdentity::new(Ok(old)));
+        let r = ClientIdentity::from_extensions(&ext).unwrap_err();
+        assert_eq!(r.code(), Code::Expired);
+        assert_eq!(r.http_status(), 403);
+
+        let now = UnixTime::since_unix_epoch(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap(),
+        );
+        let fresh = principal_minted_at(now);
+        ext.insert(ClientIdentity::new(Ok(fresh.clone())));
+        assert!(Arc::ptr_eq(
+            &ClientIdentity::from_extensions(&ext).unwrap(),
+            &fresh
+        ));
+    }
 }
