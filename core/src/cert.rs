@@ -603,119 +603,6 @@ pub(crate) fn rfc3339(secs: u64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use alloc::vec;
-    use der::asn1::{Any, BitString};
-    use x509_cert::spki::AlgorithmIdentifierOwned;
-
-    /// A PKCS#1 RSAPublicKey whose modulus is `top` followed by `rest` zero bytes, e = 3.
-    fn rsa_key(top: u8, rest: usize) -> Vec<u8> {
-        let mut n = vec![top];
-        n.resize(rest + 1, 0);
-        let n = der::asn1::UintRef::new(&n).unwrap();
-        let e = der::asn1::UintRef::new(&[3]).unwrap();
-        let mut body = n.to_der().unwrap();
-        body.extend(e.to_der().unwrap());
-        let mut out = match body.len() {
-            len @ 0..=127 => vec![0x30, len as u8],
-            len @ 128..=255 => vec![0x30, 0x81, len as u8],
-            len => vec![0x30, 0x82, (len >> 8) as u8, len as u8],
-        };
-        out.extend(body);
-        out
-    }
-
-    fn spki(
-        oid: ObjectIdentifier,
-        parameters: Option<Any>,
-        key: &[u8],
-    ) -> SubjectPublicKeyInfoOwned {
-        SubjectPublicKeyInfoOwned {
-            algorithm: AlgorithmIdentifierOwned { oid, parameters },
-            subject_public_key: BitString::from_bytes(key).unwrap(),
-        }
-    }
-
-    #[test]
-    fn ip_literal_reads_what_inet_aton_and_ipv6_text_read() {
-        let v4 = |s: &str| ip_literal(s).map(|ip| ip.to_string());
-        assert_eq!(v4("192.168.1.1").as_deref(), Some("192.168.1.1"));
-        assert_eq!(v4("0xC0A80101").as_deref(), Some("192.168.1.1"));
-        assert_eq!(v4("192.168.001.001").as_deref(), Some("192.168.1.1"));
-        assert_eq!(v4("192.168.257").as_deref(), Some("192.168.1.1"));
-        assert_eq!(v4("3232235777").as_deref(), Some("192.168.1.1"));
-        assert_eq!(v4("0").as_deref(), Some("0.0.0.0"));
-        assert_eq!(v4("2001:0DB8:0000::0001").as_deref(), Some("2001:db8::1"));
-        for not_ip in [
-            "",
-            ".",
-            "1..2",
-            "1.2.3.4.5",
-            "256.1.1.1",
-            "1.2.3.256",
-            "4294967296",
-            "0x",
-            "08",
-            "+1",
-            "example.com",
-            "EE",
-            "1.1.1.1.",
-            ":::",
-        ] {
-            assert_eq!(v4(not_ip), None, "{not_ip}");
-        }
-    }
-
-    #[test]
-    fn rsa_modulus_bits_counts_significant_bits() {
-        assert_eq!(rsa_modulus_bits(&rsa_key(0x80, 255)), Some(2048));
-        assert_eq!(rsa_modulus_bits(&rsa_key(0x08, 256)), Some(2052));
-        assert_eq!(rsa_modulus_bits(&rsa_key(0x01, 127)), Some(1017));
-        assert_eq!(rsa_modulus_bits(b"\x30\x00"), None);
-        let mut trailing = rsa_key(0x80, 255);
-        trailing.push(0);
-        assert_eq!(rsa_modulus_bits(&trailing), None);
-    }
-
-    #[test]
-    fn key_problem_accepts_tls_keys_only() {
-        let null = Some(Any::new(Tag::Null, []).unwrap());
-        let rsa = |top, rest| spki(RSA_ENCRYPTION_OID, null.clone(), &rsa_key(top, rest));
-        assert_eq!(key_problem(&rsa(0x80, 255)), None);
-        assert_eq!(key_problem(&rsa(0x80, 1023)), None); // 8192 bits
-        assert_eq!(
-            key_problem(&rsa(0x08, 256)).unwrap(),
-            "an RSA key of 2052 bits (accepted: 2048 to 8192, a multiple of 8)"
-        );
-        assert_eq!(
-            key_problem(&rsa(0x80, 127)).unwrap(),
-            "an RSA key of 1024 bits (accepted: 2048 to 8192, a multiple of 8)"
-        );
-        let curve = |oid: &str| Some(Any::from(ObjectIdentifier::new_unwrap(oid)));
-        let ec = |params| spki(EC_PUBLIC_KEY_OID, params, &[4; 65]);
-        assert_eq!(key_problem(&ec(curve("1.2.840.10045.3.1.7"))), None);
-        assert_eq!(key_problem(&ec(curve("1.3.132.0.35"))), None);
-        assert_eq!(
-            key_problem(&ec(curve("1.2.840.10045.3.1.1"))).unwrap(),
-            "an EC key on curve 1.2.840.10045.3.1.1 (accepted: P-256, P-384, P-521)"
-        );
-        let explicit = Some(Any::new(Tag::Sequence, []).unwrap());
-        assert_eq!(
-            key_problem(&ec(explicit)).unwrap(),
-            "an EC key without a named curve (explicit parameters)"
-        );
-        assert_eq!(key_problem(&spki(ED25519_OID, None, &[0; 32])), None);
-        let dsa = ObjectIdentifier::new_unwrap("1.2.840.10040.4.1");
-        assert_eq!(
-            key_problem(&spki(dsa, None, &[0; 4])).unwrap(),
-            "a public key of algorithm 1.2.840.10040.4.1 (accepted: RSA, ECDSA, EdDSA)"
-        );
-    }
-}
-
 /// Orders of the NIST curves ECDSA certificates are signed on (P-256, P-384, P-521).
 const ECDSA_ORDERS: [&str; 3] = [
     "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
@@ -835,4 +722,140 @@ fn ecdsa_sig_der(r: &[u8], s: &[u8]) -> Vec<u8> {
     len(&mut out, body.len());
     out.extend_from_slice(&body);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use alloc::vec;
+    use der::asn1::{Any, BitString};
+    use x509_cert::spki::AlgorithmIdentifierOwned;
+
+    /// A PKCS#1 RSAPublicKey whose modulus is `top` followed by `rest` zero bytes, e = 3.
+    fn rsa_key(top: u8, rest: usize) -> Vec<u8> {
+        let mut n = vec![top];
+        n.resize(rest + 1, 0);
+        let n = der::asn1::UintRef::new(&n).unwrap();
+        let e = der::asn1::UintRef::new(&[3]).unwrap();
+        let mut body = n.to_der().unwrap();
+        body.extend(e.to_der().unwrap());
+        let mut out = match body.len() {
+            len @ 0..=127 => vec![0x30, len as u8],
+            len @ 128..=255 => vec![0x30, 0x81, len as u8],
+            len => vec![0x30, 0x82, (len >> 8) as u8, len as u8],
+        };
+        out.extend(body);
+        out
+    }
+
+    fn spki(
+        oid: ObjectIdentifier,
+        parameters: Option<Any>,
+        key: &[u8],
+    ) -> SubjectPublicKeyInfoOwned {
+        SubjectPublicKeyInfoOwned {
+            algorithm: AlgorithmIdentifierOwned { oid, parameters },
+            subject_public_key: BitString::from_bytes(key).unwrap(),
+        }
+    }
+
+    #[test]
+    fn ip_literal_reads_what_inet_aton_and_ipv6_text_read() {
+        let v4 = |s: &str| ip_literal(s).map(|ip| ip.to_string());
+        assert_eq!(v4("192.168.1.1").as_deref(), Some("192.168.1.1"));
+        assert_eq!(v4("0xC0A80101").as_deref(), Some("192.168.1.1"));
+        assert_eq!(v4("192.168.001.001").as_deref(), Some("192.168.1.1"));
+        assert_eq!(v4("192.168.257").as_deref(), Some("192.168.1.1"));
+        assert_eq!(v4("3232235777").as_deref(), Some("192.168.1.1"));
+        assert_eq!(v4("0").as_deref(), Some("0.0.0.0"));
+        assert_eq!(v4("2001:0DB8:0000::0001").as_deref(), Some("2001:db8::1"));
+        for not_ip in [
+            "",
+            ".",
+            "1..2",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "1.2.3.256",
+            "4294967296",
+            "0x",
+            "08",
+            "+1",
+            "example.com",
+            "EE",
+            "1.1.1.1.",
+            ":::",
+        ] {
+            assert_eq!(v4(not_ip), None, "{not_ip}");
+        }
+    }
+
+    #[test]
+    fn rsa_modulus_bits_counts_significant_bits() {
+        assert_eq!(rsa_modulus_bits(&rsa_key(0x80, 255)), Some(2048));
+        assert_eq!(rsa_modulus_bits(&rsa_key(0x08, 256)), Some(2052));
+        assert_eq!(rsa_modulus_bits(&rsa_key(0x01, 127)), Some(1017));
+        assert_eq!(rsa_modulus_bits(b"\x30\x00"), None);
+        let mut trailing = rsa_key(0x80, 255);
+        trailing.push(0);
+        assert_eq!(rsa_modulus_bits(&trailing), None);
+    }
+
+    #[test]
+    fn key_problem_accepts_tls_keys_only() {
+        let null = Some(Any::new(Tag::Null, []).unwrap());
+        let rsa = |top, rest| spki(RSA_ENCRYPTION_OID, null.clone(), &rsa_key(top, rest));
+        assert_eq!(key_problem(&rsa(0x80, 255)), None);
+        assert_eq!(key_problem(&rsa(0x80, 1023)), None); // 8192 bits
+        assert_eq!(
+            key_problem(&rsa(0x08, 256)).unwrap(),
+            "an RSA key of 2052 bits (accepted: 2048 to 8192, a multiple of 8)"
+        );
+        assert_eq!(
+            key_problem(&rsa(0x80, 127)).unwrap(),
+            "an RSA key of 1024 bits (accepted: 2048 to 8192, a multiple of 8)"
+        );
+        let curve = |oid: &str| Some(Any::from(ObjectIdentifier::new_unwrap(oid)));
+        let ec = |params| spki(EC_PUBLIC_KEY_OID, params, &[4; 65]);
+        assert_eq!(key_problem(&ec(curve("1.2.840.10045.3.1.7"))), None);
+        assert_eq!(key_problem(&ec(curve("1.3.132.0.35"))), None);
+        assert_eq!(
+            key_problem(&ec(curve("1.2.840.10045.3.1.1"))).unwrap(),
+            "an EC key on curve 1.2.840.10045.3.1.1 (accepted: P-256, P-384, P-521)"
+        );
+        let explicit = Some(Any::new(Tag::Sequence, []).unwrap());
+        assert_eq!(
+            key_problem(&ec(explicit)).unwrap(),
+            "an EC key without a named curve (explicit parameters)"
+        );
+        assert_eq!(key_problem(&spki(ED25519_OID, None, &[0; 32])), None);
+        let dsa = ObjectIdentifier::new_unwrap("1.2.840.10040.4.1");
+        assert_eq!(
+            key_problem(&spki(dsa, None, &[0; 4])).unwrap(),
+            "a public key of algorithm 1.2.840.10040.4.1 (accepted: RSA, ECDSA, EdDSA)"
+        );
+    }
+
+    #[test]
+    fn big_endian_subtraction_and_ecdsa_signature_encoding() {
+        assert_eq!(
+            super::sub_be(&[0x01, 0x00], &[0x01]),
+            Some(alloc::vec![0xff])
+        );
+        assert_eq!(super::sub_be(&[0x00, 0x05], &[0x05]), None); // b == a
+        assert_eq!(super::sub_be(&[0x05], &[0x06]), None); // b > a
+        assert_eq!(super::sub_be(&[0x05], &[0x00]), None); // b == 0
+        assert_eq!(
+            super::sub_be(&[0x10, 0x00, 0x00], &[0xff, 0xff]),
+            Some(alloc::vec![0x0f, 0x00, 0x01])
+        );
+        // Round trip through DER, with high bits set (padding) and long-form lengths (P-521).
+        for (r, s) in [
+            (alloc::vec![0x80u8; 32], alloc::vec![0x01u8; 32]),
+            (alloc::vec![0xffu8; 66], alloc::vec![0x7fu8; 66]),
+        ] {
+            let der = super::ecdsa_sig_der(&r, &s);
+            assert_eq!(super::ecdsa_sig_parts(&der), Some((r, s)));
+        }
+    }
 }
