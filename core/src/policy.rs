@@ -469,6 +469,41 @@ enum Segment {
     Literal(String),
 }
 
+/// Whether `id` is a SPIFFE ID as the SPIFFE standard defines it: scheme `spiffe` (lower
+/// case), a trust domain of `[a-z0-9._-]`, an optional path of non-empty segments of
+/// `[A-Za-z0-9._-]` other than `.` and `..`, no trailing `/`, no query, fragment, port or
+/// user info, at most 2048 bytes. A certificate's `spiffe_id` is set only for a valid one.
+pub fn is_valid_spiffe_id(id: &str) -> bool {
+    let Some(rest) = id.strip_prefix("spiffe://") else {
+        return false;
+    };
+    if id.len() > 2048 {
+        return false;
+    }
+    let (td, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let td_ok = !td.is_empty()
+        && td
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if !td_ok {
+        return false;
+    }
+    if path.is_empty() {
+        return true;
+    }
+    path[1..].split('/').all(|seg| {
+        !seg.is_empty()
+            && seg != "."
+            && seg != ".."
+            && seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    })
+}
+
 /// Parses `sha256:<hex>` (case-insensitive, `:` between bytes allowed).
 pub(crate) fn parse_fingerprint(field: &str, s: &str) -> Result<[u8; 32], PolicyError> {
     let hexpart = s

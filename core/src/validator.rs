@@ -612,7 +612,7 @@ impl Validator {
             })
             .collect();
         let spiffe_id = match spiffe.as_slice() {
-            [one] => Some((*one).clone()),
+            [one] if crate::policy::is_valid_spiffe_id(one) => Some((*one).clone()),
             _ => None,
         };
 
