@@ -200,6 +200,16 @@ pub enum DenyEntry {
         /// Serial number in hex (leading zeros and `:` ignored).
         serial: String,
     },
+    /// `{"issuer_key": "sha256:<hex of the issuing CA's SubjectPublicKeyInfo DER>", "serial":
+    /// "<hex>"}`: the certificate with this serial issued by that CA key is denied, whichever
+    /// certificate of the CA (re-issued, cross-signed) the path uses. The hash is what
+    /// `openssl x509 -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum` prints.
+    IssuerKeySerial {
+        /// SHA-256 of the issuing CA's SubjectPublicKeyInfo (DER).
+        issuer_key: String,
+        /// Serial number in hex (leading zeros and `:` ignored).
+        serial: String,
+    },
 }
 
 fn default_true() -> bool {

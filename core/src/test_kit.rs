@@ -137,6 +137,7 @@ impl Ca {
 pub struct Pki {
     root: Ca,
     issuing: Ca,
+    prefix: String,
     serial: AtomicU64,
     key_type: KeyType,
     base: u64,
@@ -215,10 +216,41 @@ impl Pki {
                 issuer: root,
             },
             issuing,
+            prefix: prefix.to_string(),
             serial: AtomicU64::new(0x1000),
             key_type,
             base,
         }
+    }
+
+    /// A second certificate of the issuing CA, signed by the root: same name and key, a new
+    /// serial and validity (as when a CA is re-issued or cross-signed). Certificates issued by
+    /// the issuing CA chain through either certificate.
+    pub fn reissued_issuing_ca(&self) -> CertificateDer<'static> {
+        let params = ca_params(
+            &format!("{} Issuing CA", self.prefix),
+            self.base - 10 * DAY,
+            self.base + 900 * DAY,
+            self.next_serial(),
+        );
+        let key = KeyPair::try_from(self.issuing.issuer.key().serialize_der()).expect("key copy");
+        params
+            .signed_by(&key, &self.root.issuer)
+            .expect("re-issued intermediate")
+            .der()
+            .clone()
+    }
+
+    /// SHA-256 of the issuing CA's SubjectPublicKeyInfo, as `issuer_key` deny entries write it.
+    pub fn issuing_ca_key_hash(&self) -> String {
+        use rcgen::PublicKeyData;
+        use sha2::Digest;
+        format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(
+                self.issuing.issuer.key().subject_public_key_info()
+            ))
+        )
     }
 
     /// The instant this PKI was minted around ([`NOW`] unless made with [`Pki::at`]).

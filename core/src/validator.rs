@@ -6,6 +6,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use sha2::{Digest, Sha256};
 use webpki::{
     CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage,
     OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
@@ -43,7 +44,7 @@ pub struct Validator {
     eku: ExtendedKeyUsage,
     pinned: Vec<[u8; 32]>,
     deny_fingerprints: Vec<[u8; 32]>,
-    deny_serials: Vec<([u8; 32], Vec<u8>)>,
+    deny_serials: Vec<(IssuerId, Vec<u8>)>,
     rules: Vec<CompiledRule>,
     grants: Vec<(CompiledRule, Vec<(String, String)>)>,
     claims_issuer: String,
@@ -68,6 +69,19 @@ impl core::fmt::Debug for Validator {
             .field("grants", &self.grants.len())
             .finish_non_exhaustive()
     }
+}
+
+/// What deny-lists match an intermediate by: its presentable fingerprints, its serial, and
+/// the SHA-256 of its SubjectPublicKeyInfo.
+type PathCertIds = (Vec<[u8; 32]>, Vec<u8>, [u8; 32]);
+
+/// How a deny-list entry names the issuer of a denied serial number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IssuerId {
+    /// SHA-256 of one of the issuer's certificates (any presentable encoding of it).
+    Certificate([u8; 32]),
+    /// SHA-256 of the issuer's SubjectPublicKeyInfo.
+    Key([u8; 32]),
 }
 
 /// Builds a [`Validator`] from code; [`Validator::from_policy`] fills one from a [`Policy`].
@@ -238,7 +252,14 @@ impl ValidatorBuilder {
                     deny_fingerprints.push(parse_fingerprint(&field, fp)?)
                 }
                 DenyEntry::IssuerSerial { issuer, serial } => deny_serials.push((
-                    parse_fingerprint(&format!("{field}.issuer"), issuer)?,
+                    IssuerId::Certificate(parse_fingerprint(&format!("{field}.issuer"), issuer)?),
+                    parse_serial(&format!("{field}.serial"), serial)?,
+                )),
+                DenyEntry::IssuerKeySerial { issuer_key, serial } => deny_serials.push((
+                    IssuerId::Key(parse_fingerprint(
+                        &format!("{field}.issuer_key"),
+                        issuer_key,
+                    )?),
                     parse_serial(&format!("{field}.serial"), serial)?,
                 )),
             }
@@ -822,12 +843,13 @@ impl Validator {
         let denying = !self.deny_fingerprints.is_empty() || !self.deny_serials.is_empty();
         // Each intermediate with every fingerprint it can be presented under (see
         // `presentable_fingerprints`) and its serial; only computed when a deny-list exists.
-        let inters: Vec<(Vec<[u8; 32]>, Vec<u8>)> = if denying {
+        let inters: Vec<PathCertIds> = if denying {
             path.intermediate_certificates()
                 .map(|c| {
                     (
                         presentable_fingerprints(c.der().as_ref()),
                         normalize_serial(c.serial()),
+                        Sha256::digest(c.subject_public_key_info().as_ref()).into(),
                     )
                 })
                 .collect()
@@ -853,27 +875,35 @@ impl Validator {
             .map(|i| self.anchor_facts[i].sha256);
         if inters
             .iter()
-            .any(|(fps, _)| fps.iter().any(|fp| self.deny_fingerprints.contains(fp)))
+            .any(|(fps, _, _)| fps.iter().any(|fp| self.deny_fingerprints.contains(fp)))
             || anchor_fp.is_some_and(|fp| self.deny_fingerprints.contains(&fp))
         {
             return Err(webpki::Error::CertDistrusted);
         }
         if !self.deny_serials.is_empty() {
-            // (serial, fingerprints of its issuer) for each certificate below the anchor.
-            let anchor_fps: Vec<[u8; 32]> = anchor_fp.into_iter().collect();
+            // For each certificate below the anchor: its serial, and its issuer's presentable
+            // fingerprints and key hash (the next certificate up, or the anchor).
+            let anchor = self
+                .anchor_index(path.anchor())
+                .map(|i| &self.anchor_facts[i]);
+            let anchor_fps: Vec<[u8; 32]> = anchor.map(|a| a.sha256).into_iter().collect();
+            let anchor_key: Option<[u8; 32]> = anchor.map(|a| Sha256::digest(&a.spki).into());
             let mut issuers = inters
                 .iter()
-                .map(|(fps, _)| fps.as_slice())
-                .chain(core::iter::once(anchor_fps.as_slice()));
+                .map(|(fps, _, key)| (fps.as_slice(), Some(*key)))
+                .chain(core::iter::once((anchor_fps.as_slice(), anchor_key)));
             let leaf_serial = normalize_serial(&leaf.serial);
-            let serials = core::iter::once(&leaf_serial).chain(inters.iter().map(|(_, s)| s));
+            let serials = core::iter::once(&leaf_serial).chain(inters.iter().map(|(_, s, _)| s));
             for serial in serials {
-                let issuer_fps = issuers.next().unwrap_or(&[]);
-                if self
-                    .deny_serials
-                    .iter()
-                    .any(|(i, s)| s == serial && issuer_fps.contains(i))
-                {
+                let (issuer_fps, issuer_key) = issuers.next().unwrap_or((&[], None));
+                let denied = self.deny_serials.iter().any(|(issuer, s)| {
+                    s == serial
+                        && match issuer {
+                            IssuerId::Certificate(fp) => issuer_fps.contains(fp),
+                            IssuerId::Key(k) => issuer_key == Some(*k),
+                        }
+                });
+                if denied {
                     return Err(webpki::Error::CertDistrusted);
                 }
             }

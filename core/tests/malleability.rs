@@ -73,3 +73,56 @@ fn a_flipped_signature_does_not_take_a_certificate_off_the_deny_list() {
         }
     }
 }
+
+#[test]
+fn issuer_key_deny_entries_cover_every_certificate_of_the_ca() {
+    let pki = Pki::new();
+    let alice = pki.client("alice").issue();
+    let reissued = pki.reissued_issuing_ca();
+    assert_ne!(
+        fingerprint(&reissued),
+        fingerprint(&alice.intermediates()[0])
+    );
+    let serial = hex::encode(alice.serial());
+    let via_original = alice.intermediates()[0].clone();
+
+    // Both certificates of the issuing CA complete the path.
+    let open = common::validator(&pki, json!({}));
+    open.verify(alice.leaf(), std::slice::from_ref(&via_original), NOW)
+        .expect("original intermediate");
+    open.verify(alice.leaf(), std::slice::from_ref(&reissued), NOW)
+        .expect("re-issued intermediate");
+
+    // Keyed by the issuer certificate, the entry covers that certificate only (documented).
+    let by_cert = common::validator(
+        &pki,
+        json!({"trust": {"deny": [{"issuer": fingerprint(&via_original), "serial": serial}]}}),
+    );
+    assert_eq!(
+        by_cert
+            .verify(alice.leaf(), std::slice::from_ref(&via_original), NOW)
+            .unwrap_err()
+            .code(),
+        Code::Denied
+    );
+    by_cert
+        .verify(alice.leaf(), std::slice::from_ref(&reissued), NOW)
+        .expect("a cert-keyed entry does not name the re-issued CA certificate");
+
+    // Keyed by the issuer's public key, it covers both.
+    let by_key = common::validator(
+        &pki,
+        json!({"trust": {"deny": [{"issuer_key": pki.issuing_ca_key_hash(), "serial": serial}]}}),
+    );
+    for inter in [via_original, reissued] {
+        let r = by_key.verify(alice.leaf(), &[inter], NOW).unwrap_err();
+        assert_eq!(
+            (r.code(), r.step()),
+            (Code::Denied, Step::Validation),
+            "{r}"
+        );
+    }
+    // Another serial under the same key is not denied.
+    let bob = pki.client("bob").issue();
+    common::accept(&by_key, &bob);
+}
