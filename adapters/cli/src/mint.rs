@@ -286,14 +286,8 @@ impl DevCa {
             "identity": {"allow": []},
             "claims": {"issuer": "LOCAL AUTHORITY", "add": []}
         });
-        write(
-            &path,
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&policy).unwrap_or_default()
-            )
-            .as_bytes(),
-        )
+        let text = serde_json::to_string_pretty(&policy).map_err(|e| err("policy.json", e))?;
+        write(&path, format!("{text}\n").as_bytes())
     }
 }
 

@@ -246,61 +246,22 @@ fn openssl_made_chain_verifies_through_the_cli() {
     assert_eq!(p["fingerprint_sha256"], fp.as_str());
 
     // Time, usage and trust failures on the same OpenSSL PKI.
-    let (code, e) = certclaims(
-        d,
-        &[
-            "verify",
-            "--policy",
-            "policy.json",
-            "--at",
-            &at(d, 40),
-            "leaf-chain.pem",
-        ],
-    );
-    assert_eq!((code, e["error"]["code"].as_str()), (1, Some("expired")));
-    let (code, e) = certclaims(
-        d,
-        &[
-            "verify",
-            "--policy",
-            "policy.json",
-            "--at",
-            &at(d, -1),
-            "leaf-chain.pem",
-        ],
-    );
-    assert_eq!(
-        (code, e["error"]["code"].as_str()),
-        (1, Some("not_yet_valid"))
-    );
-    let (code, e) = certclaims(
-        d,
-        &[
-            "verify",
-            "--policy",
-            "policy.json",
-            "--at",
-            &when,
-            "server-chain.pem",
-        ],
-    );
-    assert_eq!(
-        (code, e["error"]["code"].as_str()),
-        (1, Some("wrong_usage"))
-    );
-    let (code, e) = certclaims(
-        d,
-        &[
-            "verify",
-            "--policy",
-            "policy.json",
-            "--at",
-            &when,
-            "leaf.pem",
-        ],
-    );
-    assert_eq!(
-        (code, e["error"]["code"].as_str()),
-        (1, Some("unknown_issuer"))
-    );
+    let (later, earlier) = (at(d, 40), at(d, -1));
+    let cases = [
+        (later.as_str(), "leaf-chain.pem", "expired"),
+        (earlier.as_str(), "leaf-chain.pem", "not_yet_valid"),
+        (when.as_str(), "server-chain.pem", "wrong_usage"),
+        (when.as_str(), "leaf.pem", "unknown_issuer"),
+    ];
+    for (time, chain, want) in cases {
+        let (code, e) = certclaims(
+            d,
+            &["verify", "--policy", "policy.json", "--at", time, chain],
+        );
+        assert_eq!(
+            (code, e["error"]["code"].as_str()),
+            (1, Some(want)),
+            "{chain} at {time}"
+        );
+    }
 }
