@@ -60,6 +60,8 @@ pub(crate) struct CertFacts {
     pub(crate) any_eku: bool,
     /// Whether the certificate has an extendedKeyUsage extension.
     pub(crate) has_eku: bool,
+    /// The purposes the extendedKeyUsage extension lists (empty without one).
+    pub(crate) ekus: Vec<ObjectIdentifier>,
     /// Whether the certificate has an authorityKeyIdentifier extension.
     pub(crate) has_authority_key_id: bool,
     /// Whether the authorityKeyIdentifier names the issuer's issuer and serial
@@ -110,6 +112,7 @@ impl CertFacts {
             has_subject_key_id: false,
             any_eku: false,
             has_eku: false,
+            ekus: Vec::new(),
             has_authority_key_id: false,
             aki_names_issuer_cert: false,
             san_critical: false,
@@ -131,6 +134,7 @@ impl CertFacts {
         if let Some((_, eku)) = tbs.get::<ExtendedKeyUsage>().map_err(bad)? {
             facts.any_eku = eku.0.contains(&ANY_EKU_OID);
             facts.has_eku = true;
+            facts.ekus = eku.0.clone();
         }
         let has = |oid| tbs.extensions.iter().flatten().any(|e| e.extn_id == oid);
         facts.has_name_constraints = has(NAME_CONSTRAINTS_OID);

@@ -81,6 +81,14 @@ pub enum Code {
     /// The certificate is well-formed DER but not acceptable X.509 for this use (for example
     /// an unknown critical extension, or an inverted validity period).
     InvalidCertificate,
+    /// A forwarded-certificate header (XFCC, RFC 9440, nginx, ALB, …) that cannot be decoded,
+    /// is duplicated, exceeds its size limit, or contradicts itself.
+    MalformedHeader,
+    /// A forwarded-certificate header arrived from a peer that is not a configured forwarder.
+    UntrustedForwarder,
+    /// A companion check of the forwarder failed: a header it must send (for example
+    /// `X-SSL-Client-Verify: SUCCESS`, or its shared secret) is missing or differs.
+    ForwarderCheckFailed,
 }
 
 impl Code {
@@ -105,6 +113,9 @@ impl Code {
         Self::Denied,
         Self::PolicyDenied,
         Self::InvalidCertificate,
+        Self::MalformedHeader,
+        Self::UntrustedForwarder,
+        Self::ForwarderCheckFailed,
     ];
 
     /// The stable snake_case string of this code.
@@ -129,16 +140,21 @@ impl Code {
             Self::Denied => "denied",
             Self::PolicyDenied => "policy_denied",
             Self::InvalidCertificate => "invalid_certificate",
+            Self::MalformedHeader => "malformed_header",
+            Self::UntrustedForwarder => "untrusted_forwarder",
+            Self::ForwarderCheckFailed => "forwarder_check_failed",
         }
     }
 
     /// The HTTP status a server answers with for this code: 401 when no certificate was
-    /// presented (the client may retry with one), 403 for every other rejection.
+    /// presented (the client may retry with one), 400 for a forwarded header that cannot be
+    /// decoded (the request itself is broken), 403 for every other rejection.
     ///
     /// This is the one place where rejections map to HTTP.
     pub const fn http_status(self) -> u16 {
         match self {
             Self::NoCertificate => 401,
+            Self::MalformedHeader => 400,
             _ => 403,
         }
     }
@@ -179,6 +195,10 @@ impl Rejection {
 
     pub(crate) fn malformed(detail: impl Into<String>) -> Self {
         Self::new(Code::Malformed, Step::Input, detail)
+    }
+
+    pub(crate) fn malformed_header(detail: impl Into<String>) -> Self {
+        Self::new(Code::MalformedHeader, Step::Input, detail)
     }
 
     /// The stable code.
@@ -239,6 +259,9 @@ pub enum PolicyError {
     /// The policy names no trust anchor and accepts no self-signed certificate, so it could
     /// never admit anyone.
     NoTrust,
+    /// A forwarder document ([`crate::forwarded::Forwarder`]) does not match its schema; the
+    /// message names the field and position.
+    ForwarderJson(String),
 }
 
 impl PolicyError {
@@ -254,6 +277,7 @@ impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Json(msg) => write!(f, "invalid policy JSON: {msg}"),
+            Self::ForwarderJson(msg) => write!(f, "invalid forwarder JSON: {msg}"),
             Self::UnsupportedVersion(v) => {
                 write!(f, "unsupported policy version {v} (this build reads version 1)")
             }

@@ -41,6 +41,7 @@ mod cert;
 #[cfg(feature = "rustcrypto")]
 pub mod crypto;
 mod error;
+pub mod forwarded;
 pub mod input;
 pub mod inspect;
 pub mod policy;
@@ -53,5 +54,5 @@ pub use error::{Code, PolicyError, Rejection, Step};
 pub use input::Chain;
 pub use inspect::{inspect, UnverifiedCertificate};
 pub use policy::Policy;
-pub use principal::{claim_types, value_types, ChainLink, Claim, Principal};
+pub use principal::{claim_types, value_types, ChainLink, Claim, Principal, Source};
 pub use validator::{Algorithms, Validator, ValidatorBuilder};

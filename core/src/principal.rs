@@ -94,6 +94,33 @@ impl ChainLink {
     }
 }
 
+/// How the certificate behind a [`Principal`] reached certclaims. Serialized as `source`.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Presented directly: the client's own TLS handshake, or a chain handed to
+    /// [`Validator::verify`](crate::Validator::verify) (a file, the CLI).
+    Direct,
+    /// Read from a trusted forwarder's header (see [`crate::forwarded`]) and validated
+    /// against the policy's trust anchors like a direct chain.
+    Forwarded,
+    /// Read from a trusted forwarder's header and admitted on the proxy's verdict, without
+    /// path validation (`"verification": "danger_trust_proxy_verdict"`).
+    ForwardedUnverified,
+}
+
+impl Source {
+    /// The JSON string: `direct`, `forwarded` or `forwarded_unverified`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Direct => "direct",
+            Self::Forwarded => "forwarded",
+            Self::ForwardedUnverified => "forwarded_unverified",
+        }
+    }
+}
+
 /// A client identity proven by a validated certificate chain and admitted by a policy.
 ///
 /// Only [`Validator::verify`](crate::Validator::verify) creates one; it cannot be built or
@@ -102,6 +129,7 @@ impl ChainLink {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Principal {
     pub(crate) authentication_type: &'static str,
+    pub(crate) source: Source,
     pub(crate) subject: String,
     pub(crate) issuer: String,
     pub(crate) common_name: Option<String>,
@@ -131,6 +159,11 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// How the certificate reached certclaims: directly, or from a forwarder.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
     /// Always `"Certificate"` (ASP.NET Core's `CertificateAuthenticationDefaults`).
     pub fn authentication_type(&self) -> &str {
         self.authentication_type

@@ -26,7 +26,14 @@ use crate::policy::{
     DenyEntry, ExpiredCrl, ExtendedKeyUsage, MatchTarget, Policy, Revocation, RevocationDepth,
     Rule, Trust, UnknownStatus, DEFAULT_CLAIMS_ISSUER,
 };
-use crate::principal::{claim_types, value_types, ChainLink, Claim, Principal};
+use crate::principal::{claim_types, value_types, ChainLink, Claim, Principal, Source};
+
+/// id-kp-clientAuth (RFC 5280 4.2.1.12).
+const CLIENT_AUTH_OID: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
+/// id-kp-serverAuth (RFC 5280 4.2.1.12).
+const SERVER_AUTH_OID: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1");
 
 /// Signature verification algorithms, as rustls's `WebPkiSupportedAlgorithms::all` holds them.
 pub type Algorithms = &'static [&'static dyn SignatureVerificationAlgorithm];
@@ -445,72 +452,31 @@ impl Validator {
     }
 
     /// Verifies `leaf` with the presented `intermediates` at `now` and applies the policy.
+    /// The principal's [`Source`] is [`Source::Direct`].
     pub fn verify(
         &self,
         leaf: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<Principal, Rejection> {
+        self.verify_from(leaf, intermediates, now, Source::Direct)
+    }
+
+    /// [`Validator::verify`], recording where the chain came from: a host that read it from a
+    /// trusted forwarder's header says [`Source::Forwarded`] (the forwarded module does).
+    /// The validation is the same for every source.
+    pub fn verify_from(
+        &self,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+        source: Source,
+    ) -> Result<Principal, Rejection> {
         check_limits(leaf, intermediates)?;
         let facts = CertFacts::parse(leaf, "client certificate")?;
         let ee = EndEntityCert::try_from(leaf).map_err(|e| map_webpki(&e))?;
 
-        if facts.is_ca {
-            return Err(reject(
-                Code::CaAsLeaf,
-                "the presented certificate is a CA certificate (basicConstraints cA=true)",
-            ));
-        }
-        if facts.digital_signature == Some(false) {
-            return Err(reject(
-                Code::KeyUsage,
-                "the keyUsage extension does not allow digitalSignature",
-            ));
-        }
-        if !self.deny_fingerprints.is_empty()
-            && presentable_fingerprints(leaf)
-                .iter()
-                .any(|fp| self.deny_fingerprints.contains(fp))
-        {
-            return Err(reject(
-                Code::Denied,
-                format!(
-                    "certificate sha256:{} is deny-listed",
-                    facts.fingerprint_hex()
-                ),
-            ));
-        }
-        if let Some(problem) = facts.leaf_problem() {
-            return Err(reject(
-                Code::InvalidCertificate,
-                format!("the leaf certificate: {problem}"),
-            ));
-        }
-        if facts.any_eku && self.eku != ExtendedKeyUsage::Any {
-            return Err(reject(
-                Code::WrongUsage,
-                "the leaf asserts anyExtendedKeyUsage; a specific purpose is required",
-            ));
-        }
-        if self.eku == ExtendedKeyUsage::ServerAuth {
-            // rustls-webpki's `KeyUsage::required(serverAuth)` for the leaf. It cannot be handed
-            // to webpki, which applies the EKU validator to every certificate of the path and
-            // would then demand serverAuth of intermediates too; webpki's required-if-present
-            // check (see `Eku`) does the rest.
-            if !facts.has_eku {
-                return Err(reject(
-                    Code::WrongUsage,
-                    "the leaf has no extendedKeyUsage extension; a server certificate must list \
-                     serverAuth (CA/Browser Forum BR 7.1.2.7.6)",
-                ));
-            }
-            if let Some(problem) = facts.server_leaf_problem() {
-                return Err(reject(
-                    Code::InvalidCertificate,
-                    format!("the leaf certificate: {problem}"),
-                ));
-            }
-        }
+        self.check_leaf(leaf, &facts)?;
 
         let time = UnixTime::since_unix_epoch(Duration::from_secs(
             self.evaluation_time(&facts, now.as_secs()),
@@ -624,6 +590,61 @@ impl Validator {
             }
         }
 
+        self.admit(facts, chain, source)
+    }
+
+    /// Admits a forwarded leaf WITHOUT path validation, for
+    /// [`Verification::DangerTrustProxyVerdict`](crate::forwarded::Verification): the proxy
+    /// built and checked the path against its own trust store. What the leaf says about
+    /// itself is still checked: limits, DER, CA-as-leaf, keyUsage, EKU, the deny-list by
+    /// fingerprint, the validity period (with the policy's skew), and then the identity rules
+    /// and claims. `chain` in the principal lists the forwarded certificates as forwarded.
+    pub(crate) fn admit_forwarded_unverified(
+        &self,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<Principal, Rejection> {
+        check_limits(leaf, intermediates)?;
+        let facts = CertFacts::parse(leaf, "client certificate")?;
+        self.check_leaf(leaf, &facts)?;
+        self.check_leaf_eku(&facts)?;
+        if self.trust.check_validity {
+            let at = self.evaluation_time(&facts, now.as_secs());
+            if at < facts.not_before {
+                return Err(reject(
+                    Code::NotYetValid,
+                    format!(
+                        "the client certificate is not valid before {}",
+                        rfc3339(facts.not_before)
+                    ),
+                ));
+            }
+            if at > facts.not_after {
+                return Err(reject(
+                    Code::Expired,
+                    format!(
+                        "the client certificate expired at {}",
+                        rfc3339(facts.not_after)
+                    ),
+                ));
+            }
+        }
+        let mut chain = Vec::new();
+        chain.push(link(&facts));
+        for cert in intermediates {
+            chain.push(link(&CertFacts::parse(cert.as_ref(), "intermediate")?));
+        }
+        self.admit(facts, chain, Source::ForwardedUnverified)
+    }
+
+    /// The identity rules and claims for a leaf that passed validation; builds the principal.
+    fn admit(
+        &self,
+        facts: CertFacts,
+        chain: Vec<ChainLink>,
+        source: Source,
+    ) -> Result<Principal, Rejection> {
         let spiffe: Vec<&String> = facts
             .uris
             .iter()
@@ -653,6 +674,7 @@ impl Validator {
         let claims = self.claims(&facts, spiffe_id.as_deref());
         Ok(Principal {
             authentication_type: "Certificate",
+            source,
             subject: facts.subject.clone(),
             issuer: facts.issuer.clone(),
             common_name: facts.common_name().map(String::from),
@@ -675,6 +697,86 @@ impl Validator {
             not_before_unix: facts.not_before,
             not_after_unix: facts.not_after,
         })
+    }
+
+    /// What a leaf must be whatever path admits it: not a CA, keyUsage allowing
+    /// digitalSignature, not deny-listed by fingerprint, the RFC 5280 leaf profile, and in
+    /// serverAuth mode the CA/Browser Forum leaf rules.
+    fn check_leaf(&self, leaf: &CertificateDer<'_>, facts: &CertFacts) -> Result<(), Rejection> {
+        if facts.is_ca {
+            return Err(reject(
+                Code::CaAsLeaf,
+                "the presented certificate is a CA certificate (basicConstraints cA=true)",
+            ));
+        }
+        if facts.digital_signature == Some(false) {
+            return Err(reject(
+                Code::KeyUsage,
+                "the keyUsage extension does not allow digitalSignature",
+            ));
+        }
+        if !self.deny_fingerprints.is_empty()
+            && presentable_fingerprints(leaf)
+                .iter()
+                .any(|fp| self.deny_fingerprints.contains(fp))
+        {
+            return Err(reject(
+                Code::Denied,
+                format!(
+                    "certificate sha256:{} is deny-listed",
+                    facts.fingerprint_hex()
+                ),
+            ));
+        }
+        if let Some(problem) = facts.leaf_problem() {
+            return Err(reject(
+                Code::InvalidCertificate,
+                format!("the leaf certificate: {problem}"),
+            ));
+        }
+        if facts.any_eku && self.eku != ExtendedKeyUsage::Any {
+            return Err(reject(
+                Code::WrongUsage,
+                "the leaf asserts anyExtendedKeyUsage; a specific purpose is required",
+            ));
+        }
+        if self.eku == ExtendedKeyUsage::ServerAuth {
+            // rustls-webpki's `KeyUsage::required(serverAuth)` for the leaf. It cannot be handed
+            // to webpki, which applies the EKU validator to every certificate of the path and
+            // would then demand serverAuth of intermediates too; webpki's required-if-present
+            // check (see `Eku`) does the rest.
+            if !facts.has_eku {
+                return Err(reject(
+                    Code::WrongUsage,
+                    "the leaf has no extendedKeyUsage extension; a server certificate must list \
+                     serverAuth (CA/Browser Forum BR 7.1.2.7.6)",
+                ));
+            }
+            if let Some(problem) = facts.server_leaf_problem() {
+                return Err(reject(
+                    Code::InvalidCertificate,
+                    format!("the leaf certificate: {problem}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The EKU check webpki does during path building, for a leaf admitted without one
+    /// (required if present: the extension, when there is one, must list the purpose).
+    fn check_leaf_eku(&self, facts: &CertFacts) -> Result<(), Rejection> {
+        let (oid, name) = match self.eku {
+            ExtendedKeyUsage::Any => return Ok(()),
+            ExtendedKeyUsage::ClientAuth => (CLIENT_AUTH_OID, "clientAuth"),
+            ExtendedKeyUsage::ServerAuth => (SERVER_AUTH_OID, "serverAuth"),
+        };
+        if facts.has_eku && !facts.ekus.contains(&oid) {
+            return Err(reject(
+                Code::WrongUsage,
+                format!("the leaf's extendedKeyUsage does not list {name}"),
+            ));
+        }
+        Ok(())
     }
 
     /// The time the chain is evaluated at: `now`, moved to the leaf's validity boundary when

@@ -1,0 +1,397 @@
+//! The decoders: one header value in, DER certificates out, every failure with its position.
+//!
+//! Each function returns the certificates the value carries, in the order they appear, or a
+//! [`Fault`] that says what is wrong and at which byte. [`super::Forwarder`] turns a fault into
+//! a `malformed_header` rejection that also names the header and the format.
+
+use alloc::borrow::Cow;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+
+use crate::pki_types::CertificateDer;
+
+/// What is wrong with a header value, and where (byte offset into the value the decoder saw).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fault {
+    pub(crate) offset: usize,
+    pub(crate) what: String,
+    /// Whether `offset` counts bytes of the percent-decoded text rather than of the raw value.
+    pub(crate) decoded: bool,
+}
+
+impl Fault {
+    pub(crate) fn at(offset: usize, what: impl Into<String>) -> Self {
+        Self {
+            offset,
+            what: what.into(),
+            decoded: false,
+        }
+    }
+
+    fn in_decoded(mut self) -> Self {
+        self.decoded = true;
+        self
+    }
+}
+
+/// Bounds the decoders keep while they work.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    /// Most certificates one header may carry.
+    pub(crate) max_certificates: usize,
+}
+
+/// Standard base64 (RFC 4648 section 4) with or without `=` padding; canonical trailing bits.
+/// RFC 8941 section 4.2.7 asks parsers of byte sequences not to fail on missing padding;
+/// proxies that emit plain base64 (HAProxy's `base64` converter, Caddy, Azure) pad.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Decodes base64 DER starting at `offset` of the header value (for error positions).
+pub(crate) fn base64_der(text: &[u8], offset: usize) -> Result<CertificateDer<'static>, Fault> {
+    if text.is_empty() {
+        return Err(Fault::at(offset, "empty base64 certificate"));
+    }
+    if let Some(i) = text
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
+    {
+        return Err(Fault::at(
+            offset + i,
+            format!(
+                "{} is not a base64 character (standard alphabet, RFC 4648 section 4)",
+                describe_byte(text[i])
+            ),
+        ));
+    }
+    let der = BASE64
+        .decode(text)
+        .map_err(|e| Fault::at(offset, format!("invalid base64: {e}")))?;
+    if der.first() != Some(&0x30) {
+        return Err(Fault::at(
+            offset,
+            "the base64 text does not decode to a DER certificate (no SEQUENCE tag)",
+        ));
+    }
+    Ok(CertificateDer::from(der))
+}
+
+/// Plain base64 DER, the whole value (HAProxy `%[ssl_c_der,base64]`, Caddy
+/// `{http.request.tls.client.certificate_der_base64}`, Cloudflare `Cf-Client-Cert-Der-Base64`,
+/// Azure `X-ARR-ClientCert`).
+pub(crate) fn plain_base64(value: &[u8]) -> Result<Vec<CertificateDer<'static>>, Fault> {
+    let (start, text) = trim(value, 0);
+    Ok(alloc::vec![base64_der(text, start)?])
+}
+
+/// PEM as it survives a trip through a header: `CERTIFICATE` blocks whose line breaks may have
+/// become spaces (Apache `%{SSL_CLIENT_CERT}s`), tabs (nginx's deprecated `$ssl_client_cert`
+/// folds each line with a tab) or nothing. Whitespace inside and between blocks is ignored;
+/// anything else outside a block, and any block that is not a `CERTIFICATE`, is a fault.
+///
+/// A strict RFC 7468 parser (the `pem` crates) rejects exactly these foldings, which is why
+/// this one is written here; it is the only PEM parsing certclaims does by hand.
+pub(crate) fn header_pem(
+    text: &[u8],
+    bounds: Bounds,
+) -> Result<Vec<CertificateDer<'static>>, Fault> {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    const DASHES: &[u8] = b"-----";
+    let mut certs = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < text.len() && is_ws(text[i]) {
+            i += 1;
+        }
+        if i == text.len() {
+            break;
+        }
+        if !text[i..].starts_with(BEGIN) {
+            return Err(Fault::at(
+                i,
+                format!(
+                    "expected `-----BEGIN CERTIFICATE-----`, found {}",
+                    describe_byte(text[i])
+                ),
+            ));
+        }
+        let label_start = i + BEGIN.len();
+        let Some(label_len) = find(&text[label_start..], DASHES) else {
+            return Err(Fault::at(i, "unterminated PEM BEGIN line"));
+        };
+        let label = &text[label_start..label_start + label_len];
+        if label != b"CERTIFICATE" {
+            return Err(Fault::at(
+                label_start,
+                format!(
+                    "a PEM block labelled `{}` where only CERTIFICATE blocks belong",
+                    String::from_utf8_lossy(&label[..label.len().min(40)])
+                ),
+            ));
+        }
+        let body_start = label_start + label_len + DASHES.len();
+        let end_marker: &[u8] = b"-----END CERTIFICATE-----";
+        let Some(body_len) = find(&text[body_start..], end_marker) else {
+            return Err(Fault::at(
+                i,
+                "a CERTIFICATE block without its `-----END CERTIFICATE-----` line",
+            ));
+        };
+        let body = &text[body_start..body_start + body_len];
+        let mut b64 = Vec::with_capacity(body.len());
+        for (k, &b) in body.iter().enumerate() {
+            if is_ws(b) {
+                continue;
+            }
+            if !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) {
+                return Err(Fault::at(
+                    body_start + k,
+                    format!("{} inside a CERTIFICATE block", describe_byte(b)),
+                ));
+            }
+            b64.push(b);
+        }
+        if certs.len() == bounds.max_certificates {
+            return Err(too_many(i, bounds));
+        }
+        certs.push(base64_der(&b64, body_start).map_err(|mut f| {
+            f.offset = body_start;
+            f
+        })?);
+        i = body_start + body_len + end_marker.len();
+    }
+    if certs.is_empty() {
+        return Err(Fault::at(0, "no CERTIFICATE block"));
+    }
+    Ok(certs)
+}
+
+/// Percent-decodes (RFC 3986 section 2.1) a value; `+` stays `+` (this is not form encoding:
+/// nginx, Envoy and ALB leave base64's `+` alone or encode it as `%2B`). A `%` not followed by
+/// two hex digits is a fault, not a literal.
+pub(crate) fn percent_decoded(value: &[u8]) -> Result<Cow<'_, [u8]>, Fault> {
+    let mut i = 0;
+    while let Some(p) = value[i..].iter().position(|&b| b == b'%') {
+        let at = i + p;
+        let ok = value
+            .get(at + 1..at + 3)
+            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+        if !ok {
+            return Err(Fault::at(
+                at,
+                "`%` is not followed by two hexadecimal digits (URL encoding, RFC 3986 2.1)",
+            ));
+        }
+        i = at + 3;
+    }
+    Ok(percent_encoding::percent_decode(value).into())
+}
+
+/// URL-encoded PEM (nginx `$ssl_client_escaped_cert`, Envoy XFCC `Cert`/`Chain`, ALB
+/// `X-Amzn-Mtls-Clientcert`); also accepts PEM that was not encoded at all.
+pub(crate) fn url_pem(value: &[u8], bounds: Bounds) -> Result<Vec<CertificateDer<'static>>, Fault> {
+    let text = percent_decoded(value)?;
+    header_pem(&text, bounds).map_err(Fault::in_decoded)
+}
+
+/// Traefik's `X-Forwarded-Tls-Client-Cert`: each certificate's PEM body without its BEGIN/END
+/// lines and line breaks, joined by `,`, leaf first, the whole URL-encoded.
+pub(crate) fn traefik(value: &[u8], bounds: Bounds) -> Result<Vec<CertificateDer<'static>>, Fault> {
+    let text = percent_decoded(value)?;
+    let mut certs = Vec::new();
+    let mut offset = 0;
+    for part in text.split(|&b| b == b',') {
+        if certs.len() == bounds.max_certificates {
+            return Err(too_many(offset, bounds).in_decoded());
+        }
+        let (start, body) = trim(part, offset);
+        certs.push(base64_der(body, start).map_err(Fault::in_decoded)?);
+        offset += part.len() + 1;
+    }
+    Ok(certs)
+}
+
+/// An RFC 8941 Byte Sequence item (section 3.3.5: `:` base64 `:`) starting at `i` after
+/// optional whitespace; returns the certificate and the offset after the item. Parameters
+/// are not defined for RFC 9440's fields and are refused.
+fn sf_byte_sequence(text: &[u8], i: usize) -> Result<(CertificateDer<'static>, usize), Fault> {
+    if text.get(i) != Some(&b':') {
+        return Err(Fault::at(
+            i,
+            match text.get(i) {
+                Some(&b) => format!(
+                    "expected a structured-field byte sequence `:base64:`, found {}",
+                    describe_byte(b)
+                ),
+                None => String::from("expected a structured-field byte sequence `:base64:`"),
+            },
+        ));
+    }
+    let start = i + 1;
+    let Some(len) = text[start..].iter().position(|&b| b == b':') else {
+        return Err(Fault::at(i, "unterminated byte sequence (no closing `:`)"));
+    };
+    let der = base64_der(&text[start..start + len], start)?;
+    let after = start + len + 1;
+    if text.get(after) == Some(&b';') {
+        return Err(Fault::at(
+            after,
+            "structured-field parameters are not defined for client certificate fields (RFC 9440)",
+        ));
+    }
+    Ok((der, after))
+}
+
+/// RFC 9440 `Client-Cert`: one Byte Sequence item (RFC 8941 section 3.3.5).
+pub(crate) fn sf_item(value: &[u8]) -> Result<CertificateDer<'static>, Fault> {
+    let (start, text) = trim(value, 0);
+    let (der, after) = sf_byte_sequence(value, start)?;
+    if after != start + text.len() {
+        return Err(Fault::at(
+            after,
+            "trailing characters after the byte sequence (one certificate expected)",
+        ));
+    }
+    Ok(der)
+}
+
+/// RFC 9440 `Client-Cert-Chain` (and GCP's `client_cert_chain`): an RFC 8941 List of Byte
+/// Sequences, members separated by `,` and optional whitespace (section 4.2.1).
+///
+/// The `sfv` crate implements RFC 8941 whole but needs std; certclaims' core is no_std, and
+/// only this one shape (a list of byte sequences without parameters) is valid here.
+pub(crate) fn sf_list(value: &[u8], bounds: Bounds) -> Result<Vec<CertificateDer<'static>>, Fault> {
+    let mut certs = Vec::new();
+    let (mut i, text) = trim(value, 0);
+    let end = i + text.len();
+    if i == end {
+        return Ok(certs);
+    }
+    loop {
+        if certs.len() == bounds.max_certificates {
+            return Err(too_many(i, bounds));
+        }
+        let (der, after) = sf_byte_sequence(value, i)?;
+        certs.push(der);
+        i = after;
+        while i < end && matches!(value[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if i == end {
+            return Ok(certs);
+        }
+        if value[i] != b',' {
+            return Err(Fault::at(
+                i,
+                format!(
+                    "expected `,` between list members, found {}",
+                    describe_byte(value[i])
+                ),
+            ));
+        }
+        i += 1;
+        while i < end && matches!(value[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if i == end {
+            return Err(Fault::at(i, "a trailing `,` after the last list member"));
+        }
+    }
+}
+
+fn too_many(offset: usize, bounds: Bounds) -> Fault {
+    Fault::at(
+        offset,
+        format!(
+            "more than {} certificates in one header",
+            bounds.max_certificates
+        ),
+    )
+}
+
+/// Trims HTTP optional whitespace (RFC 9110 5.6.3) from both ends; returns the offset of what
+/// is left.
+pub(crate) fn trim(value: &[u8], offset: usize) -> (usize, &[u8]) {
+    let start = value
+        .iter()
+        .position(|&b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|&b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |e| e + 1);
+    (offset + start, &value[start..end])
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A byte for a message: printable ASCII quoted, anything else in hex.
+pub(crate) fn describe_byte(b: u8) -> String {
+    if b.is_ascii_graphic() {
+        format!("`{}`", b as char)
+    } else {
+        format!("byte 0x{b:02x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    const B: Bounds = Bounds {
+        max_certificates: 4,
+    };
+
+    #[test]
+    fn percent_decoding_is_strict_about_escapes() {
+        assert_eq!(&*percent_decoded(b"a%2Bb+c").unwrap(), b"a+b+c");
+        assert_eq!(percent_decoded(b"ab%2").unwrap_err().offset, 2);
+        assert_eq!(percent_decoded(b"%zz").unwrap_err().offset, 0);
+    }
+
+    #[test]
+    fn pem_blocks_other_than_certificates_are_faults() {
+        let e = header_pem(b"-----BEGIN PRIVATE KEY----- AAAA -----END PRIVATE KEY-----", B)
+            .unwrap_err();
+        assert_eq!(e.offset, 11);
+        assert!(e.what.contains("`PRIVATE KEY`"), "{}", e.what);
+        let e = header_pem(b"  junk", B).unwrap_err();
+        assert_eq!(e.offset, 2);
+        assert_eq!(header_pem(b"   ", B).unwrap_err().what, "no CERTIFICATE block");
+    }
+
+    #[test]
+    fn sf_lists_need_commas_and_no_trailing_comma() {
+        assert_eq!(sf_list(b"", B).unwrap(), Vec::new());
+        let e = sf_list(b":MA==: :MA==:", B).unwrap_err();
+        assert_eq!((e.offset, e.what.as_str()), (7, "expected `,` between list members, found `:`"));
+        let e = sf_list(b":MA==:, ", B).unwrap_err();
+        assert_eq!(e.what, "a trailing `,` after the last list member");
+        let e = sf_item(b":MA==:;a=1").unwrap_err();
+        assert_eq!(e.offset, 6);
+    }
+
+    #[test]
+    fn base64_rejects_url_alphabet_and_non_der() {
+        assert_eq!(base64_der(b"MA-_", 10).unwrap_err().offset, 12);
+        assert!(base64_der(b"AAAA", 0).unwrap_err().what.contains("SEQUENCE"));
+        // Padding is optional (RFC 8941 4.2.7): `MA` and `MA==` are the same byte 0x30.
+        assert_eq!(base64_der(b"MA", 0).unwrap().as_ref(), &[0x30]);
+        assert_eq!(base64_der(b"MA==", 0).unwrap().as_ref(), &[0x30]);
+    }
+}
