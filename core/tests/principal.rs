@@ -233,6 +233,7 @@ fn principal_json_shape() {
     let c = |t: &str, v: &str, ty: &str| json!({"type": t, "value": v, "value_type": ty, "issuer": LOCAL});
     let expected = json!({
         "authentication_type": "Certificate",
+        "source": "direct",
         "subject": subject,
         "issuer": issuing,
         "common_name": "alice",
@@ -280,6 +281,7 @@ fn principal_json_shape() {
         .collect();
     let mut want = vec![
         "authentication_type",
+        "source",
         "subject",
         "issuer",
         "common_name",

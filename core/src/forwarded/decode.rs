@@ -22,6 +22,8 @@ pub(crate) struct Fault {
     pub(crate) what: String,
     /// Whether `offset` counts bytes of the percent-decoded text rather than of the raw value.
     pub(crate) decoded: bool,
+    /// The value carries more certificates than [`Bounds::max_certificates`].
+    pub(crate) too_many: bool,
 }
 
 impl Fault {
@@ -30,6 +32,7 @@ impl Fault {
             offset,
             what: what.into(),
             decoded: false,
+            too_many: false,
         }
     }
 
@@ -307,13 +310,15 @@ pub(crate) fn sf_list(value: &[u8], bounds: Bounds) -> Result<Vec<CertificateDer
 }
 
 fn too_many(offset: usize, bounds: Bounds) -> Fault {
-    Fault::at(
+    let mut f = Fault::at(
         offset,
         format!(
             "more than {} certificates in one header",
             bounds.max_certificates
         ),
-    )
+    );
+    f.too_many = true;
+    f
 }
 
 /// Trims HTTP optional whitespace (RFC 9110 5.6.3) from both ends; returns the offset of what
@@ -366,20 +371,29 @@ mod tests {
 
     #[test]
     fn pem_blocks_other_than_certificates_are_faults() {
-        let e = header_pem(b"-----BEGIN PRIVATE KEY----- AAAA -----END PRIVATE KEY-----", B)
-            .unwrap_err();
+        let e = header_pem(
+            b"-----BEGIN PRIVATE KEY----- AAAA -----END PRIVATE KEY-----",
+            B,
+        )
+        .unwrap_err();
         assert_eq!(e.offset, 11);
         assert!(e.what.contains("`PRIVATE KEY`"), "{}", e.what);
         let e = header_pem(b"  junk", B).unwrap_err();
         assert_eq!(e.offset, 2);
-        assert_eq!(header_pem(b"   ", B).unwrap_err().what, "no CERTIFICATE block");
+        assert_eq!(
+            header_pem(b"   ", B).unwrap_err().what,
+            "no CERTIFICATE block"
+        );
     }
 
     #[test]
     fn sf_lists_need_commas_and_no_trailing_comma() {
         assert_eq!(sf_list(b"", B).unwrap(), Vec::new());
         let e = sf_list(b":MA==: :MA==:", B).unwrap_err();
-        assert_eq!((e.offset, e.what.as_str()), (7, "expected `,` between list members, found `:`"));
+        assert_eq!(
+            (e.offset, e.what.as_str()),
+            (7, "expected `,` between list members, found `:`")
+        );
         let e = sf_list(b":MA==:, ", B).unwrap_err();
         assert_eq!(e.what, "a trailing `,` after the last list member");
         let e = sf_item(b":MA==:;a=1").unwrap_err();
@@ -389,7 +403,10 @@ mod tests {
     #[test]
     fn base64_rejects_url_alphabet_and_non_der() {
         assert_eq!(base64_der(b"MA-_", 10).unwrap_err().offset, 12);
-        assert!(base64_der(b"AAAA", 0).unwrap_err().what.contains("SEQUENCE"));
+        assert!(base64_der(b"AAAA", 0)
+            .unwrap_err()
+            .what
+            .contains("SEQUENCE"));
         // Padding is optional (RFC 8941 4.2.7): `MA` and `MA==` are the same byte 0x30.
         assert_eq!(base64_der(b"MA", 0).unwrap().as_ref(), &[0x30]);
         assert_eq!(base64_der(b"MA==", 0).unwrap().as_ref(), &[0x30]);

@@ -565,11 +565,13 @@ impl Forwarder {
                      \"x-ssl-client-cert-chain-{n}\")",
                 ));
             };
-            let check = |s: &str| {
-                s.is_empty() || header_name(field, s).is_ok() || s.bytes().all(is_tchar)
-            };
+            let check =
+                |s: &str| s.is_empty() || header_name(field, s).is_ok() || s.bytes().all(is_tchar);
             if before.is_empty() || !check(before) || !check(after) {
-                return Err(PolicyError::invalid(field, format!("`{name}` is not a header name")));
+                return Err(PolicyError::invalid(
+                    field,
+                    format!("`{name}` is not a header name"),
+                ));
             }
             Ok(ChainHeader::Numbered(
                 before.to_ascii_lowercase(),
@@ -728,7 +730,27 @@ impl Forwarder {
         match &c.chain {
             ChainHeader::None => {}
             ChainHeader::One(name) => {
-                if let Some(v) = single(headers, name)? {
+                // RFC 9440 2.3: the chain "MAY have a list of values or occur multiple times";
+                // its lines form one list.
+                let lines = headers.get_all(name);
+                let joined;
+                let value = match lines.as_slice() {
+                    [] => None,
+                    [one] => Some(*one),
+                    more => {
+                        let total: usize = more.iter().map(|l| l.len() + 1).sum();
+                        if total > self.max_header_bytes {
+                            return Err(Rejection::malformed_header(format!(
+                                "the `{name}` header lines add up to {total} bytes; the limit is \
+                                 {} bytes (max_header_bytes)",
+                                self.max_header_bytes
+                            )));
+                        }
+                        joined = more.join(&b","[..]);
+                        Some(joined.as_slice())
+                    }
+                };
+                if let Some(v) = value {
                     if certs.is_empty() {
                         return Err(self.fault(
                             name,
@@ -789,7 +811,14 @@ impl Forwarder {
         let (_, trimmed) = decode::trim(v, 0);
         // A proxy with no client certificate to forward sends an empty value (HAProxy, Caddy,
         // nginx) or Apache's `(null)`.
-        if trimmed.is_empty() || (self.format == Format::Apache && apache_null(trimmed)) {
+        // A hand-built RFC 9440 header (HAProxy `:%[ssl_c_der,base64]:`) without a
+        // certificate is `::`.
+        let rfc9440_empty =
+            matches!(self.format, Format::Rfc9440 | Format::Gcp) && trimmed == b"::";
+        if trimmed.is_empty()
+            || rfc9440_empty
+            || (self.format == Format::Apache && apache_null(trimmed))
+        {
             return Ok(Vec::new());
         }
         let fault = |f| self.fault(name, f);
@@ -844,6 +873,7 @@ impl Forwarder {
                     offset: if f.decoded { at } else { at + f.offset },
                     what: format!("XFCC element {n} of {n}: {}", f.what),
                     decoded: false,
+                    too_many: f.too_many,
                 },
             )
         };
@@ -871,10 +901,7 @@ impl Forwarder {
             (Some((c, _)), Some((ch, at))) => {
                 if ch.first() != c.first() {
                     return Err(wrap(
-                        Fault::at(
-                            0,
-                            "`Chain` does not begin with the certificate in `Cert`",
-                        ),
+                        Fault::at(0, "`Chain` does not begin with the certificate in `Cert`"),
                         at,
                     ));
                 }
@@ -948,10 +975,14 @@ impl Forwarder {
     }
 
     fn fault(&self, name: &str, f: Fault) -> Rejection {
-        if f.what.starts_with("more than ") && f.what.ends_with(" certificates in one header") {
+        if f.too_many {
             return self.too_many(name);
         }
-        let decoded = if f.decoded { " of the URL-decoded value" } else { "" };
+        let decoded = if f.decoded {
+            " of the URL-decoded value"
+        } else {
+            ""
+        };
         Rejection::malformed_header(format!(
             "the `{name}` header ({} format), byte {}{decoded}: {}; check that the proxy \
              forwards the certificate in this format",
@@ -989,7 +1020,13 @@ fn printable(v: &[u8], max: usize) -> String {
     let s: String = v
         .iter()
         .take(max)
-        .map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '?' })
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '?'
+            }
+        })
         .collect();
     if v.len() > max {
         s + "…"
@@ -1015,9 +1052,7 @@ fn header_name(field: &str, name: &str) -> Result<String, PolicyError> {
 
 fn normalize_ip(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }

@@ -201,7 +201,10 @@ mod tests {
                     "hash",
                     &b"468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688"[..]
                 ),
-                ("subject", &b"/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client"[..]),
+                (
+                    "subject",
+                    &b"/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client"[..]
+                ),
                 ("uri", &b"http://testclient.lyft.com"[..]),
             ]
         );
@@ -214,13 +217,19 @@ mod tests {
         let e = parse(three, 8).unwrap();
         assert_eq!(e[0].pairs.len(), 6);
         let err = parse(b"Hash=ab;Cert=x;hash=cd", 8).unwrap_err();
-        assert_eq!((err.offset, err.what.as_str()), (15, "XFCC key `hash` appears twice in one element"));
+        assert_eq!(
+            (err.offset, err.what.as_str()),
+            (15, "XFCC key `hash` appears twice in one element")
+        );
     }
 
     #[test]
     fn quoted_values_keep_separators_and_escapes() {
         let e = parse(br#"subject="a,b;c=\"d\"" ; uri=x"#, 4).unwrap();
-        assert_eq!(keys(&e[0]), [("subject", &br#"a,b;c="d""#[..]), ("uri", &b"x"[..])]);
+        assert_eq!(
+            keys(&e[0]),
+            [("subject", &br#"a,b;c="d""#[..]), ("uri", &b"x"[..])]
+        );
     }
 
     #[test]
@@ -229,8 +238,16 @@ mod tests {
             (b"", 0, "an empty XFCC element"),
             (b"Hash", 4, "XFCC key `Hash` without `=value`"),
             (b"By=a,", 5, "an empty XFCC element"),
-            (br#"Cert="abc"#, 5, "an XFCC quoted value without its closing `\"`"),
-            (br#"Cert="a"b"#, 8, "`b` after an XFCC quoted value (expected `;` or `,`)"),
+            (
+                br#"Cert="abc"#,
+                5,
+                "an XFCC quoted value without its closing `\"`",
+            ),
+            (
+                br#"Cert="a"b"#,
+                8,
+                "`b` after an XFCC quoted value (expected `;` or `,`)",
+            ),
             (br#"Cert=a"b"#, 6, "a `\"` inside an unquoted XFCC value"),
             (b"=x", 0, "an XFCC pair without a key"),
             (b"Ce rt=x", 2, "byte 0x20 in an XFCC key"),
