@@ -10,7 +10,6 @@ use std::time::{Duration, SystemTime};
 
 use certclaims::pki_types::{CertificateDer, UnixTime};
 use certclaims::{Chain, Policy, Validator};
-use certclaims_rustls::Mode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod demo;
@@ -50,25 +49,11 @@ enum Command {
         /// The PEM file (`-` for standard input).
         cert: PathBuf,
     },
-    /// Serve HTTPS over mutual TLS: every path answers the client's principal JSON (200) or
-    /// the rejection JSON; `GET /healthz` answers 200. SIGHUP reloads the policy.
-    Serve {
-        /// The policy JSON file.
-        #[arg(long)]
-        policy: PathBuf,
-        /// The server certificate chain (PEM).
-        #[arg(long = "tls-cert")]
-        tls_cert: PathBuf,
-        /// The server private key (PEM).
-        #[arg(long = "tls-key")]
-        tls_key: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8443")]
-        listen: std::net::SocketAddr,
-        /// Client certificate mode: require or allow.
-        #[arg(long, default_value = "require")]
-        mode: Mode,
-    },
+    /// Serve HTTPS over mutual TLS (or, with --forwarded, plain HTTP behind a proxy that
+    /// forwards the client certificate in a header): every path answers the client's
+    /// principal JSON (200) or the rejection JSON; `GET /healthz` answers 200. SIGHUP reloads
+    /// the policy.
+    Serve(serve::ServeArgs),
     /// Mint a development PKI in a folder: ca.pem, server.pem/.key (localhost, 127.0.0.1,
     /// ::1), NAME.pem/.key/.p12 per client, and policy.json. Re-running adds clients.
     Mint {
@@ -130,16 +115,9 @@ fn main() -> ExitCode {
             chain,
         } => verify(&policy, &anchors, at.as_deref(), &chain),
         Command::Inspect { cert } => inspect(&cert),
-        Command::Serve {
-            policy,
-            tls_cert,
-            tls_key,
-            listen,
-            mode,
-        } => runtime().and_then(|rt| {
-            rt.block_on(serve::run(&policy, &tls_cert, &tls_key, listen, mode))
-                .map(|()| ExitCode::SUCCESS)
-        }),
+        Command::Serve(args) => {
+            runtime().and_then(|rt| rt.block_on(serve::run(args)).map(|()| ExitCode::SUCCESS))
+        }
         Command::Mint {
             out, p12_password, ..
         } => matches

@@ -1,7 +1,7 @@
 //! `certclaims serve`: an HTTPS whoami server over mutual TLS.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -9,12 +9,16 @@ use axum::extract::Request;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use certclaims::forwarded::{Format, Forwarder};
 use certclaims::pki_types::pem::PemObject;
 use certclaims::pki_types::{CertificateDer, PrivateKeyDer};
 use certclaims::Policy;
 use certclaims_rustls::{Mode, RejectionObserver, Reloadable, TlsSettings};
-use certclaims_tower::{rejection_response, ClientIdentity, ServeOptions};
+use certclaims_tower::{
+    rejection_response, ClientIdentity, ForwardedLayer, ServeOptions, SharedValidator,
+};
 use tokio::net::TcpListener;
+use tower_layer::Layer;
 
 use crate::CliError;
 
@@ -92,46 +96,89 @@ async fn whoami(req: Request) -> Response {
     res
 }
 
-/// `certclaims serve`. SIGHUP re-reads the policy (new connections use it).
-pub(crate) async fn run(
-    policy: &Path,
-    cert: &Path,
-    key: &Path,
+/// `certclaims serve` arguments.
+#[derive(clap::Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// The policy JSON file.
+    #[arg(long)]
+    policy: PathBuf,
+    /// The server certificate chain (PEM). Without it (forwarded mode only) the server speaks
+    /// plain HTTP, for a proxy on the same host or network.
+    #[arg(long = "tls-cert", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The server private key (PEM).
+    #[arg(long = "tls-key", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
-    mode: Mode,
-) -> Result<(), CliError> {
-    let observer: RejectionObserver =
-        Arc::new(|r| eprintln!("handshake rejected: {} ({})", r.code(), r.detail()));
-    let tls = tls(policy, cert, key, mode, Some(observer))?;
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|e| CliError(format!("listen on {listen}: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| CliError(e.to_string()))?;
-    eprintln!(
-        "certclaims serve: https://{addr} (mode {mode:?}, policy {})",
-        policy.display()
-    );
+    /// Client certificate mode of the TLS handshake: require or allow (with --forwarded:
+    /// none, the proxy is the TLS client).
+    #[arg(long)]
+    mode: Option<Mode>,
+    /// Read the client certificate from a trusted proxy's header in this format: rfc9440,
+    /// xfcc, nginx, apache, haproxy, caddy, aws-alb, azure, cloudflare, traefik, gcp, pem,
+    /// base64-der.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format, requires = "trusted_proxies")]
+    forwarded: Option<Format>,
+    /// The header the proxy sets (default: the format's usual header, e.g. ssl-client-cert
+    /// for nginx, x-forwarded-client-cert for xfcc, client-cert for rfc9440).
+    #[arg(long = "forwarded-header", value_name = "NAME", requires = "forwarded")]
+    forwarded_header: Option<String>,
+    /// An address or CIDR the proxy connects from (repeatable; IPv4 or IPv6). Requests from
+    /// anyone else that carry the header are refused with untrusted_forwarder.
+    #[arg(long = "trusted-proxy", value_name = "CIDR", requires = "forwarded")]
+    trusted_proxies: Vec<String>,
+    /// A forwarder document (JSON, see docs/forwarded.md) instead of --forwarded,
+    /// --forwarded-header and --trusted-proxy: companion headers, a shared secret, strip mode.
+    #[arg(long, value_name = "FILE.json", conflicts_with_all = ["forwarded", "trusted_proxies"])]
+    forwarder: Option<PathBuf>,
+}
 
-    #[cfg(unix)]
-    {
-        let tls = tls.clone();
-        let policy = policy.to_path_buf();
-        tokio::spawn(async move {
-            let Ok(mut hup) =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-            else {
-                return;
-            };
-            while hup.recv().await.is_some() {
-                match load_validator(&policy, tls.settings()).map(|v| tls.reload(v)) {
-                    Ok(Ok(n)) => eprintln!("policy reloaded: generation {n}"),
-                    Ok(Err(e)) => eprintln!("policy reload failed: {e}"),
-                    Err(e) => eprintln!("policy reload failed: {e}"),
-                }
-            }
-        });
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+impl ServeArgs {
+    fn forwarder(&self) -> Result<Option<Forwarder>, CliError> {
+        if let Some(path) = &self.forwarder {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+            return Forwarder::from_json(&text)
+                .map(Some)
+                .map_err(|e| CliError(format!("{}: {e}", path.display())));
+        }
+        let Some(format) = self.forwarded else {
+            return Ok(None);
+        };
+        let mut f = Forwarder::new(format, self.trusted_proxies.iter().cloned())
+            .map_err(|e| CliError(format!("--trusted-proxy: {}", flag_error(&e))))?;
+        if let Some(h) = &self.forwarded_header {
+            f.header = Some(h.clone());
+            f = f
+                .check()
+                .map_err(|e| CliError(format!("--forwarded-header: {}", flag_error(&e))))?;
+        }
+        Ok(Some(f))
     }
+}
 
+/// A forwarder error in the words of the command line (no `forwarder.` field path).
+fn flag_error(e: &certclaims::PolicyError) -> String {
+    match e {
+        certclaims::PolicyError::Invalid { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `certclaims serve`. SIGHUP re-reads the policy (new connections and, in forwarded mode,
+/// new requests use it).
+pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
+    let forwarder = args.forwarder()?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| CliError(format!("listen on {}: {e}", args.listen)))?;
+    let addr = listener.local_addr().map_err(|e| CliError(e.to_string()))?;
     let mut options = ServeOptions::default();
     options.on_handshake_error = Some(Arc::new(|peer, e| {
         eprintln!("handshake failed from {peer}: {}", handshake_error_code(e))
@@ -139,9 +186,95 @@ pub(crate) async fn run(
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    certclaims_tower::serve(listener, tls, app(), options, shutdown)
-        .await
-        .map_err(|e| CliError(e.to_string()))
+    let policy = args.policy.clone();
+
+    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
+        // Plain HTTP: forwarded mode only.
+        let Some(forwarder) = forwarder else {
+            return Err(CliError(
+                "serve needs --tls-cert and --tls-key, or --forwarded FORMAT --trusted-proxy                  CIDR to serve plain HTTP behind a TLS-terminating proxy"
+                    .into(),
+            ));
+        };
+        if args.mode.is_some() {
+            return Err(CliError(
+                "--mode applies to the TLS handshake; without --tls-cert the proxy is the TLS                  client"
+                    .into(),
+            ));
+        }
+        let provider = rustls::crypto::aws_lc_rs::default_provider();
+        let load = move |path: &Path| -> Result<certclaims::Validator, CliError> {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+            let policy = Policy::from_json(&text)
+                .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+            certclaims_rustls::validator_for(&policy, &provider)
+                .map_err(|e| CliError(format!("{}: {e}", path.display())))
+        };
+        let validators = Arc::new(SharedValidator::new(load(&policy)?));
+        eprintln!(
+            "certclaims serve: http://{addr} (forwarded {} from header `{}`, trusted proxies {}, policy {})",
+            forwarder.format,
+            forwarder.header(),
+            forwarder.trusted_proxies.join(", "),
+            policy.display()
+        );
+        #[cfg(unix)]
+        {
+            let validators = validators.clone();
+            on_sighup(move || load(&policy).map(|v| validators.replace(v)));
+        }
+        let app = ForwardedLayer::new(forwarder, validators).layer(app());
+        return certclaims_tower::serve_plain(listener, app, options, shutdown)
+            .await
+            .map_err(|e| CliError(e.to_string()));
+    };
+
+    let mode = match (args.mode, &forwarder) {
+        (Some(m), _) => m,
+        (None, Some(_)) => Mode::None,
+        (None, None) => Mode::Require,
+    };
+    let observer: RejectionObserver =
+        Arc::new(|r| eprintln!("handshake rejected: {} ({})", r.code(), r.detail()));
+    let tls = tls(&policy, cert, key, mode, Some(observer))?;
+    eprintln!(
+        "certclaims serve: https://{addr} (mode {mode:?}, policy {})",
+        policy.display()
+    );
+    #[cfg(unix)]
+    {
+        let tls = tls.clone();
+        on_sighup(move || {
+            load_validator(&policy, tls.settings())
+                .and_then(|v| tls.reload(v).map_err(|e| CliError(e.to_string())))
+        });
+    }
+    match forwarder {
+        Some(forwarder) => {
+            let app = ForwardedLayer::new(forwarder, tls.clone()).layer(app());
+            certclaims_tower::serve(listener, tls, app, options, shutdown).await
+        }
+        None => certclaims_tower::serve(listener, tls, app(), options, shutdown).await,
+    }
+    .map_err(|e| CliError(e.to_string()))
+}
+
+/// Runs `reload` on every SIGHUP and says how it went.
+#[cfg(unix)]
+fn on_sighup(reload: impl Fn() -> Result<u64, CliError> + Send + 'static) {
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match reload() {
+                Ok(n) => eprintln!("policy reloaded: generation {n}"),
+                Err(e) => eprintln!("policy reload failed (the previous policy stays): {e}"),
+            }
+        }
+    });
 }
 
 /// A short description of a failed handshake: the certclaims code when the client sent no

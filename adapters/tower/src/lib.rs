@@ -9,6 +9,9 @@
 //!   extensions (the tower-http `AddExtension` shape).
 //! - [`Require`] / [`RequireLayer`]: per-route authorization on claims or SPIFFE ID patterns.
 //! - feature `axum`: the [`Authenticated`] and [`MaybeAuthenticated`] extractors.
+//! - [`serve_plain`] + [`Forwarded`] / [`ForwardedLayer`]: behind a TLS-terminating proxy,
+//!   the principal from the certificate the proxy forwards in a header
+//!   ([`certclaims::forwarded`]), believed only from the proxy's address ([`PeerAddr`]).
 //!
 //! Rejections become HTTP responses in exactly one place, [`rejection_response`]: 401 when no
 //! certificate was presented, 403 otherwise, with body `{"error":{"code","message","step"}}`.
@@ -22,14 +25,16 @@ use http::{header, Response, StatusCode};
 mod add_principal;
 #[cfg(feature = "axum")]
 mod extract;
+mod forwarded;
 mod require;
 mod serve;
 
 pub use add_principal::{AddPrincipal, AddPrincipalLayer};
 #[cfg(feature = "axum")]
 pub use extract::{AuthRejection, Authenticated, MaybeAuthenticated};
+pub use forwarded::{Forwarded, ForwardedLayer, PeerAddr, SharedValidator, ValidatorSource};
 pub use require::{Require, RequireLayer, RequireService};
-pub use serve::{serve, ConnectionErrorHook, ServeOptions};
+pub use serve::{serve, serve_plain, ConnectionErrorHook, ServeOptions};
 
 pub use certclaims;
 pub use certclaims_rustls;

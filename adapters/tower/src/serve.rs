@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 
-use crate::{AddPrincipal, ClientIdentity};
+use crate::{AddPrincipal, ClientIdentity, PeerAddr};
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -123,19 +123,110 @@ where
                     .verifier
                     .principal(stream.get_ref().1.peer_certificates()),
             );
-            let svc = TowerToHyperService::new(AddPrincipal::new(service, identity));
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            // A client that finished the handshake must still send its request headers in time.
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(options.header_read_timeout);
-            builder
-                .http2()
-                .timer(TokioTimer::new())
-                .keep_alive_interval(Some(options.header_read_timeout));
-            let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+            let svc = AddPrincipal::new(WithPeer::new(service, peer), identity);
+            drive(TokioIo::new(stream), svc, &options).await;
         });
+    }
+}
+
+/// Serves `service` over plain HTTP (HTTP/1.1 and HTTP/2 prior knowledge) until `shutdown`
+/// completes: the mode behind a TLS-terminating proxy, where [`Forwarded`](crate::Forwarded)
+/// reads the client certificate from the proxy's header. Every request carries the
+/// connection's [`PeerAddr`] (from the accepted socket); no [`ClientIdentity`] is added here.
+pub async fn serve_plain<S, B>(
+    listener: TcpListener,
+    service: S,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()>
+where
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => return Ok(()),
+        };
+        let svc = WithPeer::new(service.clone(), peer);
+        let options = options.clone();
+        tokio::spawn(async move {
+            drive(TokioIo::new(tcp), svc, &options).await;
+        });
+    }
+}
+
+/// HTTP/1.1 or HTTP/2 over an accepted (and, for `serve`, TLS-wrapped) connection.
+async fn drive<I, S, B>(io: TokioIo<I>, svc: S, options: &ServeOptions)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let svc = TowerToHyperService::new(svc);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // A client that finished the handshake must still send its request headers in time.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(options.header_read_timeout));
+    let _ = builder.serve_connection(io, svc).await;
+}
+
+/// Inserts the connection's [`PeerAddr`] into every request.
+#[derive(Debug, Clone)]
+struct WithPeer<S> {
+    inner: S,
+    peer: PeerAddr,
+}
+
+impl<S> WithPeer<S> {
+    fn new(inner: S, peer: SocketAddr) -> Self {
+        Self {
+            inner,
+            peer: PeerAddr(peer),
+        }
+    }
+}
+
+impl<S, B> Service<Request<B>> for WithPeer<S>
+where
+    S: Service<Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        // Replaces anything a client could have put there.
+        req.extensions_mut().insert(self.peer);
+        self.inner.call(req)
     }
 }
 
