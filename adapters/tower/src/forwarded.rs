@@ -244,3 +244,131 @@ fn strip(f: &Forwarder, headers: &mut HeaderMap) {
         headers.remove(&n);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::convert::Infallible;
+
+    use base64::Engine;
+    use certclaims::forwarded::Format;
+    use certclaims::test_kit::Pki;
+    use certclaims::{Code, Source};
+    use http::StatusCode;
+    use http_body_util::{BodyExt, Full};
+    use tower::{service_fn, ServiceExt};
+
+    use super::*;
+
+    /// What the inner service saw: the identity and whether any forwarder header was left.
+    async fn inner(req: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
+        let id = match ClientIdentity::from_extensions(req.extensions()) {
+            Ok(p) => format!(
+                "ok {} {}",
+                p.common_name().unwrap_or("-"),
+                p.source().as_str()
+            ),
+            Err(r) => format!("err {}", r.code()),
+        };
+        let leaked = req.headers().contains_key("x-ssl-client-cert")
+            || req.headers().contains_key("x-proxy-secret");
+        Ok(Response::new(Full::from(format!("{id} leaked={leaked}"))))
+    }
+
+    struct Setup {
+        layer: ForwardedLayer,
+        cert: String,
+    }
+
+    fn setup(untrusted: &str) -> Setup {
+        // Minted around the real clock: the layer validates at the time of the request.
+        let pki = Pki::at(UnixTime::now());
+        let alice = pki.client("alice").issue();
+        let mut policy = pki.policy();
+        policy.trust.intermediates.push(pki.issuing_ca().pem());
+        let v = Validator::from_policy(&policy, certclaims::crypto::ALL).unwrap();
+        let f = Forwarder::from_json(&format!(
+            r#"{{"format": "haproxy", "trusted_proxies": ["10.0.0.0/8"], "untrusted": "{untrusted}",
+                "shared_secret": {{"header": "x-proxy-secret", "value": "a-long-enough-secret"}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(f.format, Format::Haproxy);
+        Setup {
+            layer: ForwardedLayer::new(f, Arc::new(Arc::new(v))),
+            cert: base64::engine::general_purpose::STANDARD.encode(alice.leaf()),
+        }
+    }
+
+    async fn send(s: &Setup, peer: Option<&str>, headers: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut req = Request::new(Full::<Bytes>::default());
+        if let Some(p) = peer {
+            req.extensions_mut().insert(PeerAddr(p.parse().unwrap()));
+        }
+        for (n, v) in headers {
+            req.headers_mut().append(
+                http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        let res = s.layer.layer(service_fn(inner)).oneshot(req).await.unwrap();
+        let status = res.status();
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_trusted_proxy_gives_the_principal_and_its_headers_are_removed() {
+        let s = setup("reject");
+        let h = [
+            ("x-ssl-client-cert", s.cert.as_str()),
+            ("x-proxy-secret", "a-long-enough-secret"),
+        ];
+        let (status, body) = send(&s, Some("10.1.2.3:5000"), &h).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "ok alice forwarded leaked=false")
+        );
+        assert_eq!(Source::Forwarded.as_str(), "forwarded");
+        // Without the secret: the identity is the rejection; the request still reaches the
+        // app (which decides, as in allow mode), without the headers.
+        let (_, body) = send(&s, Some("10.1.2.3:5000"), &h[..1]).await;
+        assert_eq!(
+            body,
+            format!("err {} leaked=false", Code::ForwarderCheckFailed)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_untrusted_peer_with_the_header_is_refused_before_the_app() {
+        let s = setup("reject");
+        let h = [("x-ssl-client-cert", s.cert.as_str())];
+        for peer in [Some("192.168.1.1:4000"), Some("[::1]:4000"), None] {
+            let (status, body) = send(&s, peer, &h).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{peer:?}");
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(v["error"]["code"], "untrusted_forwarder", "{peer:?}");
+            assert!(!body.contains("10.0.0.0"), "configuration leaked: {body}");
+        }
+        // Without the header: the app answers, anonymous.
+        let (status, body) = send(&s, Some("192.168.1.1:4000"), &[]).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "err no_certificate leaked=false")
+        );
+    }
+
+    #[tokio::test]
+    async fn strip_mode_passes_untrusted_requests_on_without_the_headers() {
+        let s = setup("strip");
+        let h = [
+            ("X-SSL-Client-Cert", s.cert.as_str()),
+            ("x-proxy-secret", "a-long-enough-secret"),
+        ];
+        let (status, body) = send(&s, Some("192.168.1.1:4000"), &h).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "err no_certificate leaked=false")
+        );
+    }
+}
