@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use certclaims::forwarded::Format;
 use certclaims::test_kit::{Eku, KeyType, Pki};
 
 fn record(out: &mut Vec<u8>, der: &[u8]) {
@@ -16,7 +17,7 @@ fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "fuzz/seeds".into());
     let root = Path::new(&root);
-    for t in ["chain", "policy", "pem"] {
+    for t in ["chain", "policy", "pem", "forwarded"] {
         std::fs::create_dir_all(root.join(t))?;
     }
     for (name, key) in [
@@ -46,6 +47,20 @@ fn main() -> std::io::Result<()> {
             }
             std::fs::write(root.join("chain").join(format!("{name}-{case}")), chain)?;
             if case == "valid" {
+                // forwarded: [format index][options] then header values split by `\n`.
+                let chain: Vec<_> = std::iter::once(issued.leaf().clone())
+                    .chain(issued.intermediates().iter().cloned())
+                    .collect();
+                for (i, format) in Format::ALL.iter().enumerate() {
+                    let headers = certclaims::test_kit::forwarded_headers(*format, &chain);
+                    let mut seed = vec![u8::try_from(i).expect("few formats"), 0x70];
+                    let values: Vec<&str> = headers.iter().map(|(_, v)| v.as_str()).collect();
+                    seed.extend_from_slice(values.join("\n").as_bytes());
+                    std::fs::write(
+                        root.join("forwarded").join(format!("{name}-{format}")),
+                        seed,
+                    )?;
+                }
                 std::fs::write(
                     root.join("pem").join(format!("{name}-chain.pem")),
                     issued.chain_pem(),

@@ -664,3 +664,78 @@ pub fn fingerprint(der: &[u8]) -> String {
     use sha2::Digest;
     format!("sha256:{}", hex::encode(sha2::Sha256::digest(der)))
 }
+
+/// The headers a proxy or platform of `format` sends for `chain` (leaf first), under the
+/// format's default header names, encoded as that product does (see
+/// [`crate::forwarded`]): for testing a [`Forwarder`](crate::forwarded::Forwarder) without
+/// the proxy. Formats that forward only the leaf (nginx, HAProxy, Caddy, Azure, Cloudflare,
+/// base64 DER) ignore the rest of the chain.
+pub fn forwarded_headers(
+    format: crate::forwarded::Format,
+    chain: &[CertificateDer<'_>],
+) -> Vec<(String, String)> {
+    use crate::forwarded::Format;
+    use base64::Engine;
+    use sha2::Digest;
+    // nginx's NGX_ESCAPE_URI_COMPONENT and Envoy's urlEncode: all but ALPHA DIGIT - . _ ~.
+    const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    // AWS ALB: "URL-encoded PEM format ..., with +=/ as safe characters".
+    const ALB: &percent_encoding::AsciiSet = &COMPONENT.remove(b'+').remove(b'=').remove(b'/');
+    let b64 = |d: &[u8]| base64::engine::general_purpose::STANDARD.encode(d);
+    let pem = |d: &[u8]| pem_encode("CERTIFICATE", d);
+    let url = |s: &str, set| percent_encoding::utf8_percent_encode(s, set).to_string();
+    let Some(leaf) = chain.first() else {
+        return Vec::new();
+    };
+    let rest = &chain[1..];
+    let header = format.default_header().to_string();
+    let sf = |d: &[u8]| format!(":{}:", b64(d));
+    match format {
+        Format::Rfc9440 | Format::Gcp => {
+            let mut v = vec![(header, sf(leaf))];
+            if let (false, Some(name)) = (rest.is_empty(), format.default_chain_header()) {
+                let list: Vec<String> = rest.iter().map(|c| sf(c)).collect();
+                v.push((name.to_string(), list.join(", ")));
+            }
+            v
+        }
+        Format::Xfcc => {
+            let all: String = chain.iter().map(|c| url(&pem(c), COMPONENT)).collect();
+            let hash = hex::encode(sha2::Sha256::digest(leaf.as_ref()));
+            vec![(
+                header,
+                format!(
+                    "By=spiffe://example.org/proxy;Hash={hash};Cert=\"{}\";Chain=\"{all}\"",
+                    url(&pem(leaf), COMPONENT)
+                ),
+            )]
+        }
+        Format::Nginx => vec![(header, url(&pem(leaf), COMPONENT))],
+        Format::AwsAlb => {
+            let all: String = chain.iter().map(|c| pem(c)).collect();
+            vec![(header, url(&all, ALB))]
+        }
+        Format::Apache => {
+            // mod_headers turns every CR/LF of %{SSL_CLIENT_CERT}s into a space.
+            let spaced = |d: &[u8]| pem(d).replace('\n', " ");
+            let mut v = vec![(header, spaced(leaf))];
+            for (n, c) in rest.iter().enumerate() {
+                v.push((format!("x-ssl-client-cert-chain-{n}"), spaced(c)));
+            }
+            v
+        }
+        Format::Pem => {
+            let all: String = chain.iter().map(|c| pem(c)).collect();
+            vec![(header, all.replace('\n', " "))]
+        }
+        Format::Traefik => {
+            let parts: Vec<String> = chain.iter().map(|c| b64(c)).collect();
+            vec![(header, parts.join(","))]
+        }
+        _ => vec![(header, b64(leaf))],
+    }
+}
