@@ -529,6 +529,10 @@ fn absent_values_each_proxy_sends_are_no_certificate() {
         (Format::Apache, "(null)"),
         (Format::Haproxy, ""),
         (Format::Caddy, "  "),
+        (
+            Format::Caddy,
+            "{http.request.tls.client.certificate_der_base64}",
+        ),
         (Format::Rfc9440, "::"),
         (Format::Gcp, ""),
     ];

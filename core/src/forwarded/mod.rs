@@ -815,8 +815,13 @@ impl Forwarder {
         // certificate is `::`.
         let rfc9440_empty =
             matches!(self.format, Format::Rfc9440 | Format::Gcp) && trimmed == b"::";
+        // Caddy 2.6 leaves an unknown placeholder as its own text when there is no client
+        // certificate (`verify_if_given`); the client cannot set it (`header_up` replaces).
+        let caddy_empty =
+            self.format == Format::Caddy && trimmed.starts_with(b"{http.request.tls.");
         if trimmed.is_empty()
             || rfc9440_empty
+            || caddy_empty
             || (self.format == Format::Apache && apache_null(trimmed))
         {
             return Ok(Vec::new());
