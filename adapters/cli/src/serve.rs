@@ -224,7 +224,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
             let validators = validators.clone();
             on_sighup(move || load(&policy).map(|v| validators.replace(v)));
         }
-        let app = ForwardedLayer::new(forwarder, validators).layer(app());
+        let app = ForwardedLayer::new(forwarder, validators)
+            .with_refusal_hook(log_refusal())
+            .layer(app());
         return certclaims_tower::serve_plain(listener, app, options, shutdown)
             .await
             .map_err(|e| CliError(e.to_string()));
@@ -252,12 +254,26 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
     }
     match forwarder {
         Some(forwarder) => {
-            let app = ForwardedLayer::new(forwarder, tls.clone()).layer(app());
+            let app = ForwardedLayer::new(forwarder, tls.clone())
+                .with_refusal_hook(log_refusal())
+                .layer(app());
             certclaims_tower::serve(listener, tls, app, options, shutdown).await
         }
         None => certclaims_tower::serve(listener, tls, app(), options, shutdown).await,
     }
     .map_err(|e| CliError(e.to_string()))
+}
+
+/// The log line of a request the forwarded layer refused before the application.
+fn log_refusal() -> certclaims_tower::RefusalHook {
+    Arc::new(|method, path, peer, r| {
+        let peer = peer.map_or_else(|| "?".to_string(), |p| p.to_string());
+        eprintln!(
+            "{method} {path} {} {} from {peer}",
+            r.http_status(),
+            r.code()
+        );
+    })
 }
 
 /// Runs `reload` on every SIGHUP and says how it went.

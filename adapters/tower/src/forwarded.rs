@@ -79,11 +79,18 @@ impl ValidatorSource for SharedValidator {
     }
 }
 
+/// Called for each request [`Forwarded`] refuses itself (`untrusted_forwarder`), with the
+/// request's method, path and peer: the application never sees such a request, so this is
+/// where a host logs it.
+pub type RefusalHook =
+    Arc<dyn Fn(&http::Method, &str, Option<SocketAddr>, &Rejection) + Send + Sync>;
+
 /// [`Layer`] for [`Forwarded`].
 #[derive(Clone)]
 pub struct ForwardedLayer {
     forwarder: Arc<Forwarder>,
     validators: Arc<dyn ValidatorSource>,
+    on_refusal: Option<RefusalHook>,
 }
 
 impl std::fmt::Debug for ForwardedLayer {
@@ -101,7 +108,15 @@ impl ForwardedLayer {
         Self {
             forwarder: Arc::new(forwarder),
             validators,
+            on_refusal: None,
         }
+    }
+
+    /// Calls `hook` for every request refused before the application.
+    #[must_use]
+    pub fn with_refusal_hook(mut self, hook: RefusalHook) -> Self {
+        self.on_refusal = Some(hook);
+        self
     }
 }
 
@@ -112,6 +127,7 @@ impl<S> Layer<S> for ForwardedLayer {
             inner,
             forwarder: self.forwarder.clone(),
             validators: self.validators.clone(),
+            on_refusal: self.on_refusal.clone(),
         }
     }
 }
@@ -131,6 +147,7 @@ pub struct Forwarded<S> {
     inner: S,
     forwarder: Arc<Forwarder>,
     validators: Arc<dyn ValidatorSource>,
+    on_refusal: Option<RefusalHook>,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for Forwarded<S> {
@@ -198,6 +215,10 @@ where
         let identity = match self.decide(&mut req) {
             Ok(identity) => identity,
             Err(refusal) => {
+                if let Some(hook) = &self.on_refusal {
+                    let peer = req.extensions().get::<PeerAddr>().map(|p| p.0);
+                    hook(req.method(), req.uri().path(), peer, &refusal);
+                }
                 let res = rejection_response::<RB>(&refusal);
                 return Box::pin(async move { Ok(res) });
             }

@@ -32,7 +32,9 @@ mod serve;
 pub use add_principal::{AddPrincipal, AddPrincipalLayer};
 #[cfg(feature = "axum")]
 pub use extract::{AuthRejection, Authenticated, MaybeAuthenticated};
-pub use forwarded::{Forwarded, ForwardedLayer, PeerAddr, SharedValidator, ValidatorSource};
+pub use forwarded::{
+    Forwarded, ForwardedLayer, PeerAddr, RefusalHook, SharedValidator, ValidatorSource,
+};
 pub use require::{Require, RequireLayer, RequireService};
 pub use serve::{serve, serve_plain, ConnectionErrorHook, ServeOptions};
 
