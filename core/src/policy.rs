@@ -13,9 +13,9 @@
 //!
 //! | matcher | compared with | pattern syntax |
 //! |---|---|---|
-//! | `spiffe_id` | the certificate's SPIFFE ID (its only `spiffe://` URI SAN) | `spiffe://td/a/*/b`: `*` is exactly one non-empty path segment; the trust domain is literal |
-//! | `uri` | any URI SAN | split on `/`; `*` is exactly one non-empty segment; otherwise byte-exact |
-//! | `dns` | any DNS SAN | `*` is exactly one whole label (`*.svc.example` matches `a.svc.example`, not `a.b.svc.example` nor `svc.example`); ASCII case-insensitive; partial-label wildcards (`a*.example`) are rejected when the policy loads |
+//! | `spiffe_id` | the certificate's SPIFFE ID (set only when exactly one URI SAN has the `spiffe` scheme, in any case, and it is a valid SPIFFE ID) | `spiffe://td/a/*/b`: `*` is exactly one non-empty path segment; the trust domain is literal |
+//! | `uri` | any URI SAN | split on `/`; literal segments are byte-exact; `*` is exactly one non-empty path segment of RFC 3986 `pchar`s that is not `.` or `..` and has no percent-encoded `.`, `/` or `\` (so not `..`, `%2e%2e`, `a%2Fb`); a pattern with `*` never matches a URI with a query (`?`) or fragment (`#`). Patterns with dot segments or percent-encoded `.`, `/`, `\`, and patterns with both `*` and `?`/`#`, are rejected when the policy loads: a pattern never matches a name that a path normaliser would turn into another |
+//! | `dns` | any DNS SAN | `*` is exactly one whole label of letters, digits, `-` and `_` (`*.svc.example` matches `a.svc.example`, not `a.b.svc.example`, `svc.example` nor a wildcard SAN `*.svc.example`); ASCII case-insensitive; partial-label wildcards (`a*.example`) are rejected when the policy loads |
 //! | `email` | any rfc822Name SAN | `local@domain`; the local part is exact (case-sensitive) or `*` (any non-empty local part); the domain follows the `dns` rules |
 //! | `subject`, `issuer` | attributes read by OID from the leaf's subject / issuer name: `cn` (2.5.4.3), `o` (2.5.4.10), `ou` (2.5.4.11), `c` (2.5.4.6), `st` (2.5.4.8), `l` (2.5.4.7), `dc` (0.9.2342.19200300.100.1.25), `serial_number` (2.5.4.5) | each given attribute must equal (case-sensitive) one value of that attribute in the name; `"*"` means "present with any value" |
 //! | `fingerprint` | SHA-256 of the leaf's DER | `sha256:` + 64 hex digits (case and `:` separators ignored) |
@@ -27,6 +27,9 @@ use alloc::vec::Vec;
 
 use const_oid::db::rfc4519;
 use const_oid::ObjectIdentifier;
+use core::fmt;
+
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::cert::CertFacts;
@@ -186,8 +189,12 @@ pub struct Revocation {
 }
 
 /// A deny-list entry: a certificate's SHA-256 fingerprint, or an issuer and serial number.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
+///
+/// In JSON an entry is a string (`"sha256:<hex>"`) or an object with `serial` and exactly one
+/// of `issuer` and `issuer_key`. Unknown fields, a repeated field and an object naming both
+/// `issuer` and `issuer_key` are errors that name the fields: a deny entry that was read
+/// differently from how it was written would fail open.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DenyEntry {
     /// `"sha256:<hex>"`: any certificate of the path with this fingerprint is denied.
@@ -210,6 +217,90 @@ pub enum DenyEntry {
         /// Serial number in hex (leading zeros and `:` ignored).
         serial: String,
     },
+}
+
+/// The fields of a deny entry object.
+const DENY_FIELDS: &[&str] = &["issuer", "issuer_key", "serial"];
+
+impl<'de> Deserialize<'de> for DenyEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(DenyEntryVisitor)
+    }
+}
+
+struct DenyEntryVisitor;
+
+impl<'de> Visitor<'de> for DenyEntryVisitor {
+    type Value = DenyEntry;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a deny entry: \"sha256:<hex>\", or an object with `serial` and one of `issuer`, \
+             `issuer_key`",
+        )
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<DenyEntry, E> {
+        Ok(DenyEntry::Fingerprint(v.to_string()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DenyEntry, A::Error> {
+        let (mut issuer, mut issuer_key, mut serial) = (None, None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            let (name, slot): (&'static str, &mut Option<String>) = match key.as_str() {
+                "issuer" => ("issuer", &mut issuer),
+                "issuer_key" => ("issuer_key", &mut issuer_key),
+                "serial" => ("serial", &mut serial),
+                other => return Err(de::Error::unknown_field(other, DENY_FIELDS)),
+            };
+            if slot.is_some() {
+                return Err(de::Error::duplicate_field(name));
+            }
+            *slot = Some(map.next_value::<String>()?);
+        }
+        let serial = serial.ok_or_else(|| de::Error::missing_field("serial"))?;
+        match (issuer, issuer_key) {
+            (Some(issuer), None) => Ok(DenyEntry::IssuerSerial { issuer, serial }),
+            (None, Some(issuer_key)) => Ok(DenyEntry::IssuerKeySerial { issuer_key, serial }),
+            (Some(_), Some(_)) => Err(de::Error::custom(
+                "conflicting fields `issuer` and `issuer_key` in a deny entry: give one \
+                 (an entry naming the issuer twice could be read as either)",
+            )),
+            (None, None) => Err(de::Error::custom(
+                "a deny entry with `serial` needs `issuer` or `issuer_key`",
+            )),
+        }
+    }
+}
+
+/// Deserializes a JSON object into a map, rejecting a key given twice (serde_json's maps keep
+/// the last value silently).
+fn unique_keys<'de, D, V>(deserializer: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct UniqueKeys<V>(core::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for UniqueKeys<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of claim types")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let value = map.next_value::<V>()?;
+                if out.contains_key(&key) {
+                    return Err(de::Error::custom(format!(
+                        "claim type `{key}` is given twice"
+                    )));
+                }
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(UniqueKeys(core::marker::PhantomData))
 }
 
 fn default_true() -> bool {
@@ -340,14 +431,36 @@ pub struct Rule {
 }
 
 /// A claim value list: a single string or an array of strings.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClaimValues {
     /// One value.
     One(String),
     /// Several values.
     Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for ClaimValues {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Values;
+        impl<'de> Visitor<'de> for Values {
+            type Value = ClaimValues;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a claim value (a string) or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ClaimValues, E> {
+                Ok(ClaimValues::One(v.to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ClaimValues, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<String>()? {
+                    out.push(v);
+                }
+                Ok(ClaimValues::Many(out))
+            }
+        }
+        deserializer.deserialize_any(Values)
+    }
 }
 
 impl ClaimValues {
@@ -366,7 +479,9 @@ impl ClaimValues {
 pub struct ClaimGrant {
     /// The rule (same syntax as `identity.allow` entries).
     pub when: Rule,
-    /// Claim type → values. Types are used verbatim (`"role"`, or a full claim type URI).
+    /// Claim type → values. Types are used verbatim (`"role"`, or a full claim type URI); a
+    /// type given twice is an error.
+    #[serde(deserialize_with = "unique_keys")]
     pub claims: BTreeMap<String, ClaimValues>,
 }
 
@@ -554,16 +669,100 @@ pub(crate) fn normalize_serial(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn path_segments(field: &str, s: &str) -> Result<Vec<Segment>, PolicyError> {
-    s.split('/')
+    let segs = s
+        .split('/')
         .map(|seg| match seg {
             "*" => Ok(Segment::Any),
             _ if seg.contains('*') => Err(PolicyError::invalid(
                 field,
                 format!("`*` must be a whole path segment in `{s}`"),
             )),
+            _ if is_dot_segment(seg) || has_encoded_separator(seg) => Err(PolicyError::invalid(
+                field,
+                format!(
+                    "`{seg}` in `{s}` is a dot segment or hides a `.`, `/` or `\\`: \
+                         a path normaliser would turn the names it matches into others"
+                ),
+            )),
             _ => Ok(Segment::Literal(seg.to_string())),
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    if segs.contains(&Segment::Any) && s.contains(['?', '#']) {
+        return Err(PolicyError::invalid(
+            field,
+            format!("a pattern with `*` cannot have a query or fragment: `{s}`"),
+        ));
+    }
+    Ok(segs)
+}
+
+/// `.` or `..`, also when spelled with percent-encoded dots (`%2e`, `.%2E`, ...).
+fn is_dot_segment(seg: &str) -> bool {
+    let mut rest = seg.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        if rest[0] == b'.' {
+            rest = &rest[1..];
+        } else if rest.len() >= 3 && rest[0] == b'%' && rest[1] == b'2' && rest[2] | 0x20 == b'e' {
+            rest = &rest[3..];
+        } else {
+            return false;
+        }
+        dots += 1;
+    }
+    dots == 1 || dots == 2
+}
+
+/// Whether `seg` holds a percent-encoded `.`, `/` or `\` (`%2e`, `%2f`, `%5c`, any case).
+fn has_encoded_separator(seg: &str) -> bool {
+    seg.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && matches!(
+                (w[1], w[2] | 0x20),
+                (b'2', b'e') | (b'2', b'f') | (b'5', b'c')
+            )
+    })
+}
+
+/// What a `*` of a `uri` or `spiffe_id` pattern stands for: one non-empty path segment
+/// (RFC 3986 `segment-nz`: unreserved characters, sub-delims, `:`, `@` and well-formed
+/// percent-encodings) that is not a dot segment and hides no `.`, `/` or `\` behind a
+/// percent-encoding. Anything else (`..`, `%2e%2e`, `a%2fb`, `a\b`, a query or fragment)
+/// could be normalised into another name, so no wildcard matches it.
+fn is_plain_segment(seg: &str) -> bool {
+    let b = seg.as_bytes();
+    if b.is_empty() || is_dot_segment(seg) || has_encoded_separator(seg) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'%' {
+            let hex = |x: u8| x.is_ascii_hexdigit();
+            if !(i + 2 < b.len() && hex(b[i + 1]) && hex(b[i + 2])) {
+                return false;
+            }
+            i += 3;
+            continue;
+        }
+        let pchar = c.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&c);
+        if !pchar {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// What a `*` of a `dns` pattern (or an email domain) stands for: one DNS label of letters,
+/// digits, `-` and `_`, at most 63 bytes (so not `*` itself, nor anything a resolver would
+/// read differently).
+fn is_plain_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn dns_labels(field: &str, s: &str) -> Result<Vec<Segment>, PolicyError> {
@@ -699,7 +898,7 @@ impl CompiledRule {
             let ok = if segs.is_empty() {
                 id_path.is_empty()
             } else {
-                !id_path.is_empty() && match_segments(segs, id_path.split('/'), false)
+                !id_path.is_empty() && match_uri(segs, id_path)
             };
             if !ok {
                 return false;
@@ -709,7 +908,7 @@ impl CompiledRule {
             if !leaf
                 .dns
                 .iter()
-                .any(|d| match_segments(labels, d.split('.'), true))
+                .any(|d| match_segments(labels, d.split('.'), true, is_plain_label))
             {
                 return false;
             }
@@ -723,18 +922,14 @@ impl CompiledRule {
                     None => !l.is_empty(),
                     Some(want) => want == l,
                 };
-                local_ok && match_segments(domain, d.split('.'), true)
+                local_ok && match_segments(domain, d.split('.'), true, is_plain_label)
             });
             if !ok {
                 return false;
             }
         }
         if let Some(segs) = &self.uri {
-            if !leaf
-                .uris
-                .iter()
-                .any(|u| match_segments(segs, u.split('/'), false))
-            {
+            if !leaf.uris.iter().any(|u| match_uri(segs, u)) {
                 return false;
             }
         }
@@ -752,16 +947,19 @@ impl CompiledRule {
     }
 }
 
+/// Matches `value` (split into its segments) against `pattern`; a `*` matches one segment for
+/// which `plain` holds.
 fn match_segments<'a>(
     pattern: &[Segment],
     mut value: impl Iterator<Item = &'a str>,
     fold_case: bool,
+    plain: fn(&str) -> bool,
 ) -> bool {
     for seg in pattern {
         let Some(v) = value.next() else { return false };
         match seg {
             Segment::Any => {
-                if v.is_empty() {
+                if !plain(v) {
                     return false;
                 }
             }
@@ -778,6 +976,16 @@ fn match_segments<'a>(
         }
     }
     value.next().is_none()
+}
+
+/// Matches a URI SAN against a `uri` pattern: byte-exact literal segments, and a `*` only
+/// in a URI without a query or fragment, for one plain path segment (see
+/// [`is_plain_segment`]).
+fn match_uri(pattern: &[Segment], uri: &str) -> bool {
+    if pattern.contains(&Segment::Any) && uri.contains(['?', '#']) {
+        return false;
+    }
+    match_segments(pattern, uri.split('/'), false, is_plain_segment)
 }
 
 fn attrs_match(want: &[(ObjectIdentifier, String)], have: &[(ObjectIdentifier, String)]) -> bool {

@@ -156,6 +156,9 @@ pub struct Principal {
     pub(crate) not_before_unix: u64,
     #[serde(skip)]
     pub(crate) not_after_unix: u64,
+    /// See [`Principal::usable_until`]; set by the validator.
+    #[serde(skip)]
+    pub(crate) usable_until_unix: Option<u64>,
 }
 
 impl Principal {
@@ -200,7 +203,27 @@ impl Principal {
     pub fn not_after(&self) -> UnixTime {
         UnixTime::since_unix_epoch(core::time::Duration::from_secs(self.not_after_unix))
     }
-    /// The SPIFFE ID: the URI SAN with scheme `spiffe`, when there is exactly one.
+    /// The last instant (inclusive) at which the validator that made this principal still
+    /// accepts the validity of its chain, with the policy's own notion of validity: the
+    /// leaf's notAfter plus `clock_skew_seconds`, or the earliest notAfter of an issuer in the
+    /// path if that comes before the leaf's notAfter. `None` when nothing in the path ever
+    /// expires for this policy (`check_validity: false` and no issuer expiring before the
+    /// leaf).
+    ///
+    /// Code that keeps a principal beyond the moment it was verified (a long-lived
+    /// connection) asks [`Principal::is_usable_at`] rather than comparing notAfter itself.
+    pub fn usable_until(&self) -> Option<UnixTime> {
+        self.usable_until_unix
+            .map(|s| UnixTime::since_unix_epoch(core::time::Duration::from_secs(s)))
+    }
+    /// Whether the validator that made this principal would still accept its chain's validity
+    /// at `now` (see [`Principal::usable_until`]).
+    pub fn is_usable_at(&self, now: UnixTime) -> bool {
+        self.usable_until_unix
+            .is_none_or(|until| now.as_secs() <= until)
+    }
+    /// The SPIFFE ID: set when exactly one URI SAN has the scheme `spiffe` (compared
+    /// case-insensitively) and it is a valid SPIFFE ID.
     pub fn spiffe_id(&self) -> Option<&str> {
         self.spiffe_id.as_deref()
     }

@@ -517,25 +517,33 @@ impl Validator {
                     err
                 })
         };
-        let chained = if self.anchors.is_empty() || allowed == AllowedTypes::SelfSigned {
-            Err(webpki::Error::UnknownIssuer)
-        } else {
-            ee.verify_for_usage(
-                self.algs,
-                &self.anchors,
-                &presented,
-                time,
-                eku,
-                revocation,
-                Some(&check_path),
-            )
-        };
+        // A self-signed leaf that is also listed as a trust anchor is judged as a self-signed
+        // certificate, not as a one-certificate chain: the verdict must not depend on which
+        // route admits it (deny entries, CRLs and pins apply the same way on both).
+        let self_signed_anchor =
+            facts.self_issued && self.anchor_facts.iter().any(|a| a.spki == facts.spki);
+        let chained =
+            if self.anchors.is_empty() || allowed == AllowedTypes::SelfSigned || self_signed_anchor
+            {
+                Err(webpki::Error::UnknownIssuer)
+            } else {
+                ee.verify_for_usage(
+                    self.algs,
+                    &self.anchors,
+                    &presented,
+                    time,
+                    eku,
+                    revocation,
+                    Some(&check_path),
+                )
+            };
 
         let trusted = match chained {
             Ok(path) if !self.is_self_signed_path(&facts, &path) => Trusted::Chained(path),
             Ok(_) => {
                 // The leaf is itself listed as a trust anchor: that is a self-signed certificate.
                 self.accept_self_signed(&facts)?;
+                self.check_self_signed_deny(leaf, &facts)?;
                 Trusted::SelfSigned
             }
             Err(err) => {
@@ -550,6 +558,7 @@ impl Validator {
                     ee.verify_for_usage(self.algs, &own, &[], time, eku, None, None)
                         .map_err(|e| map_webpki(&e))?;
                     self.accept_self_signed(&facts)?;
+                    self.check_self_signed_deny(leaf, &facts)?;
                     Trusted::SelfSigned
                 } else if allowed == AllowedTypes::SelfSigned && !facts.self_issued {
                     return Err(reject(
@@ -580,17 +589,23 @@ impl Validator {
 
         let mut chain = Vec::new();
         chain.push(link(&facts));
+        // The earliest notAfter of an issuer in the path (checked at the evaluation time, never
+        // with skew).
+        let mut issuers_until = u64::MAX;
         if let Trusted::Chained(path) = &trusted {
             for cert in path.intermediate_certificates() {
                 let f = CertFacts::parse(cert.der().as_ref(), "intermediate")?;
+                issuers_until = issuers_until.min(f.not_after);
                 chain.push(link(&f));
             }
             if let Some(i) = self.anchor_index(path.anchor()) {
+                issuers_until = issuers_until.min(self.anchor_facts[i].not_after);
                 chain.push(link(&self.anchor_facts[i]));
             }
         }
+        let usable_until = self.usable_until(&facts, issuers_until);
 
-        self.admit(facts, chain, source)
+        self.admit(facts, chain, source, usable_until)
     }
 
     /// Admits a forwarded leaf WITHOUT path validation, for
@@ -635,7 +650,9 @@ impl Validator {
         for cert in intermediates {
             chain.push(link(&CertFacts::parse(cert.as_ref(), "intermediate")?));
         }
-        self.admit(facts, chain, Source::ForwardedUnverified)
+        // The issuers are the proxy's business: only the leaf bounds the principal's life.
+        let usable_until = self.usable_until(&facts, u64::MAX);
+        self.admit(facts, chain, Source::ForwardedUnverified, usable_until)
     }
 
     /// The identity rules and claims for a leaf that passed validation; builds the principal.
@@ -644,15 +661,9 @@ impl Validator {
         facts: CertFacts,
         chain: Vec<ChainLink>,
         source: Source,
+        usable_until: Option<u64>,
     ) -> Result<Principal, Rejection> {
-        let spiffe: Vec<&String> = facts
-            .uris
-            .iter()
-            .filter(|u| {
-                u.get(..9)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("spiffe://"))
-            })
-            .collect();
+        let spiffe: Vec<&String> = facts.uris.iter().filter(|u| has_spiffe_scheme(u)).collect();
         let spiffe_id = match spiffe.as_slice() {
             [one] if crate::policy::is_valid_spiffe_id(one) => Some((*one).clone()),
             _ => None,
@@ -696,6 +707,7 @@ impl Validator {
             sha256: facts.sha256,
             not_before_unix: facts.not_before,
             not_after_unix: facts.not_after,
+            usable_until_unix: usable_until,
         })
     }
 
@@ -783,11 +795,7 @@ impl Validator {
     /// the leaf is outside its validity period by no more than the allowed skew (unbounded
     /// when validity checking is off).
     fn evaluation_time(&self, leaf: &CertFacts, now: u64) -> u64 {
-        let slack = if self.trust.check_validity {
-            self.trust.clock_skew_seconds
-        } else {
-            u64::MAX
-        };
+        let slack = self.validity_slack().unwrap_or(u64::MAX);
         if now < leaf.not_before && leaf.not_before - now <= slack {
             leaf.not_before
         } else if now > leaf.not_after && now - leaf.not_after <= slack {
@@ -795,6 +803,28 @@ impl Validator {
         } else {
             now
         }
+    }
+
+    /// How far outside its validity period a leaf is still accepted: the clock skew, or
+    /// `None` (without bound) when validity checking is off. The one place the policy's
+    /// notion of validity lives: [`Self::evaluation_time`] and [`Self::usable_until`] both
+    /// derive from it.
+    fn validity_slack(&self) -> Option<u64> {
+        self.trust
+            .check_validity
+            .then_some(self.trust.clock_skew_seconds)
+    }
+
+    /// The last instant at which [`Self::verify`] still accepts the validity of a path whose
+    /// leaf is `leaf` and whose issuers' earliest notAfter is `issuers_until` (see
+    /// [`Principal::usable_until`]). Issuers are checked at the evaluation time, which never
+    /// passes the leaf's notAfter: they only matter when one expires before the leaf.
+    fn usable_until(&self, leaf: &CertFacts, issuers_until: u64) -> Option<u64> {
+        if issuers_until < leaf.not_after {
+            return Some(issuers_until);
+        }
+        self.validity_slack()
+            .map(|slack| leaf.not_after.saturating_add(slack))
     }
 
     fn accept_self_signed(&self, facts: &CertFacts) -> Result<(), Rejection> {
@@ -998,17 +1028,49 @@ impl Validator {
             let serials = core::iter::once(&leaf_serial).chain(inters.iter().map(|(_, s, _)| s));
             for serial in serials {
                 let (issuer_fps, issuer_key) = issuers.next().unwrap_or((&[], None));
-                let denied = self.deny_serials.iter().any(|(issuer, s)| {
-                    s == serial
-                        && match issuer {
-                            IssuerId::Certificate(fp) => issuer_fps.contains(fp),
-                            IssuerId::Key(k) => issuer_key == Some(*k),
-                        }
-                });
-                if denied {
+                if self.serial_denied(serial, issuer_fps, issuer_key) {
                     return Err(webpki::Error::CertDistrusted);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Whether an issuer + serial deny entry names `serial` under an issuer with one of
+    /// `issuer_fps` as certificate fingerprint or `issuer_key` as key hash.
+    fn serial_denied(
+        &self,
+        serial: &[u8],
+        issuer_fps: &[[u8; 32]],
+        issuer_key: Option<[u8; 32]>,
+    ) -> bool {
+        self.deny_serials.iter().any(|(issuer, s)| {
+            s == serial
+                && match issuer {
+                    IssuerId::Certificate(fp) => issuer_fps.contains(fp),
+                    IssuerId::Key(k) => issuer_key == Some(*k),
+                }
+        })
+    }
+
+    /// The deny-list for a self-signed leaf, which is its own issuer: an issuer + serial entry
+    /// naming the certificate (any presentable encoding of it) or its key, and its serial,
+    /// denies it, as it does when the leaf is reached as a trust anchor of a chain. (Its
+    /// fingerprint was checked before path building, as for every leaf.)
+    fn check_self_signed_deny(&self, der: &[u8], facts: &CertFacts) -> Result<(), Rejection> {
+        if self.deny_serials.is_empty() {
+            return Ok(());
+        }
+        let fps = presentable_fingerprints(der);
+        let key: [u8; 32] = Sha256::digest(&facts.spki).into();
+        if self.serial_denied(&normalize_serial(&facts.serial), &fps, Some(key)) {
+            return Err(reject(
+                Code::Denied,
+                format!(
+                    "self-signed certificate sha256:{} is deny-listed by issuer and serial",
+                    facts.fingerprint_hex()
+                ),
+            ));
         }
         Ok(())
     }
@@ -1047,6 +1109,13 @@ impl Validator {
     }
 }
 
+/// Whether `uri`'s scheme is `spiffe`, compared ASCII case-insensitively as RFC 3986 3.1
+/// compares schemes: `spiffe://…`, `SPIFFE://…`, but also `spiffe:/…` and `spiffe:…`.
+fn has_spiffe_scheme(uri: &str) -> bool {
+    uri.split_once(':')
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("spiffe"))
+}
+
 fn link(f: &CertFacts) -> ChainLink {
     ChainLink {
         subject: f.subject.clone(),
@@ -1071,7 +1140,10 @@ pub(crate) fn map_webpki(err: &webpki::Error) -> Rejection {
         | E::ExtensionValueInvalid
         | E::InvalidSerialNumber
         | E::UnsupportedCertVersion => {
-            return Rejection::malformed(format!("certificate DER rejected: {err:?}"))
+            return Rejection::malformed(format!(
+                "certificate DER rejected: {}",
+                webpki_detail(err)
+            ))
         }
         E::CaUsedAsEndEntity => Code::CaAsLeaf,
         E::CertDistrusted => Code::Denied,
@@ -1145,6 +1217,27 @@ fn webpki_detail(err: &webpki::Error) -> String {
         E::InvalidSignatureForPublicKey => "a signature in the chain does not verify".to_string(),
         E::CertDistrusted => "a certificate in the chain is deny-listed".to_string(),
         E::MaximumPathDepthExceeded => "the chain is longer than allowed".to_string(),
+        // The context variants' Debug text carries the configured algorithms or key purposes
+        // (and raw OID bytes): rejection details reach clients, so they say what failed in
+        // words and never print configuration.
+        E::UnsupportedSignatureAlgorithmContext(_) => {
+            "a signature algorithm in the chain is not accepted".to_string()
+        }
+        E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            "a signature algorithm in the chain does not fit its public key or is not accepted"
+                .to_string()
+        }
+        E::UnsupportedCrlSignatureAlgorithmContext(_)
+        | E::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_) => {
+            "a CRL's signature algorithm is not accepted".to_string()
+        }
+        E::RequiredEkuNotFoundContext(_) => {
+            "the extended key usage does not allow the required purpose".to_string()
+        }
+        E::TrailingData(_) => "trailing data after a DER structure".to_string(),
+        E::CrlExpired { .. } => "a CRL needed for the chain is past its nextUpdate".to_string(),
+        E::CertNotValidForName(_) => "the certificate is not valid for the name".to_string(),
+        // Other variants carry no data: their Display is the variant's name.
         _ => format!("{err}"),
     }
 }

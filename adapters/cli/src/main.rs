@@ -203,19 +203,66 @@ fn mint_specs(m: &clap::ArgMatches) -> Result<Vec<mint::ClientSpec>, CliError> {
     Ok(specs)
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+/// The most bytes of a chain or certificate PEM read (`malformed` beyond): the core's limit.
+const MAX_PEM_BYTES: u64 = certclaims::input::limits::MAX_PEM_BYTES as u64;
+
+/// The most bytes of a policy file read: room for its anchors and for CRLs of up to 16 MiB
+/// of DER each in PEM (exit 2 beyond).
+pub(crate) const MAX_POLICY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads at most `limit + 1` bytes of `path` (`-` is standard input): one more than allowed,
+/// so that an input over the limit is known as such without being read to its end (a
+/// 300 MiB pipe, `/dev/zero`).
+fn read_at_most(path: &Path, limit: u64) -> Result<Vec<u8>, CliError> {
+    use std::io::Read;
+    let mut buf = Vec::new();
     if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+        std::io::stdin()
+            .lock()
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut buf)
             .map_err(|e| CliError(format!("reading standard input: {e}")))?;
         return Ok(buf);
     }
-    std::fs::read(path).map_err(|e| CliError(format!("{}: {e}", path.display())))
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut buf))
+        .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    Ok(buf)
 }
 
-fn read_string(path: &Path) -> Result<String, CliError> {
-    String::from_utf8(read(path)?)
+/// Reads all of `path` if it holds at most `limit` bytes; a larger input is an error (exit 2)
+/// after reading `limit + 1` bytes.
+pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, CliError> {
+    let buf = read_at_most(path, limit)?;
+    if buf.len() as u64 > limit {
+        let name = if path.as_os_str() == "-" {
+            "standard input".to_string()
+        } else {
+            path.display().to_string()
+        };
+        return Err(CliError(format!(
+            "{name}: larger than the limit of {limit} bytes"
+        )));
+    }
+    Ok(buf)
+}
+
+/// A chain or certificate PEM: read up to one byte past the core's limit, so that the core
+/// rejects an over-long input as `malformed` (exit 1) as it rejects any other.
+fn read_pem_input(path: &Path) -> Result<Vec<u8>, CliError> {
+    read_at_most(path, MAX_PEM_BYTES)
+}
+
+/// A text input (policy, anchors) of at most `limit` bytes.
+pub(crate) fn read_string(path: &Path, limit: u64) -> Result<String, CliError> {
+    String::from_utf8(read_limited(path, limit)?)
         .map_err(|_| CliError(format!("{}: not UTF-8 text", path.display())))
+}
+
+/// Reads and parses a policy file (at most [`MAX_POLICY_BYTES`]).
+pub(crate) fn read_policy(path: &Path) -> Result<Policy, CliError> {
+    Policy::from_json(&read_string(path, MAX_POLICY_BYTES)?)
+        .map_err(|e| CliError(format!("{}: {e}", path.display())))
 }
 
 /// Parses an RFC 3339 timestamp into a `UnixTime`; times before 1970 are refused.
@@ -247,10 +294,9 @@ fn verify(
     at: Option<&str>,
     chain_path: &Path,
 ) -> Result<ExitCode, CliError> {
-    let mut policy = Policy::from_json(&read_string(policy_path)?)
-        .map_err(|e| CliError(format!("{}: {e}", policy_path.display())))?;
+    let mut policy = read_policy(policy_path)?;
     for a in anchors {
-        policy.trust.anchors.push(read_string(a)?);
+        policy.trust.anchors.push(read_string(a, MAX_PEM_BYTES)?);
     }
     let validator = Validator::from_policy(&policy, certclaims::crypto::ALL)
         .map_err(|e| CliError(format!("{}: {e}", policy_path.display())))?;
@@ -258,7 +304,7 @@ fn verify(
         Some(s) => parse_time(s)?,
         None => now()?,
     };
-    let pem = read(chain_path)?;
+    let pem = read_pem_input(chain_path)?;
     match Chain::from_pem(&pem).and_then(|chain| validator.verify_chain(&chain, time)) {
         Ok(principal) => {
             print_json(&principal.to_json());
@@ -272,7 +318,7 @@ fn verify(
 }
 
 fn inspect(path: &Path) -> Result<ExitCode, CliError> {
-    let pem = read(path)?;
+    let pem = read_pem_input(path)?;
     let chain = match Chain::from_pem(&pem) {
         Ok(c) => c,
         Err(rejection) => {

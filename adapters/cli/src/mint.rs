@@ -69,14 +69,29 @@ fn hex_prefix(bytes: &[u8]) -> String {
     bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
+/// Writes a private key or PKCS#12 file readable by its owner only, from the start: the
+/// contents go into a new file created with mode 0600 in the same folder, which then
+/// replaces `path` (a rename). No moment exists at which the key is in a file others can
+/// read, an earlier file at `path` (its mode, a reader holding it open, a symlink) never
+/// sees the new contents, and an interrupted run leaves the old file or the new one.
 fn write_private(path: &Path, contents: &[u8]) -> Result<(), CliError> {
-    fs::write(path, contents).map_err(|e| err(&path.display().to_string(), e))?;
+    use std::io::Write;
+    let e = |e: std::io::Error| err(&path.display().to_string(), e);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".certclaims-mint-");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
-            .map_err(|e| err(&path.display().to_string(), e))?;
+        builder.permissions(fs::Permissions::from_mode(0o600));
     }
+    let mut file = builder.tempfile_in(dir).map_err(e)?;
+    file.write_all(contents).map_err(e)?;
+    file.as_file().sync_all().map_err(e)?;
+    file.persist(path).map_err(|p| e(p.error))?;
     Ok(())
 }
 
@@ -104,12 +119,10 @@ impl DevCa {
             )));
         }
         if cert_path.exists() && key_path.exists() {
-            let key_pem = fs::read_to_string(&key_path)
-                .map_err(|e| err(&key_path.display().to_string(), e))?;
+            let key_pem = crate::read_string(&key_path, crate::MAX_PEM_BYTES)?;
             let key =
                 KeyPair::from_pem(&key_pem).map_err(|e| err(&key_path.display().to_string(), e))?;
-            let pem = fs::read_to_string(&cert_path)
-                .map_err(|e| err(&cert_path.display().to_string(), e))?;
+            let pem = crate::read_string(&cert_path, crate::MAX_PEM_BYTES)?;
             // The issuer name and key usages are this tool's own constants; only the key and
             // certificate are read back.
             let der = certclaims::Chain::from_pem(pem.as_bytes())

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
-use axum::routing::get;
 use axum::Router;
 use certclaims::forwarded::{Format, Forwarder};
 use certclaims::pki_types::pem::PemObject;
@@ -59,18 +58,33 @@ pub(crate) fn load_validator(
         .map_err(|e| CliError(format!("{}: {e}", policy_path.display())))
 }
 
-/// The whoami application: `/healthz` answers 200 to anyone; every other path answers the
-/// principal JSON or the rejection JSON. One log line per request on stderr.
+/// The whoami application: `GET /healthz` (and `HEAD`) answers 200 to anyone; every other
+/// request, whatever its method or path (`POST /healthz` included), answers the principal
+/// JSON or the rejection JSON. One log line per request on stderr, whatever the answer.
+///
+/// There is no router that could answer on its own (axum's bare 404 or 405, without JSON or a
+/// log line): one fallback handler sees every request.
 pub(crate) fn app() -> Router {
-    Router::new()
-        .route(
-            "/healthz",
-            get(|req: Request| async move {
-                eprintln!("{} {} 200 healthz", req.method(), req.uri().path());
-                "ok\n"
-            }),
-        )
-        .fallback(whoami)
+    Router::new().fallback(|req: Request| async move {
+        if req.uri().path() == "/healthz"
+            && (req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD)
+        {
+            healthz(&req)
+        } else {
+            whoami(req).await
+        }
+    })
+}
+
+/// `GET /healthz`: 200 `ok`, no certificate needed.
+fn healthz(req: &Request) -> Response {
+    eprintln!("{} {} 200 healthz", req.method(), req.uri().path());
+    let mut res = Response::new(Body::from("ok\n"));
+    res.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    res
 }
 
 async fn whoami(req: Request) -> Response {

@@ -64,9 +64,12 @@ impl ClientIdentity {
 
     /// Finds the identity in a request's extensions; a missing one is `no_certificate`.
     ///
-    /// A connection keeps the principal it was admitted with, but not past the leaf's
-    /// notAfter: on a long-lived connection (HTTP keep-alive, HTTP/2), requests after the
-    /// certificate expired are rejected with `expired`.
+    /// A connection keeps the principal it was admitted with, but only while the validator
+    /// that admitted it would still accept its chain's validity
+    /// ([`Principal::is_usable_at`]: notAfter plus the policy's clock skew, never when the
+    /// policy does not check validity, and no later than an issuer's notAfter). On a
+    /// long-lived connection (HTTP keep-alive, HTTP/2), requests after that are rejected with
+    /// `expired`.
     pub fn from_extensions(ext: &http::Extensions) -> Result<Arc<Principal>, Rejection> {
         let principal = match ext.get::<ClientIdentity>() {
             Some(ClientIdentity(r)) => r.clone()?,
@@ -74,15 +77,15 @@ impl ClientIdentity {
         };
         let now = std::time::SystemTime::now()
             .duration_since(std::time::SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(u64::MAX);
-        if now > principal.not_after().as_secs() {
+            .unwrap_or(std::time::Duration::MAX);
+        if !principal.is_usable_at(certclaims::pki_types::UnixTime::since_unix_epoch(now)) {
+            let until = principal.usable_until().map_or(u64::MAX, |t| t.as_secs());
             return Err(Rejection::new(
                 certclaims::Code::Expired,
                 certclaims::Step::Validation,
                 format!(
-                    "the client certificate of this connection expired at {} (seconds since the epoch)",
-                    principal.not_after().as_secs()
+                    "the client certificate of this connection is no longer valid: it was \
+                     accepted until {until} (seconds since the epoch)"
                 ),
             ));
         }
