@@ -36,3 +36,22 @@ pub fn wait_for_port(addr: SocketAddr, timeout: Duration) -> Result<(), String> 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn wait_for_port_sees_a_listener_and_gives_up_on_none() {
+        let listener = TcpListener::bind((LOOPBACK, 0)).unwrap();
+        let addr = listener.local_addr().unwrap();
+        wait_for_port(addr, Duration::from_secs(2)).unwrap();
+        drop(listener);
+        let started = Instant::now();
+        let err = wait_for_port(addr, Duration::from_millis(300)).unwrap_err();
+        assert!(err.contains("did not accept within 300ms"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+}

@@ -121,3 +121,39 @@ pub fn text(bytes: &[u8]) -> String {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn stdin_reaches_the_child_and_output_comes_back() {
+        let out = run(&mut Command::new("cat"), b"hello");
+        assert!(out.status.success());
+        assert_eq!(out.stdout, b"hello");
+    }
+
+    #[test]
+    fn a_child_that_outlives_its_bound_is_killed() {
+        let started = Instant::now();
+        let result = std::panic::catch_unwind(|| {
+            run_with_timeout(
+                Command::new("sleep").arg("30"),
+                b"",
+                Duration::from_millis(200),
+            )
+        });
+        let message = result.err().unwrap();
+        let message = message.downcast_ref::<String>().unwrap();
+        assert!(message.contains("did not finish within 200ms"), "{message}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn json_of_stdout() {
+        let out = run(Command::new("echo").arg(r#"{"a": 1}"#), b"");
+        assert_eq!(json(&out)["a"], 1);
+    }
+}
