@@ -248,6 +248,23 @@ impl Proxy {
                 package(config.kind)
             ));
         }
+        // Loopback only, and never the ports a system service of the same proxy may hold.
+        let loopback = |ip: IpAddr| ip.is_loopback();
+        if !loopback(config.listen.ip())
+            || !loopback(config.upstream.ip())
+            || config.source_addr.is_some_and(|ip| !loopback(ip))
+        {
+            return Err(format!(
+                "listen {}, upstream {} and source {:?} must be loopback addresses",
+                config.listen, config.upstream, config.source_addr
+            ));
+        }
+        if matches!(config.listen.port(), 0 | 80 | 443) {
+            return Err(format!(
+                "listen port {}: choose a free port (not 0, 80 or 443)",
+                config.listen.port()
+            ));
+        }
         for (name, _) in &config.headers {
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
                 return Err(format!(

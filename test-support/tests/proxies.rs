@@ -20,7 +20,9 @@ use certclaims::pki_types::UnixTime;
 use certclaims::test_kit::{Issued, Pki};
 use certclaims_test_support::proxy::{CertEncoding, SKIP_ENV};
 use certclaims_test_support::tls::localhost_server;
-use certclaims_test_support::{curl, s, text, Proxy, ProxyConfig, ProxyKind, VerifyClient};
+use certclaims_test_support::{
+    curl, s, text, wait_for_port, Proxy, ProxyConfig, ProxyKind, VerifyClient,
+};
 
 const HEADER: &str = "ssl-client-cert";
 const SOURCE: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
@@ -371,4 +373,33 @@ fn a_proxy_that_cannot_start_reports_its_log() {
         err.contains("ssl_certificate_key") || err.contains("PEM"),
         "{err}"
     );
+}
+
+#[test]
+fn a_dropped_proxy_stops_listening_and_bad_addresses_are_refused() {
+    if !available(ProxyKind::Haproxy) {
+        return;
+    }
+    let files = Files::new();
+    let (up, _seen) = upstream();
+    let config = ProxyConfig::new(
+        ProxyKind::Haproxy,
+        &files.server_cert,
+        &files.server_key,
+        &files.ca,
+        up,
+    );
+    for bad in [
+        config.clone().with_listen("127.0.0.1:443".parse().unwrap()),
+        config.clone().with_listen("0.0.0.0:8443".parse().unwrap()),
+        config
+            .clone()
+            .with_source_addr("192.0.2.1".parse().unwrap()),
+    ] {
+        assert!(Proxy::start(bad).is_err());
+    }
+    let proxy = Proxy::start(config).unwrap_or_else(|e| panic!("{e}"));
+    let addr = proxy.listen();
+    drop(proxy);
+    assert!(wait_for_port(addr, Duration::from_millis(300)).is_err());
 }
