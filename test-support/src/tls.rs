@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use certclaims::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use certclaims::pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime,
+};
 use certclaims::test_kit::{Eku, Issued, Pki};
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, RootCertStore, SupportedProtocolVersion};
@@ -37,6 +39,14 @@ pub fn localhost_server(pki: &Pki) -> Issued {
         .dns("localhost")
         .eku(Eku::ServerAuth)
         .issue()
+}
+
+/// A PKI minted around the real clock (rustls and the proxies check certificates at the
+/// real time, not the test kit's pinned `NOW`) and its [`localhost_server`] certificate.
+pub fn localhost_pki() -> (Pki, Issued) {
+    let pki = Pki::at(UnixTime::now());
+    let server = localhost_server(&pki);
+    (pki, server)
 }
 
 /// A root store holding `pki`'s root.

@@ -16,10 +16,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use certclaims::pki_types::UnixTime;
 use certclaims::test_kit::{Issued, Pki};
 use certclaims_test_support::proxy::{CertEncoding, SKIP_ENV};
-use certclaims_test_support::tls::localhost_server;
+use certclaims_test_support::tls::localhost_pki;
 use certclaims_test_support::{
     curl, s, text, wait_for_port, Proxy, ProxyConfig, ProxyKind, VerifyClient,
 };
@@ -108,8 +107,7 @@ struct Files {
 impl Files {
     fn new() -> Self {
         let tmp = tempfile::tempdir().unwrap();
-        let pki = Pki::at(UnixTime::now());
-        let server = localhost_server(&pki);
+        let (pki, server) = localhost_pki();
         let alice = pki.client("alice").issue();
         let write = |name: &str, body: &str| -> PathBuf {
             let p = tmp.path().join(name);

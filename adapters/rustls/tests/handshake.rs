@@ -29,7 +29,7 @@ use certclaims_rustls::{
     to_rustls_error, CertclaimsVerifier, Mode, RejectionObserver, Reloadable, TlsSettings,
 };
 use certclaims_test_support::tls::{
-    chain_of, client_config, key_of, localhost_server, provider, roots, rustls_error, tls_connect,
+    chain_of, client_config, key_of, localhost_pki, provider, roots, rustls_error, tls_connect,
     STEP,
 };
 use serde_json::{json, Value};
@@ -46,8 +46,7 @@ struct World {
 
 impl World {
     fn new() -> Self {
-        let pki = Pki::at(UnixTime::now());
-        let server = localhost_server(&pki);
+        let (pki, server) = localhost_pki();
         Self { pki, server }
     }
 

@@ -8,13 +8,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use certclaims::pki_types::UnixTime;
 use certclaims::test_kit::{Issued, Pki};
 use certclaims::{Policy, Validator};
 pub use certclaims_test_support::tls::{
     chain_of, key_of, provider, rustls_error, tls_connect, STEP,
 };
-use certclaims_test_support::tls::{client_config, localhost_server};
+use certclaims_test_support::tls::{client_config, localhost_pki};
 use certclaims_tower::certclaims_rustls::{Mode, Reloadable, TlsSettings};
 use certclaims_tower::{serve, ServeOptions};
 use http::{Request, Response, StatusCode, Version};
@@ -41,8 +40,7 @@ pub struct World {
 
 impl World {
     pub fn new() -> Self {
-        let pki = Pki::at(UnixTime::now());
-        let server = localhost_server(&pki);
+        let (pki, server) = localhost_pki();
         Self { pki, server }
     }
 
