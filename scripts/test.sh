@@ -10,9 +10,12 @@ start=$(date +%s)
 # --- What the tests need -------------------------------------------------------------------
 # Debian packages: real TLS peers and tools for the end-to-end and interop tests.
 need_apt=()
-for pair in openssl:openssl curl:curl; do
+# Checked by binary (nginx and apache2 live in /usr/sbin, which a non-root PATH may lack). The
+# proxies' postinst may start system services on ports 80/443; the tests run their own
+# instances on free 127.0.0.1 ports and need no service running.
+for pair in openssl:openssl curl:curl nginx:nginx /usr/sbin/apache2:apache2 haproxy:haproxy caddy:caddy; do
   cmd=${pair%%:*}; pkg=${pair##*:}
-  command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing Debian packages: ${need_apt[*]}"

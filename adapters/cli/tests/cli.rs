@@ -1,9 +1,11 @@
 //! Black-box tests of the `certclaims` binary: exit codes, stdout/stderr contracts.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use certclaims::test_kit::{KeyType, Pki};
+use certclaims_test_support::process::CERTCLAIMS_TIMEOUT;
+use certclaims_test_support::{json, run_with_timeout, s};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_certclaims");
@@ -12,20 +14,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_certclaims");
 const AT: &str = "2026-06-01T00:00:00Z";
 
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("run certclaims")
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    certclaims_test_support::certclaims(BIN, args)
 }
 
 struct Fixture {
@@ -43,10 +32,6 @@ impl Fixture {
         std::fs::write(&p, contents).expect("write");
         p
     }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 #[test]
@@ -287,20 +272,12 @@ fn chain_from_stdin() {
     let pki = Pki::new();
     let f = Fixture::new();
     let policy = f.write("policy.json", &pki.policy_json());
-    let mut child = Command::new(BIN)
-        .args(["verify", "--policy", s(&policy), "--at", AT, "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(pki.client("dave").issue().chain_pem().as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let chain = pki.client("dave").issue().chain_pem();
+    let out = run_with_timeout(
+        Command::new(BIN).args(["verify", "--policy", s(&policy), "--at", AT, "-"]),
+        chain.as_bytes(),
+        CERTCLAIMS_TIMEOUT,
+    );
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json(&out)["common_name"], "dave");
 }

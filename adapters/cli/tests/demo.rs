@@ -1,17 +1,13 @@
 //! `certclaims demo --json`: the README's main job, run as a black box.
 
-use std::process::Command;
-
+use certclaims_test_support::certclaims;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_certclaims");
 
 #[test]
 fn demo_json_reports_five_cases_all_as_expected() {
-    let out = Command::new(BIN)
-        .args(["demo", "--json"])
-        .output()
-        .expect("run certclaims demo");
+    let out = certclaims(BIN, &["demo", "--json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
@@ -84,10 +80,7 @@ fn demo_json_reports_five_cases_all_as_expected() {
 
 #[test]
 fn demo_text_says_all_five_cases_behaved() {
-    let out = Command::new(BIN)
-        .arg("demo")
-        .output()
-        .expect("run certclaims demo");
+    let out = certclaims(BIN, &["demo"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),

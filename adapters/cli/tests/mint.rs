@@ -4,8 +4,9 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use certclaims_test_support::{json, openssl, s, text};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_certclaims");
@@ -13,28 +14,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_certclaims");
 const ALICE_SPIFFE: &str = "spiffe://example.org/ns/prod/sa/alice";
 
 fn certclaims(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("run certclaims")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
+    certclaims_test_support::certclaims(BIN, args)
 }
 
 fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            stderr(out)
-        )
-    })
+    text(&out.stderr)
 }
 
 /// `certclaims mint --out DIR ARGS...`, which must succeed.
@@ -114,13 +98,6 @@ fn verify(dir: &Path, chain: &str) -> (Option<i32>, Value) {
         s(&dir.join(chain)),
     ]);
     (out.status.code(), json(&out))
-}
-
-fn openssl(args: &[&str]) -> Output {
-    Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("the openssl command is installed (the README's test command installs it)")
 }
 
 #[test]

@@ -8,33 +8,23 @@
 use std::path::Path;
 use std::process::Command;
 
+use certclaims_test_support::process::CERTCLAIMS_TIMEOUT;
+use certclaims_test_support::{openssl_in, run_with_timeout, text};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_certclaims");
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the openssl command is installed (the README's test command installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write");
 }
 
+/// `certclaims ARGS...` in `dir`: exit code and the JSON on stdout (null if none).
 fn certclaims(dir: &Path, args: &[&str]) -> (i32, Value) {
-    let out = Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run certclaims");
+    let out = run_with_timeout(
+        Command::new(BIN).current_dir(dir).args(args),
+        b"",
+        CERTCLAIMS_TIMEOUT,
+    );
     let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out.status.code().unwrap_or(-1), v)
 }
@@ -51,7 +41,7 @@ fn make_chain(dir: &Path) {
          email:ops@example.com,IP:10.0.0.1,IP:::1,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:ops@corp.example\n",
     );
     write(dir, "server.ext", "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n");
-    openssl(
+    openssl_in(
         dir,
         &[
             "req",
@@ -78,7 +68,7 @@ fn make_chain(dir: &Path) {
             "keyUsage=critical,keyCertSign,cRLSign",
         ],
     );
-    openssl(
+    openssl_in(
         dir,
         &[
             "req",
@@ -96,7 +86,7 @@ fn make_chain(dir: &Path) {
             "/O=OpenSSL Test/CN=OpenSSL Issuing CA",
         ],
     );
-    openssl(
+    openssl_in(
         dir,
         &[
             "x509",
@@ -126,7 +116,7 @@ fn make_chain(dir: &Path) {
         ("leaf", "leaf.ext", "0x00ABCDEF"),
         ("server", "server.ext", "4096"),
     ] {
-        openssl(
+        openssl_in(
             dir,
             &[
                 "req",
@@ -144,7 +134,7 @@ fn make_chain(dir: &Path) {
                 &format!("/O=Example Corp/OU=ops/CN={name}"),
             ],
         );
-        openssl(
+        openssl_in(
             dir,
             &[
                 "x509",
@@ -223,19 +213,18 @@ fn openssl_made_chain_verifies_through_the_cli() {
     assert_eq!(p["chain"][2]["subject"], "CN=OpenSSL Root,O=OpenSSL Test");
 
     // The fingerprint matches OpenSSL's own SHA-256 fingerprint of the leaf.
-    let out = Command::new("openssl")
-        .current_dir(d)
-        .args([
+    let out = openssl_in(
+        d,
+        &[
             "x509",
             "-in",
             "leaf.pem",
             "-noout",
             "-fingerprint",
             "-sha256",
-        ])
-        .output()
-        .expect("openssl");
-    let fp = String::from_utf8_lossy(&out.stdout);
+        ],
+    );
+    let fp = text(&out.stdout);
     let fp = fp
         .trim()
         .rsplit('=')

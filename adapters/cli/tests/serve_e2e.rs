@@ -10,13 +10,14 @@
 //! Every server listens on `127.0.0.1:0`; its address is read from its first stderr line, so
 //! there is no port race. A guard kills it when the test ends, passes or panics.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use certclaims_test_support::{openssl_in, run, s, text, wait_for_port};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_certclaims");
@@ -24,71 +25,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_certclaims");
 const ALICE_SPIFFE: &str = "spiffe://example.org/ns/prod/sa/alice";
 const BOB_SPIFFE: &str = "spiffe://example.org/ns/prod/sa/bob";
 
-/// Longest any one external command (curl, openssl) may take.
-const COMMAND_DEADLINE: Duration = Duration::from_secs(20);
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Runs `cmd` with `stdin` as its standard input; kills it if it outlives `COMMAND_DEADLINE`.
-fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e} (curl and openssl are Debian packages the README's test command installs)"));
-    let mut input = child.stdin.take().expect("stdin");
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let reader = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = r.read_to_end(&mut buf);
-            buf
-        })
-    };
-    let out = reader(Box::new(child.stdout.take().expect("stdout")));
-    let err = reader(Box::new(child.stderr.take().expect("stderr")));
-    let deadline = Instant::now() + COMMAND_DEADLINE;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not finish within {COMMAND_DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let _ = writer.join();
-    Output {
-        status,
-        stdout: out.join().expect("stdout reader"),
-        stderr: err.join().expect("stderr reader"),
-    }
-}
-
 fn certclaims(args: &[&str]) -> Output {
-    run(Command::new(BIN).args(args), b"")
-}
-
-fn openssl(dir: &Path, args: &[&str]) -> Output {
-    let out = run(Command::new("openssl").current_dir(dir).args(args), b"");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        text(&out.stderr)
-    );
-    out
+    certclaims_test_support::certclaims(BIN, args)
 }
 
 /// A PKI minted by `certclaims mint`, a foreign one, an expired client made by `openssl ca`,
@@ -195,7 +133,7 @@ fn expired_client(pki: &Path, work: &Path) -> (PathBuf, PathBuf) {
         ),
     )
     .expect("ca.cnf");
-    openssl(
+    openssl_in(
         work,
         &[
             "req",
@@ -213,7 +151,7 @@ fn expired_client(pki: &Path, work: &Path) -> (PathBuf, PathBuf) {
             "/O=certclaims/CN=expired",
         ],
     );
-    openssl(
+    openssl_in(
         work,
         &[
             "ca",
@@ -329,20 +267,11 @@ impl Server {
             server.lines()
         );
         // And it accepts TCP connections (polled, with a deadline).
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect_timeout(
-            &([127, 0, 0, 1], server.port).into(),
-            Duration::from_secs(1),
+        wait_for_port(
+            ([127, 0, 0, 1], server.port).into(),
+            Duration::from_secs(10),
         )
-        .is_err()
-        {
-            assert!(
-                Instant::now() < deadline,
-                "port {} never accepted",
-                server.port
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        .unwrap_or_else(|e| panic!("{e}; stderr: {:?}", server.lines()));
         server
     }
 
@@ -411,14 +340,18 @@ fn curl(server: &Server, pki: &Pki, path: &str, client: &[&str]) -> Curl {
     let port = server.port;
     let resolve = format!("localhost:{port}:127.0.0.1");
     let url = format!("https://localhost:{port}{path}");
-    let mut cmd = Command::new("curl");
-    // -q first: no ~/.curlrc.
-    cmd.args(["-q", "-sS", "--noproxy", "*", "--max-time", "10"])
-        .args(["--resolve", &resolve, "--cacert", s(&pki.file("ca.pem"))])
-        .args(["-w", "\n%{http_code}"])
-        .args(client)
-        .arg(&url);
-    let out = run(&mut cmd, b"");
+    let ca = pki.file("ca.pem");
+    let mut args = vec![
+        "--resolve",
+        &resolve,
+        "--cacert",
+        s(&ca),
+        "-w",
+        "\n%{http_code}",
+    ];
+    args.extend_from_slice(client);
+    args.push(&url);
+    let out = certclaims_test_support::curl(&args);
     let stdout = text(&out.stdout);
     let (body, status) = stdout.rsplit_once('\n').unwrap_or(("", &stdout));
     Curl {

@@ -16,44 +16,27 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use certclaims::pki_types::{
-    CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime,
-};
+use certclaims::pki_types::{CertificateDer, UnixTime};
 use certclaims::test_kit::{Eku, Issued, KeyType, Pki, DAY};
 use certclaims::{Code, Policy, Principal, Rejection, Validator};
 use certclaims_rustls::rustls::client::ResolvesClientCert;
-use certclaims_rustls::rustls::crypto::CryptoProvider;
 use certclaims_rustls::rustls::server::ServerSessionMemoryCache;
 use certclaims_rustls::rustls::sign::CertifiedKey;
 use certclaims_rustls::rustls::{
-    self, AlertDescription, ClientConfig, HandshakeKind, RootCertStore, ServerConfig,
-    SignatureScheme,
+    self, AlertDescription, ClientConfig, HandshakeKind, ServerConfig, SignatureScheme,
 };
 use certclaims_rustls::{
     to_rustls_error, CertclaimsVerifier, Mode, RejectionObserver, Reloadable, TlsSettings,
+};
+use certclaims_test_support::tls::{
+    chain_of, client_config, key_of, localhost_pki, provider, roots, rustls_error, tls_connect,
+    STEP,
 };
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use tokio_rustls::{client, TlsAcceptor, TlsConnector};
-
-/// Upper bound for any single network step of a test.
-const STEP: Duration = Duration::from_secs(10);
-
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
-}
-
-fn chain_of(i: &Issued) -> Vec<CertificateDer<'static>> {
-    std::iter::once(i.leaf().clone())
-        .chain(i.intermediates().iter().cloned())
-        .collect()
-}
-
-fn key_of(i: &Issued) -> PrivateKeyDer<'static> {
-    PrivatePkcs8KeyDer::from(i.key_der().to_vec()).into()
-}
+use tokio_rustls::{client, TlsAcceptor};
 
 /// A PKI minted around the real clock, with a server certificate for `localhost`.
 struct World {
@@ -63,12 +46,7 @@ struct World {
 
 impl World {
     fn new() -> Self {
-        let pki = Pki::at(UnixTime::now());
-        let server = pki
-            .client("localhost")
-            .dns("localhost")
-            .eku(Eku::ServerAuth)
-            .issue();
+        let (pki, server) = localhost_pki();
         Self { pki, server }
     }
 
@@ -100,26 +78,11 @@ impl World {
         resume: bool,
         versions: &[&'static rustls::SupportedProtocolVersion],
     ) -> Arc<ClientConfig> {
-        let builder = ClientConfig::builder_with_provider(provider())
-            .with_protocol_versions(versions)
-            .unwrap()
-            .with_root_certificates(self.roots());
-        let mut config = match cert {
-            Some(c) => builder
-                .with_client_auth_cert(chain_of(c), key_of(c))
-                .unwrap(),
-            None => builder.with_no_client_auth(),
-        };
-        if !resume {
-            config.resumption = rustls::client::Resumption::disabled();
-        }
-        Arc::new(config)
-    }
-
-    fn roots(&self) -> RootCertStore {
-        let mut roots = RootCertStore::empty();
-        roots.add(self.pki.root_der()).unwrap();
-        roots
+        client_config(&self.pki)
+            .maybe_cert(cert)
+            .versions(versions)
+            .resume(resume)
+            .build()
     }
 }
 
@@ -138,13 +101,6 @@ fn identity_json(identity: &Result<Arc<Principal>, Rejection>) -> Value {
         Ok(p) => p.to_json(),
         Err(r) => r.to_json(),
     }
-}
-
-fn rustls_error(e: &std::io::Error) -> rustls::Error {
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        .cloned()
-        .unwrap_or_else(|| rustls::Error::General(format!("I/O: {e}")))
 }
 
 /// What the server learned about one accepted connection.
@@ -260,20 +216,10 @@ struct Conn {
 
 impl Conn {
     async fn open(addr: SocketAddr, config: &Arc<ClientConfig>) -> Result<Self, rustls::Error> {
-        let attempt = async {
-            let tcp = TcpStream::connect(addr).await.unwrap();
-            let name = ServerName::try_from("localhost").unwrap();
-            TlsConnector::from(config.clone()).connect(name, tcp).await
-        };
-        match tokio::time::timeout(STEP, attempt)
-            .await
-            .expect("handshake in time")
-        {
-            Ok(stream) => Ok(Self {
-                stream: BufReader::new(stream),
-            }),
-            Err(e) => Err(rustls_error(&e)),
-        }
+        let stream = tls_connect(addr, config).await?;
+        Ok(Self {
+            stream: BufReader::new(stream),
+        })
     }
 
     /// Reads one line of JSON (the first read shows a TLS 1.3 refusal as an alert).
@@ -616,7 +562,7 @@ fn recording_client(w: &World, cert: &Issued) -> (Arc<ClientConfig>, Arc<Recordi
     let mut config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .unwrap()
-        .with_root_certificates(w.roots())
+        .with_root_certificates(roots(&w.pki))
         .with_client_cert_resolver(recording.clone());
     config.resumption = rustls::client::Resumption::disabled();
     (Arc::new(config), recording)

@@ -6,14 +6,14 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use certclaims::pki_types::{
-    CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime,
-};
-use certclaims::test_kit::{Eku, Issued, Pki};
+use certclaims::test_kit::{Issued, Pki};
 use certclaims::{Policy, Validator};
+pub use certclaims_test_support::tls::{
+    chain_of, key_of, provider, rustls_error, tls_connect, STEP,
+};
+use certclaims_test_support::tls::{client_config, localhost_pki};
 use certclaims_tower::certclaims_rustls::{Mode, Reloadable, TlsSettings};
 use certclaims_tower::{serve, ServeOptions};
 use http::{Request, Response, StatusCode, Version};
@@ -21,30 +21,12 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::{Body, Incoming};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::crypto::CryptoProvider;
-use rustls::{ClientConfig, RootCertStore};
+use rustls::ClientConfig;
 use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_rustls::{client::TlsStream, TlsConnector};
-
-/// Upper bound for any single network step of a test.
-pub const STEP: Duration = Duration::from_secs(10);
-
-pub fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
-}
-
-pub fn chain_of(i: &Issued) -> Vec<CertificateDer<'static>> {
-    std::iter::once(i.leaf().clone())
-        .chain(i.intermediates().iter().cloned())
-        .collect()
-}
-
-pub fn key_of(i: &Issued) -> PrivateKeyDer<'static> {
-    PrivatePkcs8KeyDer::from(i.key_der().to_vec()).into()
-}
+use tokio_rustls::client::TlsStream;
 
 pub fn spiffe(ns: &str, sa: &str) -> String {
     format!("spiffe://example.org/ns/{ns}/sa/{sa}")
@@ -58,12 +40,7 @@ pub struct World {
 
 impl World {
     pub fn new() -> Self {
-        let pki = Pki::at(UnixTime::now());
-        let server = pki
-            .client("localhost")
-            .dns("localhost")
-            .eku(Eku::ServerAuth)
-            .issue();
+        let (pki, server) = localhost_pki();
         Self { pki, server }
     }
 
@@ -100,21 +77,7 @@ impl World {
     /// A client configuration trusting this PKI's root, offering `alpn`, never resuming
     /// sessions (every connection is a full handshake that verifies the certificate).
     pub fn client(&self, cert: Option<&Issued>, alpn: &[&[u8]]) -> Arc<ClientConfig> {
-        let mut roots = RootCertStore::empty();
-        roots.add(self.pki.root_der()).unwrap();
-        let builder = ClientConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots);
-        let mut config = match cert {
-            Some(c) => builder
-                .with_client_auth_cert(chain_of(c), key_of(c))
-                .unwrap(),
-            None => builder.with_no_client_auth(),
-        };
-        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-        config.resumption = rustls::client::Resumption::disabled();
-        Arc::new(config)
+        client_config(&self.pki).maybe_cert(cert).alpn(alpn).build()
     }
 }
 
@@ -168,28 +131,6 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-pub fn rustls_error(e: &std::io::Error) -> rustls::Error {
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        .cloned()
-        .unwrap_or_else(|| rustls::Error::General(format!("I/O: {e}")))
-}
-
-pub async fn tls_connect(
-    addr: SocketAddr,
-    config: &Arc<ClientConfig>,
-) -> Result<TlsStream<TcpStream>, rustls::Error> {
-    let attempt = async {
-        let tcp = TcpStream::connect(addr).await?;
-        let name = ServerName::try_from("localhost").unwrap();
-        TlsConnector::from(config.clone()).connect(name, tcp).await
-    };
-    tokio::time::timeout(STEP, attempt)
-        .await
-        .expect("handshake in time")
-        .map_err(|e| rustls_error(&e))
 }
 
 /// The client's first read after the handshake: in TLS 1.3 a refusal of the client's
