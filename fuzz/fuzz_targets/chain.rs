@@ -45,10 +45,18 @@ fuzz_target!(|data: &[u8]| {
     };
     let inters: Vec<CertificateDer<'_>> = inters.iter().map(|d| CertificateDer::from(*d)).collect();
     let result = validator.verify(&CertificateDer::from(*leaf), &inters, now);
-    if let Ok(p) = result {
-        // A principal always serializes and its fingerprint is 64 hex digits.
-        assert_eq!(p.fingerprint_sha256().len(), 64);
-        let _ = p.to_json();
+    match result {
+        Ok(p) => {
+            // A principal always serializes and its fingerprint is 64 hex digits.
+            assert_eq!(p.fingerprint_sha256().len(), 64);
+            let _ = p.to_json().to_string();
+        }
+        // What an HTTP body carries: hostile certificate strings rendered as JSON.
+        Err(r) => {
+            let _ = r.to_json().to_string();
+        }
     }
-    let _ = certclaims::inspect(&CertificateDer::from(*leaf));
+    if let Ok(info) = certclaims::inspect(&CertificateDer::from(*leaf)) {
+        let _ = info.to_json().to_string();
+    }
 });
