@@ -74,6 +74,9 @@ out=$(client bob payments || true)
 echo "$out" | grep -q '^403 Forbidden' && echo "$out" | grep -q '"code":"policy_denied"'
 echo "examples: alice reached /payments, bob got 403 policy_denied"
 
+step "npm package: wasm/pkg built, types checked, the CLI's verdicts in Node, Deno and Bun"
+./scripts/test-wasm.sh
+
 step "fuzz smoke run (30 s per target, when a nightly toolchain is present)"
 ./scripts/fuzz.sh 30
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the npm package `certclaims` into wasm/pkg/: the core compiled to wasm32 (profile
+# wasm-release), wasm-bindgen --target web glue, wasm-opt -Oz (npm binaryen), and the
+# hand-written JS API and TypeScript types from wasm/js/. Installs what it needs:
+# the wasm32 target, wasm-bindgen-cli at exactly the version in Cargo.lock, and the npm
+# tooling in wasm/node_modules (binaryen, typescript, the JS runtimes for the tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rustup target add wasm32-unknown-unknown >/dev/null
+want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  echo "build-wasm: installing wasm-bindgen-cli $want (a few minutes)"
+  # Without --locked: its lockfile pins a crate version the registry here lacks.
+  cargo install wasm-bindgen-cli --version "$want" --quiet
+fi
+if [ ! -x wasm/node_modules/.bin/wasm-opt ] || [ wasm/package.json -nt wasm/node_modules/.installed ]; then
+  echo "build-wasm: npm install (binaryen, typescript, workerd, deno, bun, @peculiar/x509)"
+  (cd wasm && npm install --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.installed)
+fi
+
+cargo build -p certclaims-wasm --target wasm32-unknown-unknown --profile wasm-release --locked -q
+raw=target/wasm32-unknown-unknown/wasm-release/certclaims_wasm.wasm
+rm -rf wasm/pkg && mkdir -p wasm/pkg
+wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir wasm/pkg --out-name certclaims_wasm "$raw"
+wasm/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types \
+    wasm/pkg/certclaims_wasm_bg.wasm -o wasm/pkg/certclaims_wasm_bg.wasm
+cp wasm/js/index.js wasm/js/workerd.js wasm/js/common.js wasm/js/index.d.ts wasm/js/package.json wasm/pkg/
+raw_size=$(stat -c %s "$raw")
+opt_size=$(stat -c %s wasm/pkg/certclaims_wasm_bg.wasm)
+gz_size=$(gzip -9 -c wasm/pkg/certclaims_wasm_bg.wasm | wc -c)
+echo "build-wasm: wasm/pkg built: raw $raw_size B, after wasm-bindgen + wasm-opt -Oz $opt_size B, gzip -9 $gz_size B"
+if [ "$gz_size" -gt 200000 ]; then
+  # Issue 8's budget is 200 KB; the module is over it (x509-cert/der parsing, P-384 and
+  # rustls-webpki dominate). Reported, not yet enforced.
+  echo "build-wasm: WARNING: the gzipped module is over the 200 KB budget"
+fi

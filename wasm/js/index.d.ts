@@ -1,0 +1,216 @@
+// Types of the npm package `certclaims`. Hand-written to describe the real documents: the
+// policy and forwarder JSON read by the Rust core, and the principal and rejection it returns.
+
+/** `sha256:` followed by 64 hex digits. */
+export type Fingerprint = string;
+
+/** A policy document, version 1 (the same JSON the CLI and the native adapters read). */
+export interface Policy {
+  version: 1;
+  trust?: Trust;
+  identity?: Identity;
+  claims?: Claims;
+}
+
+export interface Trust {
+  /** PEM trust anchors. */
+  anchors?: string[];
+  /** PEM intermediates the server may use to complete paths. */
+  intermediates?: string[];
+  /** PEM CRLs. */
+  crls?: string[];
+  allowed_types?: "chained" | "self_signed" | "all";
+  pinned?: Fingerprint[];
+  allow_unpinned_self_signed?: boolean;
+  require_client_auth_eku?: boolean;
+  check_validity?: boolean;
+  clock_skew_seconds?: number;
+  max_depth?: number | null;
+  deny?: DenyEntry[];
+  revocation?: Revocation;
+}
+
+export type DenyEntry =
+  | Fingerprint
+  | { issuer: Fingerprint; serial: string }
+  | { issuer_key: Fingerprint; serial: string };
+
+export interface Revocation {
+  depth?: "chain" | "end_entity";
+  unknown_status?: "deny" | "allow";
+  expired_crl?: "ignore" | "deny";
+}
+
+export interface Identity {
+  /** One rule must match; an empty or missing list admits every validated certificate. */
+  allow?: Rule[];
+}
+
+/** All matchers of a rule must match. */
+export interface Rule {
+  spiffe_id?: string;
+  dns?: string;
+  email?: string;
+  uri?: string;
+  subject?: NameMatch;
+  issuer?: NameMatch;
+  fingerprint?: Fingerprint;
+}
+
+/** Attributes read by OID; `"*"` means present with any value. */
+export interface NameMatch {
+  cn?: string;
+  o?: string;
+  ou?: string;
+  c?: string;
+  st?: string;
+  l?: string;
+  dc?: string;
+  serial_number?: string;
+}
+
+export interface Claims {
+  issuer?: string;
+  add?: ClaimGrant[];
+}
+
+export interface ClaimGrant {
+  when: Rule;
+  claims: Record<string, string | string[]>;
+}
+
+/** How a proxy or platform encodes the forwarded certificate. */
+export type ForwardedFormat =
+  | "rfc9440"
+  | "xfcc"
+  | "nginx"
+  | "apache"
+  | "haproxy"
+  | "caddy"
+  | "aws-alb"
+  | "azure"
+  | "cloudflare"
+  | "traefik"
+  | "gcp"
+  | "pem"
+  | "base64-der";
+
+/** A forwarder document (docs/forwarded.md): one trusted hop that forwards certificates. */
+export interface ForwarderDocument {
+  format: ForwardedFormat;
+  header?: string;
+  chain_header?: string;
+  /** CIDRs or addresses of the proxies allowed to send the header. Required, non-empty. */
+  trusted_proxies: string[];
+  untrusted?: "reject" | "strip";
+  verification?: "revalidate" | "danger_trust_proxy_verdict";
+  require_headers?: { name: string; value: string }[];
+  shared_secret?: { header: string; value: string };
+  xfcc_element?: "last" | "only";
+  max_header_bytes?: number;
+  max_certificates?: number;
+}
+
+export interface ChainLink {
+  subject: string;
+  issuer: string;
+  fingerprint_sha256: string;
+}
+
+export interface Claim {
+  type: string;
+  value: string;
+  value_type: string;
+  issuer: string;
+}
+
+/** The verified identity: the same document the CLI prints, field for field. */
+export interface Principal {
+  authentication_type: "Certificate";
+  source: "direct" | "forwarded" | "forwarded_unverified";
+  subject: string;
+  issuer: string;
+  common_name: string | null;
+  serial: string;
+  fingerprint_sha256: string;
+  thumbprint_sha1: string;
+  not_before: string;
+  not_after: string;
+  spiffe_id: string | null;
+  dns: string[];
+  uris: string[];
+  emails: string[];
+  upns: string[];
+  ips: string[];
+  chain: ChainLink[];
+  claims: Claim[];
+}
+
+export type RejectionCode =
+  | "malformed"
+  | "no_certificate"
+  | "unknown_issuer"
+  | "bad_signature"
+  | "expired"
+  | "not_yet_valid"
+  | "wrong_usage"
+  | "key_usage"
+  | "ca_as_leaf"
+  | "revoked"
+  | "unknown_revocation_status"
+  | "self_signed_not_allowed"
+  | "chained_not_allowed"
+  | "chain_too_deep"
+  | "name_constraint_violation"
+  | "unsupported_algorithm"
+  | "denied"
+  | "policy_denied"
+  | "invalid_certificate"
+  | "malformed_header"
+  | "untrusted_forwarder"
+  | "forwarder_check_failed";
+
+export interface Rejection {
+  code: RejectionCode;
+  message: string;
+  step: "input" | "validation" | "policy";
+  /** The HTTP status to answer with: 401, 400 or 403. */
+  status: 400 | 401 | 403;
+}
+
+export type Outcome = { ok: true; principal: Principal } | { ok: false; error: Rejection };
+
+export interface VerifyOptions {
+  /** Validation time (default: now). */
+  at?: Date | string;
+}
+
+export interface AuthenticateOptions extends VerifyOptions {
+  forwarder: ForwarderDocument | string | Forwarder;
+  /** The TCP peer address; without it a forwarded header is refused (untrusted_forwarder). */
+  remoteAddress?: string;
+}
+
+/** The part of a fetch `Request` that `authenticate` reads. */
+export interface RequestLike {
+  headers: Iterable<[string, string]>;
+}
+
+export declare class PolicyError extends Error {
+  readonly name: "PolicyError";
+  readonly code: "invalid_policy" | "invalid_forwarder";
+}
+
+export declare class Forwarder {
+  constructor(doc: ForwarderDocument | string);
+  readonly header: string;
+}
+
+export declare class Authenticator {
+  /** Throws `PolicyError` for a bad policy. */
+  constructor(policy: Policy | string);
+  verifyChain(chain: string | Uint8Array[], options?: VerifyOptions): Promise<Outcome>;
+  verifyChainSync(chain: string | Uint8Array[], options?: VerifyOptions): Outcome;
+  authenticate(request: RequestLike, options: AuthenticateOptions): Promise<Outcome>;
+  authenticateSync(request: RequestLike, options: AuthenticateOptions): Outcome;
+}

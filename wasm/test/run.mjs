@@ -1,0 +1,99 @@
+// One conformance script for Node, Deno and Bun: `node wasm/test/run.mjs CASES.json`,
+// `deno run --allow-read wasm/test/run.mjs CASES.json`, `bun wasm/test/run.mjs CASES.json`.
+// CASES.json (written by scripts/test-wasm.sh) holds minted chains, policies and what the
+// native CLI printed for each; the package must give the same document, byte for byte.
+import { Authenticator, Forwarder, PolicyError } from "../pkg/index.js";
+
+const runtime = typeof Deno !== "undefined" ? "deno" : typeof Bun !== "undefined" ? "bun" : "node";
+const file = (typeof Deno !== "undefined" ? Deno.args : process.argv.slice(2))[0];
+const readText = async (p) =>
+  typeof Deno !== "undefined"
+    ? Deno.readTextFile(p)
+    : (await import("node:fs/promises")).readFile(p, "utf8");
+const cases = JSON.parse(await readText(file));
+
+let passed = 0;
+const failed = [];
+function check(name, ok, detail) {
+  if (ok) passed++;
+  else failed.push(`${name}: ${detail}`);
+}
+const pretty = (v) => JSON.stringify(v, null, 2);
+
+// 1. verifyChain against the CLI's own output, byte for byte.
+for (const c of cases.verify) {
+  const auth = new Authenticator(c.policy);
+  const got = await auth.verifyChain(c.chain, { at: c.at });
+  let text;
+  if (got.ok) text = pretty(got.principal);
+  else {
+    const { code, message, step } = got.error;
+    text = pretty({ error: { code, message, step } });
+  }
+  check(`verify ${c.name}`, text === c.cli.trimEnd(), `\n--- package\n${text}\n--- cli\n${c.cli}`);
+  check(`verify ${c.name} ok`, got.ok === (c.exit === 0), `ok=${got.ok}, cli exit ${c.exit}`);
+  if (!got.ok) {
+    const want = got.error.code === "no_certificate" ? 401 : got.error.code === "malformed_header" ? 400 : 403;
+    check(`verify ${c.name} status`, got.error.status === want, `status ${got.error.status}`);
+  }
+}
+
+// 2. DER input gives the same principal as PEM.
+{
+  const c = cases.verify.find((c) => c.exit === 0);
+  const ders = c.der.map((b64) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
+  const a = await new Authenticator(c.policy).verifyChain(ders, { at: new Date(c.at) });
+  check("der input", a.ok && pretty(a.principal) === c.cli.trimEnd(), pretty(a));
+}
+
+// 3. authenticate(Request) with forwarded headers, as the native server does.
+for (const c of cases.forwarded) {
+  const auth = new Authenticator(c.policy);
+  const request = new Request("http://worker.example/", { headers: c.headers });
+  const got = await auth.authenticate(request, {
+    forwarder: c.forwarder,
+    remoteAddress: c.peer ?? undefined,
+    at: c.at,
+  });
+  const code = got.ok ? "ok" : got.error.code;
+  check(`authenticate ${c.name}`, code === c.expect, `got ${code}: ${pretty(got)}`);
+  if (got.ok && c.principal) {
+    check(`authenticate ${c.name} principal`, pretty(got.principal) === c.principal.trimEnd(), pretty(got.principal));
+  }
+}
+
+// 4. A bad policy or forwarder is the operator's PolicyError, with the CLI's message.
+for (const c of cases.bad_policies) {
+  try {
+    new Authenticator(c.policy);
+    check(`bad policy ${c.name}`, false, "no PolicyError");
+  } catch (e) {
+    check(`bad policy ${c.name}`, e instanceof PolicyError && e.code === "invalid_policy" && c.cli.includes(e.message), `${e} vs ${c.cli}`);
+  }
+}
+try {
+  new Forwarder({ format: "nginx", trusted_proxies: [] });
+  check("bad forwarder", false, "no PolicyError");
+} catch (e) {
+  check("bad forwarder", e instanceof PolicyError && e.code === "invalid_forwarder" && e.message.includes("forwarder.trusted_proxies"), String(e));
+}
+
+// 5. Client input never throws.
+{
+  const auth = new Authenticator(cases.verify[0].policy);
+  for (const junk of ["", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", [new Uint8Array([0x30, 0x03, 0x02, 0x01])], []]) {
+    try {
+      const r = await auth.verifyChain(junk);
+      check(`junk ${JSON.stringify(junk).slice(0, 30)}`, r.ok === false && typeof r.error.code === "string", pretty(r));
+    } catch (e) {
+      check(`junk ${JSON.stringify(junk).slice(0, 30)}`, false, `threw ${e}`);
+    }
+  }
+}
+
+for (const f of failed) console.log(`FAIL ${f}`);
+console.log(`${runtime}: ${passed} passed, ${failed.length} failed`);
+if (failed.length > 0) {
+  if (typeof Deno !== "undefined") Deno.exit(1);
+  else process.exit(1);
+}
