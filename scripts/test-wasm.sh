@@ -14,3 +14,4 @@ wasm/node_modules/.bin/tsc --noEmit --strict --target es2022 --module nodenext \
 node wasm/test/run.mjs "$work/cases.json"
 wasm/node_modules/@deno/linux-x64-glibc/deno run --quiet --no-prompt --allow-read wasm/test/run.mjs "$work/cases.json"
 wasm/node_modules/@oven/bun-linux-x64/bin/bun wasm/test/run.mjs "$work/cases.json"
+node wasm/test/workerd.mjs "$work"

@@ -754,3 +754,32 @@ fn validity_uses_the_policy_in_forwarded_mode_as_in_direct_mode() {
     assert_eq!(code(auth(&f, &strict, PROXY, &headers)).0, Code::Expired);
     assert!(auth(&f, &skew, PROXY, &headers).is_ok());
 }
+
+#[test]
+fn rfc9440_platform_values_decode_like_headers() {
+    use certclaims::forwarded::decode_rfc9440;
+    let pki = Pki::new();
+    let alice = pki.client("alice").issue();
+    let headers = encode(Format::Rfc9440, &certs(&alice));
+    let chain = decode_rfc9440(
+        headers[0].1.as_bytes(),
+        headers[1].1.as_bytes(),
+        "certRFC9440",
+        "certChainRFC9440",
+    )
+    .unwrap();
+    assert_eq!(chain.certs(), certs(&alice).as_slice());
+    let r = decode_rfc9440(b"", b"", "certRFC9440", "certChainRFC9440").unwrap_err();
+    assert_eq!(r.code(), Code::NoCertificate);
+    let r = decode_rfc9440(b":AAAA", b"", "certRFC9440", "certChainRFC9440").unwrap_err();
+    assert_eq!(
+        (r.code(), r.detail()),
+        (
+            Code::MalformedHeader,
+            "`certRFC9440` (RFC 9440), byte 0: unterminated byte sequence (no closing `:`)"
+        )
+    );
+    let many = vec![headers[1].1.as_str(); 8].join(", ");
+    let r = decode_rfc9440(headers[0].1.as_bytes(), many.as_bytes(), "l", "c").unwrap_err();
+    assert_eq!(r.code(), Code::ChainTooDeep);
+}

@@ -89,6 +89,10 @@ export class Authenticator {
 
   /** Synchronous `authenticate`. */
   authenticateSync(request, options = {}) {
+    if (options.source === "cloudflare") {
+      const t = request.cf && request.cf.tlsClientAuth;
+      return this._engine.cloudflare(t, options.cloudflareMustAgree === true, seconds(options.at));
+    }
     const forwarder = forwarderOf(options.forwarder);
     const flat = [];
     for (const [name, value] of request.headers) flat.push(name, value);

@@ -185,15 +185,39 @@ export interface VerifyOptions {
   at?: Date | string;
 }
 
-export interface AuthenticateOptions extends VerifyOptions {
+/** A certificate forwarded in a header by a trusted proxy. */
+export interface HeaderAuthenticateOptions extends VerifyOptions {
+  source?: "header";
   forwarder: ForwarderDocument | string | Forwarder;
   /** The TCP peer address; without it a forwarded header is refused (untrusted_forwarder). */
   remoteAddress?: string;
 }
 
+/** Cloudflare Workers: the certificate from `request.cf.tlsClientAuth`; no header is read. */
+export interface CloudflareAuthenticateOptions extends VerifyOptions {
+  source: "cloudflare";
+  /** Cloudflare's certVerified / certRevoked must agree with certclaims' acceptance. */
+  cloudflareMustAgree?: boolean;
+}
+
+export type AuthenticateOptions = HeaderAuthenticateOptions | CloudflareAuthenticateOptions;
+
+/** Cloudflare's client certificate variables (`request.cf.tlsClientAuth`), as strings. */
+export interface TlsClientAuth {
+  certPresented: "0" | "1";
+  certVerified: string;
+  certRevoked: "0" | "1";
+  certRFC9440: string;
+  certRFC9440TooLarge: boolean;
+  certChainRFC9440: string;
+  certChainRFC9440TooLarge: boolean;
+  [field: string]: unknown;
+}
+
 /** The part of a fetch `Request` that `authenticate` reads. */
 export interface RequestLike {
   headers: Iterable<[string, string]>;
+  cf?: { tlsClientAuth?: TlsClientAuth };
 }
 
 export declare class PolicyError extends Error {

@@ -164,6 +164,97 @@ impl Engine {
     }
 }
 
+/// What `authenticate(request, { source: "cloudflare" })` reads of Cloudflare's
+/// `request.cf.tlsClientAuth` (the "client certificate variables"; the values are strings).
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct TlsClientAuth {
+    cert_presented: String,
+    cert_verified: String,
+    cert_revoked: String,
+    #[serde(rename = "certRFC9440")]
+    cert_rfc9440: String,
+    #[serde(rename = "certRFC9440TooLarge")]
+    cert_rfc9440_too_large: bool,
+    #[serde(rename = "certChainRFC9440")]
+    cert_chain_rfc9440: String,
+    #[serde(rename = "certChainRFC9440TooLarge")]
+    cert_chain_rfc9440_too_large: bool,
+}
+
+fn check_failed(detail: String) -> Rejection {
+    Rejection::new(Code::ForwarderCheckFailed, Step::Input, detail)
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// The principal of a Cloudflare Workers request from `request.cf.tlsClientAuth` (pass
+    /// the object, or undefined). Only the platform's values count: no header is read. The
+    /// chain is re-validated against the policy; with `agree`, Cloudflare's own verdict
+    /// (`certVerified`, `certRevoked`) must agree with certclaims' acceptance.
+    pub fn cloudflare(&self, tls_client_auth: JsValue, agree: bool, at_secs: f64) -> JsValue {
+        let t: TlsClientAuth = if tls_client_auth.is_undefined() || tls_client_auth.is_null() {
+            TlsClientAuth::default()
+        } else {
+            match serde_wasm_bindgen::from_value(tls_client_auth) {
+                Ok(t) => t,
+                Err(e) => {
+                    return outcome(Err(Rejection::new(
+                        Code::MalformedHeader,
+                        Step::Input,
+                        format!("request.cf.tlsClientAuth is not Cloudflare's shape: {e}"),
+                    )))
+                }
+            }
+        };
+        let result = (|| {
+            let now = time(at_secs)?;
+            if t.cert_presented != "1" {
+                return Err(Rejection::no_certificate());
+            }
+            for (too_large, name) in [
+                (t.cert_rfc9440_too_large, "certRFC9440"),
+                (t.cert_chain_rfc9440_too_large, "certChainRFC9440"),
+            ] {
+                if too_large {
+                    return Err(check_failed(format!(
+                        "Cloudflare left out `{name}`: the certificate exceeds the platform's \
+                         size limit ({name}TooLarge); use smaller certificates or chains"
+                    )));
+                }
+            }
+            let chain = certclaims::forwarded::decode_rfc9440(
+                t.cert_rfc9440.as_bytes(),
+                t.cert_chain_rfc9440.as_bytes(),
+                "certRFC9440",
+                "certChainRFC9440",
+            )?;
+            let verdict = self.validator.verify_from(
+                chain.leaf(),
+                chain.intermediates(),
+                now,
+                certclaims::Source::Forwarded,
+            );
+            if agree {
+                if verdict.is_ok() && t.cert_verified != "SUCCESS" {
+                    return Err(check_failed(format!(
+                        "Cloudflare did not verify the certificate (certVerified `{}`) that \
+                         certclaims accepts: check the zone's mTLS CA configuration",
+                        t.cert_verified.chars().take(60).collect::<String>()
+                    )));
+                }
+                if verdict.is_ok() && t.cert_revoked == "1" {
+                    return Err(check_failed(
+                        "Cloudflare reports the certificate revoked (certRevoked)".into(),
+                    ));
+                }
+            }
+            verdict
+        })();
+        outcome(result)
+    }
+}
+
 #[wasm_bindgen]
 impl ForwarderConfig {
     /// Parses and checks a forwarder document (JSON text). Throws a `PolicyError` object.

@@ -18,7 +18,7 @@ mint(other, ["--client", "eve"]);
 const read = (p) => readFileSync(p, "utf8");
 const policy = JSON.parse(read(join(home, "policy.json")));
 const onlyAlice = { ...policy, identity: { allow: [{ spiffe_id: "spiffe://example.org/ns/prod/sa/alice" }] },
-  claims: { issuer: "edge", add: [{ when: { spiffe_id: "spiffe://example.org/ns/prod/*" }, claims: { role: ["payments", "audit"] } }] } };
+  claims: { issuer: "edge", add: [{ when: { spiffe_id: "spiffe://example.org/ns/prod/sa/*" }, claims: { role: ["payments", "audit"] } }] } };
 writeFileSync(join(out, "only-alice.json"), JSON.stringify(onlyAlice));
 writeFileSync(join(out, "garbage.pem"), "-----BEGIN CERTIFICATE-----\nMIIBzz==\n-----END CERTIFICATE-----\n");
 writeFileSync(join(out, "empty.pem"), "");

@@ -996,6 +996,56 @@ impl Forwarder {
     }
 }
 
+/// Decodes RFC 9440 values that arrive as platform metadata rather than headers: Cloudflare
+/// Workers' `request.cf.tlsClientAuth.certRFC9440` and `certChainRFC9440` (the platform, not a
+/// header a client could send, is the trusted hop). `leaf_name` and `chain_name` name the
+/// values in messages. Bounded like a header: [`DEFAULT_MAX_HEADER_BYTES`] per value,
+/// [`DEFAULT_MAX_CERTIFICATES`] in all. An empty leaf is `no_certificate`.
+pub fn decode_rfc9440(
+    leaf: &[u8],
+    chain: &[u8],
+    leaf_name: &str,
+    chain_name: &str,
+) -> Result<Chain<'static>, Rejection> {
+    let fault = |name: &str, f: Fault| {
+        if f.too_many {
+            return Rejection::new(
+                Code::ChainTooDeep,
+                Step::Input,
+                format!("`{name}` brings the chain past {DEFAULT_MAX_CERTIFICATES} certificates"),
+            );
+        }
+        Rejection::malformed_header(format!(
+            "`{name}` (RFC 9440), byte {}: {}",
+            f.offset, f.what
+        ))
+    };
+    for (name, v) in [(leaf_name, leaf), (chain_name, chain)] {
+        if v.len() > DEFAULT_MAX_HEADER_BYTES {
+            return Err(Rejection::malformed_header(format!(
+                "`{name}` is {} bytes; the limit is {DEFAULT_MAX_HEADER_BYTES} bytes",
+                v.len()
+            )));
+        }
+    }
+    let (_, trimmed) = decode::trim(leaf, 0);
+    if trimmed.is_empty() || trimmed == b"::" {
+        if !decode::trim(chain, 0).1.is_empty() {
+            return Err(fault(
+                chain_name,
+                Fault::at(0, "a chain without the certificate"),
+            ));
+        }
+        return Err(Rejection::no_certificate());
+    }
+    let mut certs = alloc::vec![decode::sf_item(leaf).map_err(|f| fault(leaf_name, f))?];
+    let rest = Bounds {
+        max_certificates: DEFAULT_MAX_CERTIFICATES - 1,
+    };
+    certs.extend(decode::sf_list(chain, rest).map_err(|f| fault(chain_name, f))?);
+    Chain::from_der(certs)
+}
+
 /// The only value of a header, or `None`; two lines of one header are refused, as a client
 /// could have sent one of them.
 fn single<'h>(
