@@ -779,7 +779,7 @@ fn rfc9440_platform_values_decode_like_headers() {
             "`certRFC9440` (RFC 9440), byte 0: unterminated byte sequence (no closing `:`)"
         )
     );
-    let many = vec![headers[1].1.as_str(); 8].join(", ");
+    let many = [headers[1].1.as_str(); 8].join(", ");
     let r = decode_rfc9440(headers[0].1.as_bytes(), many.as_bytes(), "l", "c").unwrap_err();
     assert_eq!(r.code(), Code::ChainTooDeep);
 }
