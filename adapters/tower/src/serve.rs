@@ -4,7 +4,7 @@ use std::error::Error as StdError;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -16,6 +16,7 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -81,12 +82,24 @@ pub struct ServeOptions {
     pub max_connections: usize,
     /// Most TLS handshake steps computing at once (default 64). The rustls work of a
     /// handshake, the client chain's verification included, runs synchronously when the
-    /// handshake is polled; each such poll first takes one of these permits and, on a
-    /// multi-threaded tokio runtime, runs in `tokio::task::block_in_place`, so that expensive
-    /// chains (64 look-alike intermediates) do not stall the runtime's worker threads. The
-    /// permit is held only while computing, never while waiting for the client, so slow
-    /// handshakes do not hold it.
+    /// handshake is polled; each such poll first takes one of these permits. The permit is
+    /// held only while computing, never while waiting for the client, so slow handshakes do
+    /// not hold it. Expensive handshakes are recognised by their size and take the heavy
+    /// lane instead ([`heavy_handshake_bytes`](Self::heavy_handshake_bytes)).
     pub max_concurrent_handshakes: usize,
+    /// A handshake whose client has sent more than this many bytes (default 16 KiB: a
+    /// ClientHello and a client chain of a few certificates take 1–8 KiB; 64 look-alike
+    /// intermediates take 30 KiB or more) is heavy: from then on its polls take a permit of
+    /// [`max_concurrent_heavy_handshakes`](Self::max_concurrent_heavy_handshakes) instead,
+    /// so that clients presenting long chains share a small part of the CPU among
+    /// themselves and cannot delay ordinary handshakes.
+    pub heavy_handshake_bytes: usize,
+    /// Most heavy handshake steps computing at once (default 1). Heavy handshakes wait for
+    /// one of these within their [`handshake_timeout`](Self::handshake_timeout); on a
+    /// multi-threaded tokio runtime each heavy step runs in `tokio::task::block_in_place`, so
+    /// that a 64-intermediate chain (75 ms of verification in a release build) does not stall
+    /// an async worker thread.
+    pub max_concurrent_heavy_handshakes: usize,
     /// After a [`Reloadable::reload`], shut down (gracefully) each open connection whose
     /// client chain the new generation refuses (default true). Checked every
     /// [`watch_interval`](Self::watch_interval).
@@ -111,6 +124,8 @@ impl Default for ServeOptions {
             shutdown_grace: Duration::from_secs(10),
             max_connections: 4096,
             max_concurrent_handshakes: 64,
+            heavy_handshake_bytes: 16 * 1024,
+            max_concurrent_heavy_handshakes: 1,
             close_refused_on_reload: true,
             watch_interval: Duration::from_millis(250),
             on_handshake_error: None,
@@ -131,6 +146,11 @@ impl std::fmt::Debug for ServeOptions {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("max_connections", &self.max_connections)
             .field("max_concurrent_handshakes", &self.max_concurrent_handshakes)
+            .field("heavy_handshake_bytes", &self.heavy_handshake_bytes)
+            .field(
+                "max_concurrent_heavy_handshakes",
+                &self.max_concurrent_heavy_handshakes,
+            )
             .field("close_refused_on_reload", &self.close_refused_on_reload)
             .field("watch_interval", &self.watch_interval)
             .finish_non_exhaustive()
@@ -188,18 +208,28 @@ where
 {
     tokio::pin!(shutdown);
     let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
-    let handshakes = Arc::new(Semaphore::new(options.max_concurrent_handshakes.max(1)));
+    let lanes = Lanes {
+        light: Arc::new(Semaphore::new(options.max_concurrent_handshakes.max(1))),
+        heavy: Arc::new(Semaphore::new(
+            options.max_concurrent_heavy_handshakes.max(1),
+        )),
+    };
     while let Some((tcp, peer, slot)) = accept_with_slot(&listener, &slots, shutdown.as_mut()).await
     {
         let generation = tls.current();
         let service = service.clone();
         let options = options.clone();
-        let handshakes = handshakes.clone();
+        let lanes = lanes.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
             let _slot = slot;
             let acceptor = TlsAcceptor::from(generation.config.clone());
-            let accept = Gated::new(acceptor.accept(tcp).into_fallible(), handshakes);
+            let meter = Arc::new(Meter::new(options.heavy_handshake_bytes));
+            let tcp = Metered {
+                inner: tcp,
+                meter: meter.clone(),
+            };
+            let accept = Gated::new(acceptor.accept(tcp).into_fallible(), lanes, meter.clone());
             let stream = match tokio::time::timeout(options.handshake_timeout, accept).await {
                 Ok(Ok(stream)) => stream,
                 Ok(Err((e, mut tcp))) => {
@@ -208,7 +238,7 @@ where
                     }
                     // The alert is written; close gracefully so that the client reads it
                     // (unread client data at close() would make the kernel send a reset).
-                    linger_close(&mut tcp).await;
+                    linger_close(&mut tcp.inner).await;
                     return;
                 }
                 Err(_) => {
@@ -224,6 +254,7 @@ where
                     return;
                 }
             };
+            meter.done.store(true, Ordering::Release);
             let peer_certificates = stream.get_ref().1.peer_certificates();
             let result = generation.verifier.principal(peer_certificates);
             let recheck = match (&result, peer_certificates) {
@@ -482,20 +513,123 @@ impl<B: Body> Body for TrackedBody<B> {
     }
 }
 
+/// The two handshake lanes: light (ordinary handshakes) and heavy (clients that sent more
+/// than [`ServeOptions::heavy_handshake_bytes`]).
+#[derive(Clone)]
+struct Lanes {
+    light: Arc<Semaphore>,
+    heavy: Arc<Semaphore>,
+}
+
+/// What the client of a handshake has sent, and whether the current poll may read past the
+/// heavy threshold.
+struct Meter {
+    threshold: usize,
+    received: AtomicUsize,
+    /// The handshake crossed the threshold: its polls take the heavy lane.
+    heavy: AtomicBool,
+    /// The current poll holds a heavy permit.
+    heavy_permit: AtomicBool,
+    /// The handshake is over: reads are no longer metered.
+    done: AtomicBool,
+}
+
+impl Meter {
+    fn new(threshold: usize) -> Self {
+        Self {
+            threshold,
+            received: AtomicUsize::new(0),
+            heavy: AtomicBool::new(false),
+            heavy_permit: AtomicBool::new(false),
+            done: AtomicBool::new(false),
+        }
+    }
+}
+
+/// The TCP stream of a handshake: once the client has sent more than the threshold, reads
+/// wait until the handshake's poll holds a heavy permit (see [`Gated`]).
+struct Metered<T> {
+    inner: T,
+    meter: Arc<Meter>,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Metered<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let meter = self.meter.clone();
+        if meter.done.load(Ordering::Acquire) {
+            return Pin::new(&mut self.inner).poll_read(cx, buf);
+        }
+        if meter.received.load(Ordering::Acquire) > meter.threshold
+            && !meter.heavy_permit.load(Ordering::Acquire)
+        {
+            // Nothing is read: the handshake is polled again, in the heavy lane.
+            meter.heavy.store(true, Ordering::Release);
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let before = buf.filled().len();
+        let out = Pin::new(&mut self.inner).poll_read(cx, buf);
+        meter
+            .received
+            .fetch_add(buf.filled().len() - before, Ordering::AcqRel);
+        out
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Metered<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+type Acquiring = Pin<Box<dyn Future<Output = Option<OwnedSemaphorePermit>> + Send>>;
+
 /// A TLS handshake whose every poll (the rustls work, client chain verification included,
-/// runs inside poll) first takes a permit of `gate`, and on a multi-threaded runtime runs in
-/// `block_in_place`, off the async worker that polled it.
+/// runs inside poll) first takes a permit of its lane. Polls in the heavy lane run in
+/// `block_in_place` on a multi-threaded runtime, off the async worker that polled them
+/// (ordinary handshakes cost too little to pay for the thread hand-off).
 struct Gated<F> {
     inner: F,
-    gate: Arc<Semaphore>,
-    waiting: Option<Pin<Box<dyn Future<Output = Option<OwnedSemaphorePermit>> + Send>>>,
+    lanes: Lanes,
+    meter: Arc<Meter>,
+    /// The permit being acquired, and whether it is a heavy one.
+    waiting: Option<(bool, Acquiring)>,
 }
 
 impl<F> Gated<F> {
-    fn new(inner: F, gate: Arc<Semaphore>) -> Self {
+    fn new(inner: F, lanes: Lanes, meter: Arc<Meter>) -> Self {
         Self {
             inner,
-            gate,
+            lanes,
+            meter,
             waiting: None,
         }
     }
@@ -506,23 +640,36 @@ impl<F: Future + Unpin> Future for Gated<F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
-        let waiting = this.waiting.get_or_insert_with(|| {
-            let gate = this.gate.clone();
-            Box::pin(async move { gate.acquire_owned().await.ok() })
+        let heavy = this.meter.heavy.load(Ordering::Acquire);
+        if this.waiting.as_ref().is_some_and(|(h, _)| *h != heavy) {
+            this.waiting = None;
+        }
+        let (_, waiting) = this.waiting.get_or_insert_with(|| {
+            let gate = if heavy {
+                this.lanes.heavy.clone()
+            } else {
+                this.lanes.light.clone()
+            };
+            (
+                heavy,
+                Box::pin(async move { gate.acquire_owned().await.ok() }),
+            )
         });
         let permit = match waiting.as_mut().poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(permit) => permit,
         };
         this.waiting = None;
+        this.meter.heavy_permit.store(heavy, Ordering::Release);
         let inner = &mut this.inner;
         let multi_thread = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let out = if multi_thread {
+        let out = if heavy && multi_thread {
             tokio::task::block_in_place(|| Pin::new(inner).poll(cx))
         } else {
             Pin::new(inner).poll(cx)
         };
+        this.meter.heavy_permit.store(false, Ordering::Release);
         drop(permit);
         out
     }
