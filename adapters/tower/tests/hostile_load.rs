@@ -496,3 +496,50 @@ async fn valid_clients_are_served_under_hostile_load() {
     );
     server.stop().await.unwrap();
 }
+
+/// The heavy lane only orders handshakes: a valid client whose chain is padded past
+/// `heavy_handshake_bytes` (40 unrelated CA certificates after its issuer) is admitted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_valid_client_with_a_long_chain_is_admitted_through_the_heavy_lane() {
+    let w = World::new();
+    let other = certclaims::test_kit::Pki::with_key_type_at(
+        "Other",
+        certclaims::test_kit::KeyType::P256,
+        certclaims::pki_types::UnixTime::now(),
+    );
+    let policy = w.policy(
+        json!({"allow": [{"spiffe_id": "spiffe://example.org/ns/load/sa/*"}]}),
+        json!({}),
+    );
+    let leaf = w
+        .pki
+        .client("padded")
+        .spiffe("spiffe://example.org/ns/load/sa/padded")
+        .issue();
+    let padding: Vec<Ca> = (0..40)
+        .map(|i| other.sub_ca(other.issuing_ca(), &format!("Padding CA {i}")))
+        .collect();
+    let chain: Vec<CertificateDer<'static>> = std::iter::once(leaf.leaf().clone())
+        .chain(leaf.intermediates().iter().cloned())
+        .chain(padding.iter().map(Ca::der))
+        .collect();
+    let bytes: usize = chain.iter().map(|c| c.len()).sum();
+    assert!(bytes > 16 * 1024, "{bytes} bytes");
+    let mut c = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots(&w.pki))
+        .with_client_auth_cert(chain, key_of(&leaf))
+        .unwrap();
+    c.resumption = rustls::client::Resumption::disabled();
+    let config = Arc::new(c);
+    let server = Running::start(
+        w.reloadable(Mode::Require, &policy),
+        common::whoami_service(),
+        ServeOptions::default(),
+    )
+    .await;
+    one(server.addr, &config, "padded").await.unwrap();
+    eprintln!("hostile_load: a {bytes}-byte valid chain was admitted");
+    server.stop().await.unwrap();
+}

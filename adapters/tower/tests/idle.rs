@@ -243,3 +243,38 @@ async fn a_busy_connection_lives_until_its_maximum_age() {
     );
     server.stop().await.unwrap();
 }
+
+/// With every connection slot taken by clients that send nothing, a valid client waits (in
+/// the listen backlog) only until their bound frees a slot, and is then served.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_connection_cap_frees_up_at_the_idle_bounds() {
+    let (w, client, policy) = tls_world();
+    let mut o = options();
+    o.max_connections = 2;
+    let server = Running::start(
+        w.reloadable(Mode::Require, &policy),
+        common::whoami_service(),
+        o,
+    )
+    .await;
+    let addr = server.addr;
+    let mut squatters = Vec::new();
+    for _ in 0..2 {
+        squatters.push(TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let start = std::time::Instant::now();
+    let (mut http, _conn) = Http::connect(addr, &client).await.unwrap();
+    assert_eq!(http.get("/").await.unwrap().status, StatusCode::OK);
+    let took = start.elapsed();
+    eprintln!("idle: max_connections 2, both taken by idle TCP: served after {took:?}");
+    assert!(
+        took >= Duration::from_millis(200),
+        "{took:?}: the cap was not applied"
+    );
+    assert!(took < LIMIT, "{took:?}");
+    for mut s in squatters {
+        until_closed(&mut s, LIMIT).await;
+    }
+    server.stop().await.unwrap();
+}
