@@ -181,8 +181,8 @@ pub(crate) struct ServeArgs {
     /// Most TLS handshake steps computing at once.
     #[arg(long = "max-handshakes", value_name = "N", default_value_t = 64)]
     max_handshakes: usize,
-    /// Keep open connections whose client a reloaded policy refuses (by default they are
-    /// shut down after SIGHUP).
+    /// Keep open connections whose client a reloaded policy refuses, with the principal
+    /// they were admitted with (by default `serve` shuts them down after SIGHUP).
     #[arg(long = "keep-refused-on-reload")]
     keep_refused_on_reload: bool,
 }

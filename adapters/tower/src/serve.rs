@@ -101,8 +101,11 @@ pub struct ServeOptions {
     /// an async worker thread.
     pub max_concurrent_heavy_handshakes: usize,
     /// After a [`Reloadable::reload`], shut down (gracefully) each open connection whose
-    /// client chain the new generation refuses (default true). Checked every
-    /// [`watch_interval`](Self::watch_interval).
+    /// client chain the new generation refuses, checked every
+    /// [`watch_interval`](Self::watch_interval). Default false: the documented contract of
+    /// [`Reloadable`] is that existing connections keep the principal they were admitted
+    /// with (until its certificate's validity ends); set it to revoke access on reload
+    /// (`certclaims serve` does, unless `--keep-refused-on-reload`).
     pub close_refused_on_reload: bool,
     /// How often each connection checks its bounds and the reload generation (default
     /// 250 ms). The bounds above are enforced with at most this much delay.
@@ -126,7 +129,7 @@ impl Default for ServeOptions {
             max_concurrent_handshakes: 64,
             heavy_handshake_bytes: 16 * 1024,
             max_concurrent_heavy_handshakes: 1,
-            close_refused_on_reload: true,
+            close_refused_on_reload: false,
             watch_interval: Duration::from_millis(250),
             on_handshake_error: None,
         }

@@ -1,5 +1,6 @@
 //! Issue 12, defect 10: after a reload, a client the new policy refuses keeps no live
-//! connection. Each connection of `serve` checks the reload generation every
+//! connection when `ServeOptions::close_refused_on_reload` is set (off by default: existing
+//! connections keep their principal, the `Reloadable` contract). Each connection of `serve` checks the reload generation every
 //! `watch_interval`; when its chain is refused by the new generation the connection is shut
 //! down gracefully (HTTP/2 GOAWAY), and closed after `shutdown_grace`. A client the new
 //! policy still admits keeps its connection.
@@ -39,6 +40,7 @@ async fn a_reload_that_refuses_a_client_closes_its_http2_connection() {
     let mut o = ServeOptions::default();
     o.watch_interval = Duration::from_millis(50);
     o.shutdown_grace = Duration::from_millis(300);
+    o.close_refused_on_reload = true;
     let server = Running::start(tls.clone(), common::whoami_service(), o).await;
 
     let (mut a, a_conn) = Http::connect(server.addr, &w.client(Some(&alice), &[b"h2"]))
