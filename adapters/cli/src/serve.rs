@@ -147,6 +147,44 @@ pub(crate) struct ServeArgs {
     /// --forwarded-header and --trusted-proxy: companion headers, a shared secret, strip mode.
     #[arg(long, value_name = "FILE.json", conflicts_with_all = ["forwarded", "trusted_proxies"])]
     forwarder: Option<PathBuf>,
+    /// Seconds a TLS handshake may take.
+    #[arg(long = "handshake-timeout", value_name = "SECS", default_value_t = 10)]
+    handshake_timeout: u64,
+    /// Seconds from the connection (after the handshake) to the first request's complete
+    /// headers: bounds protocol detection too.
+    #[arg(
+        long = "first-request-timeout",
+        value_name = "SECS",
+        default_value_t = 10
+    )]
+    first_request_timeout: u64,
+    /// Seconds an HTTP/1 client may take to send a request's headers.
+    #[arg(
+        long = "header-read-timeout",
+        value_name = "SECS",
+        default_value_t = 30
+    )]
+    header_read_timeout: u64,
+    /// Seconds a connection may stay without a request in flight before it is shut down.
+    #[arg(long = "idle-timeout", value_name = "SECS", default_value_t = 60)]
+    idle_timeout: u64,
+    /// Seconds a connection may live before it is shut down gracefully (0: unbounded).
+    #[arg(
+        long = "max-connection-age",
+        value_name = "SECS",
+        default_value_t = 86_400
+    )]
+    max_connection_age: u64,
+    /// Most connections open at once; the server stops accepting while all are taken.
+    #[arg(long = "max-connections", value_name = "N", default_value_t = 4096)]
+    max_connections: usize,
+    /// Most TLS handshake steps computing at once.
+    #[arg(long = "max-handshakes", value_name = "N", default_value_t = 64)]
+    max_handshakes: usize,
+    /// Keep open connections whose client a reloaded policy refuses, with the principal
+    /// they were admitted with (by default `serve` shuts them down after SIGHUP).
+    #[arg(long = "keep-refused-on-reload")]
+    keep_refused_on_reload: bool,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -154,6 +192,22 @@ fn parse_format(s: &str) -> Result<Format, String> {
 }
 
 impl ServeArgs {
+    /// The connection bounds of the command line.
+    fn options(&self) -> ServeOptions {
+        use std::time::Duration;
+        let mut o = ServeOptions::default();
+        o.handshake_timeout = Duration::from_secs(self.handshake_timeout);
+        o.first_request_timeout = Duration::from_secs(self.first_request_timeout);
+        o.header_read_timeout = Duration::from_secs(self.header_read_timeout);
+        o.idle_timeout = Duration::from_secs(self.idle_timeout);
+        o.max_connection_age =
+            (self.max_connection_age > 0).then(|| Duration::from_secs(self.max_connection_age));
+        o.max_connections = self.max_connections;
+        o.max_concurrent_handshakes = self.max_handshakes;
+        o.close_refused_on_reload = !self.keep_refused_on_reload;
+        o
+    }
+
     fn forwarder(&self) -> Result<Option<Forwarder>, CliError> {
         if let Some(path) = &self.forwarder {
             let text = std::fs::read_to_string(path)
@@ -193,7 +247,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError(format!("listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_err(|e| CliError(e.to_string()))?;
-    let mut options = ServeOptions::default();
+    let mut options = args.options();
     options.on_handshake_error = Some(Arc::new(|peer, e| {
         eprintln!("handshake failed from {peer}: {}", handshake_error_code(e))
     }));

@@ -4,7 +4,11 @@
 //!
 //! - [`serve`]: an accept loop over tokio-rustls + hyper-util (HTTP/1.1 and HTTP/2) that
 //!   verifies client certificates in the handshake ([`certclaims_rustls::Reloadable`]) and
-//!   wraps the service of each connection in [`AddPrincipal`].
+//!   wraps the service of each connection in [`AddPrincipal`]. Every phase of a connection
+//!   is bounded (handshake, protocol detection and first request, headers, idle keep-alive,
+//!   HTTP/2 pings, lifetime), open connections and concurrent handshake work are capped,
+//!   handshakes presenting long chains are verified in their own lane off the async workers,
+//!   and a reload closes connections whose client the new policy refuses: [`ServeOptions`].
 //! - [`AddPrincipal`] / [`AddPrincipalLayer`]: inserts a [`ClientIdentity`] into request
 //!   extensions (the tower-http `AddExtension` shape).
 //! - [`Require`] / [`RequireLayer`]: per-route authorization on claims or SPIFFE ID patterns.

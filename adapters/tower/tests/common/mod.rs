@@ -254,3 +254,63 @@ pub fn whoami_service() -> impl tower_service::Service<
         ))))
     })
 }
+
+impl Running {
+    /// [`serve_plain`](certclaims_tower::serve_plain) on 127.0.0.1 (plain HTTP).
+    pub async fn start_plain<S, B>(service: S, options: ServeOptions) -> Self
+    where
+        S: tower_service::Service<Request<Incoming>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(certclaims_tower::serve_plain(
+            listener,
+            service,
+            options,
+            async {
+                let _ = rx.await;
+            },
+        ));
+        Self {
+            addr,
+            shutdown: Some(tx),
+            task,
+        }
+    }
+}
+
+/// Reads (and discards) until the peer closes the connection (EOF or an error such as a
+/// reset or a TLS close without close_notify); returns how long that took. Panics after
+/// `limit`.
+pub async fn until_closed<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut R,
+    limit: std::time::Duration,
+) -> std::time::Duration {
+    use tokio::io::AsyncReadExt;
+    let start = std::time::Instant::now();
+    let mut buf = [0u8; 4096];
+    let closed = tokio::time::timeout(limit, async {
+        loop {
+            match r.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the server still holds the connection after {limit:?}"
+    );
+    start.elapsed()
+}
