@@ -77,8 +77,8 @@ echo "examples: alice reached /payments, bob got 403 policy_denied"
 step "npm package: wasm/pkg built, types checked, the CLI's verdicts in Node, Deno and Bun"
 ./scripts/test-wasm.sh
 
-step "fuzz smoke run (30 s per target, when a nightly toolchain is present)"
-./scripts/fuzz.sh 30
+step "fuzz smoke run (15 s per target, when a nightly toolchain is present)"
+./scripts/fuzz.sh 15
 
 echo
 echo "all checks passed in $(( $(date +%s) - start ))s"
