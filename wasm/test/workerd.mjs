@@ -54,12 +54,18 @@ const worker :Workerd.Worker = (
 );
 
 const bin = join(root, "wasm", "node_modules", ".bin", "workerd");
-const child = spawn(bin, ["serve", join(dir, "config.capnp")], { stdio: ["ignore", "pipe", "pipe"] });
+// Its own process group: `.bin/workerd` is a launcher whose child is the real runtime, and
+// both must go when the test ends.
+const child = spawn(bin, ["serve", join(dir, "config.capnp")], { stdio: ["ignore", "pipe", "pipe"], detached: true });
 let log = "";
 child.stdout.on("data", (d) => (log += d));
 child.stderr.on("data", (d) => (log += d));
 const stop = () => {
-  child.kill("SIGKILL");
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    child.kill("SIGKILL");
+  }
   rmSync(dir, { recursive: true, force: true });
 };
 const deadline = Date.now() + 20_000;

@@ -72,10 +72,7 @@ impl Drop for Server {
 struct World {
     _dir: tempfile::TempDir,
     dir: PathBuf,
-    pki: Pki,
-    alice: Issued,
     bob: Issued,
-    eve: Issued,
     policy: PathBuf,
 }
 
@@ -129,10 +126,7 @@ impl World {
         Self {
             _dir: tmp,
             dir,
-            pki,
-            alice,
             bob,
-            eve,
             policy,
         }
     }
@@ -356,7 +350,4 @@ fn a_client_element_through_an_appending_proxy_does_not_make_it_someone_else() {
     assert_eq!(p["common_name"], "alice");
     assert_eq!(p["spiffe_id"], "spiffe://example.org/ns/prod/sa/alice");
     assert_eq!(p["source"], "forwarded");
-    let _ = &w.pki;
-    let _ = &w.eve;
-    let _ = &w.alice;
 }
