@@ -44,14 +44,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wait_for_port_sees_a_listener_and_gives_up_on_none() {
+    fn wait_for_port_sees_a_listener() {
         let listener = TcpListener::bind((LOOPBACK, 0)).unwrap();
         let addr = listener.local_addr().unwrap();
         wait_for_port(addr, Duration::from_secs(2)).unwrap();
-        drop(listener);
+    }
+
+    #[test]
+    fn wait_for_port_gives_up_on_a_port_nobody_listens_on() {
+        // A socket bound but not listening holds the port: no other program can listen on it
+        // and the kernel never picks it as the source port of a connect (which, on loopback,
+        // would connect the socket to itself). Connecting to it is refused, every time.
+        use socket2::{Domain, Socket, Type};
+        let holder = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        holder.bind(&SocketAddr::new(LOOPBACK, 0).into()).unwrap();
+        let addr = holder.local_addr().unwrap().as_socket().unwrap();
         let started = Instant::now();
         let err = wait_for_port(addr, Duration::from_millis(300)).unwrap_err();
         assert!(err.contains("did not accept within 300ms"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(3));
+        drop(holder);
     }
 }
