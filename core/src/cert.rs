@@ -21,6 +21,7 @@ use x509_cert::spki::SubjectPublicKeyInfoOwned;
 use x509_cert::Certificate;
 
 use crate::error::Rejection;
+use crate::path::facts::PathFacts;
 
 /// OID of the Microsoft User Principal Name otherName (`1.3.6.1.4.1.311.20.2.3`).
 pub(crate) const UPN_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.20.2.3");
@@ -36,8 +37,9 @@ pub(crate) struct CertFacts {
     pub(crate) serial: Vec<u8>,
     pub(crate) sha256: [u8; 32],
     pub(crate) sha1: [u8; 20],
-    pub(crate) not_before: u64,
-    pub(crate) not_after: u64,
+    /// Seconds since the epoch (negative before 1970).
+    pub(crate) not_before: i64,
+    pub(crate) not_after: i64,
     pub(crate) dns: Vec<String>,
     pub(crate) uris: Vec<String>,
     pub(crate) emails: Vec<String>,
@@ -78,26 +80,35 @@ pub(crate) struct CertFacts {
     /// Departures from the RFC 5280 profile that disqualify the certificate wherever it
     /// stands in a path (see [`CertFacts::profile_problem`]).
     pub(crate) profile_problems: Vec<String>,
+    /// What path validation reads (the same parse).
+    pub(crate) pkix: PathFacts,
 }
 
 impl CertFacts {
     /// Parses `der`; any structural problem is a `malformed` rejection naming `what`.
     pub(crate) fn parse(der: &[u8], what: &str) -> Result<Self, Rejection> {
         let bad = |e: der::Error| Rejection::malformed(format!("{what}: {e}"));
-        let cert = Certificate::from_der(der).map_err(bad)?;
+        let (not_before, not_after, patched) =
+            crate::path::facts::validity(der).map_err(|e| Rejection::malformed(format!("{what}: {e}")))?;
+        // x509-cert reads times from 1970 on; a certificate valid from earlier is decoded
+        // from a copy whose early time reads 1970 (its real times are `not_before` and
+        // `not_after`; everything else, fingerprints and signatures included, uses `der`).
+        let cert = Certificate::from_der(patched.as_deref().unwrap_or(der)).map_err(bad)?;
         let tbs = &cert.tbs_certificate;
+        let pkix = PathFacts::read(der, &cert, not_before, not_after)
+            .map_err(|e| Rejection::malformed(format!("{what}: {e}")))?;
 
         let mut facts = CertFacts {
             subject: tbs.subject.to_string(),
             issuer: tbs.issuer.to_string(),
             subject_attrs: attributes(&tbs.subject),
             issuer_attrs: attributes(&tbs.issuer),
-            self_issued: tbs.subject == tbs.issuer,
+            self_issued: pkix.self_issued(),
             serial: tbs.serial_number.as_bytes().to_vec(),
             sha256: Sha256::digest(der).into(),
             sha1: Sha1::digest(der).into(),
-            not_before: tbs.validity.not_before.to_unix_duration().as_secs(),
-            not_after: tbs.validity.not_after.to_unix_duration().as_secs(),
+            not_before,
+            not_after,
             dns: Vec::new(),
             uris: Vec::new(),
             emails: Vec::new(),
@@ -119,7 +130,8 @@ impl CertFacts {
             dns_name_constraints: Vec::new(),
             subject_empty: tbs.subject.0.is_empty(),
             version1: tbs.version == x509_cert::Version::V1,
-            profile_problems: profile_problems(&cert),
+            profile_problems: profile_problems(&cert, &pkix),
+            pkix,
         };
 
         // `get` rejects duplicate extensions of one type.
@@ -225,6 +237,13 @@ impl CertFacts {
         }
         if self.serial.iter().all(|b| *b == 0) {
             return Some("the serial number is zero (RFC 5280 4.1.2.2: a positive integer)".into());
+        }
+        if self.version1 {
+            return Some(
+                "a version 1 certificate: certclaims accepts only version 3 certificates \
+                 below the trust anchor"
+                    .into(),
+            );
         }
         if self.has_name_constraints {
             return Some(
@@ -428,9 +447,19 @@ const RSA_BITS: core::ops::RangeInclusive<usize> = 2048..=8192;
 /// already rejects most malformed or unknown critical extensions of the leaf and the
 /// intermediates; these are RFC 5280 rules it leaves out, plus the key algorithms a TLS
 /// peer may use.
-fn profile_problems(cert: &Certificate) -> Vec<String> {
+fn profile_problems(cert: &Certificate, pkix: &PathFacts) -> Vec<String> {
     let tbs = &cert.tbs_certificate;
     let mut out = Vec::new();
+    if pkix.sig_alg_mismatch {
+        out.push(
+            "the signature algorithm inside the certificate differs from the outer one \
+             (RFC 5280 4.1.1.2)"
+                .into(),
+        );
+    }
+    if pkix.not_before > pkix.not_after {
+        out.push("notBefore is after notAfter (RFC 5280 4.1.2.5)".into());
+    }
     let extensions = tbs.extensions.as_deref().unwrap_or(&[]);
     for (i, e) in extensions.iter().enumerate() {
         if extensions[..i].iter().any(|prev| prev.extn_id == e.extn_id) {
@@ -599,12 +628,20 @@ fn ip_to_string(bytes: &[u8]) -> Option<String> {
     }
 }
 
-/// Formats seconds since the epoch as RFC 3339 UTC (`2026-01-01T00:00:00Z`).
-pub(crate) fn rfc3339(secs: u64) -> String {
-    match der::DateTime::from_unix_duration(core::time::Duration::from_secs(secs)) {
-        Ok(dt) => dt.to_string(),
-        Err(_) => format!("@{secs}"),
+/// Formats seconds since the epoch as RFC 3339 UTC (`2026-01-01T00:00:00Z`), before 1970
+/// too (years 0 to 9999; others as `@seconds`).
+pub(crate) fn rfc3339(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = crate::path::der::civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        return format!("@{secs}");
     }
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 /// Orders of the NIST curves ECDSA certificates are signed on (P-256, P-384, P-521).

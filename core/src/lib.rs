@@ -41,6 +41,7 @@ mod cert;
 #[cfg(feature = "rustcrypto")]
 pub mod crypto;
 mod error;
+pub(crate) mod path;
 pub mod forwarded;
 pub mod input;
 pub mod inspect;

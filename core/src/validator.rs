@@ -1,4 +1,5 @@
-//! The validator: trust, path building, the checks webpki leaves to us, and the policy.
+//! The validator: trust, the certclaims path engine ([`crate::path`]), the profile and
+//! policy checks on each path, and the policy's identity rules and claims.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -7,32 +8,29 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use sha2::{Digest, Sha256};
-use webpki::{
-    CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage,
-    OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
-    VerifiedPath,
-};
 
 use crate::cert::{presentable_fingerprints, rfc3339, CertFacts};
 use crate::error::{Code, PolicyError, Rejection, Step};
 use crate::input::{check_limits, limits, Chain};
 use crate::pki_types::pem::PemObject;
+use crate::path::revocation::Crl;
+use crate::path::signature::Native;
+use crate::path::{Engine, Path};
 use crate::pki_types::{
-    CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, TrustAnchor,
-    UnixTime,
+    CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, UnixTime,
 };
 use crate::policy::{
     normalize_serial, parse_fingerprint, parse_serial, AllowedTypes, ClaimGrant, CompiledRule,
-    DenyEntry, ExpiredCrl, ExtendedKeyUsage, MatchTarget, Policy, Revocation, RevocationDepth,
-    Rule, Trust, UnknownStatus, DEFAULT_CLAIMS_ISSUER,
+    DenyEntry, ExtendedKeyUsage, MatchTarget, Policy, Revocation, Rule, Trust,
+    DEFAULT_CLAIMS_ISSUER,
 };
 use crate::principal::{claim_types, value_types, ChainLink, Claim, Principal, Source};
 
 /// id-kp-clientAuth (RFC 5280 4.2.1.12).
-const CLIENT_AUTH_OID: const_oid::ObjectIdentifier =
+pub(crate) const CLIENT_AUTH_OID: const_oid::ObjectIdentifier =
     const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
 /// id-kp-serverAuth (RFC 5280 4.2.1.12).
-const SERVER_AUTH_OID: const_oid::ObjectIdentifier =
+pub(crate) const SERVER_AUTH_OID: const_oid::ObjectIdentifier =
     const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1");
 
 /// Signature verification algorithms, as rustls's `WebPkiSupportedAlgorithms::all` holds them.
@@ -42,11 +40,10 @@ pub type Algorithms = &'static [&'static dyn SignatureVerificationAlgorithm];
 /// build one per policy generation.
 pub struct Validator {
     algs: Algorithms,
-    anchors: Vec<TrustAnchor<'static>>,
     anchor_facts: Vec<CertFacts>,
     anchor_ders: Vec<CertificateDer<'static>>,
-    intermediates: Vec<CertificateDer<'static>>,
-    crls: Vec<CertRevocationList<'static>>,
+    intermediates: Vec<CertFacts>,
+    crls: Vec<Crl>,
     trust: Trust,
     eku: ExtendedKeyUsage,
     pinned: Vec<[u8; 32]>,
@@ -207,32 +204,30 @@ impl ValidatorBuilder {
 
     /// Checks every setting and builds the validator.
     pub fn build(self) -> Result<Validator, PolicyError> {
-        let mut anchors = Vec::new();
         let mut anchor_facts = Vec::new();
         for (i, der) in self.anchors.iter().enumerate() {
             let field = format!("trust.anchors[{i}]");
-            let anchor = webpki::anchor_from_trusted_cert(der)
-                .map_err(|e| {
-                    PolicyError::invalid(&field, format!("not a usable trust anchor: {e}"))
-                })?
-                .to_owned();
-            let mut facts = CertFacts::parse(der, &field)
-                .map_err(|r| PolicyError::invalid(&field, r.detail().to_string()))?;
-            // webpki ignores unknown critical extensions in anchors; an anchor that issues a
-            // path is held to the rule it applies to intermediates (checked per path, so an
-            // unrelated odd anchor does not stop the validator from building).
-            if let Err(webpki::Error::UnsupportedCriticalExtension) = EndEntityCert::try_from(der) {
-                facts
-                    .profile_problems
-                    .push("a critical extension certclaims does not process (RFC 5280 4.2)".into());
+            let mut facts = CertFacts::parse(der, &field).map_err(|r| {
+                PolicyError::invalid(&field, format!("not a usable trust anchor: {}", r.detail()))
+            })?;
+            // An anchor that issues a path is held to the rule for every certificate of it
+            // (checked per path, so an unrelated odd anchor does not stop the validator from
+            // building).
+            if let Some(oid) = facts.pkix.unknown_critical.first() {
+                let problem = format!(
+                    "a critical extension {oid} that certclaims does not process (RFC 5280 4.2)"
+                );
+                facts.profile_problems.push(problem);
             }
-            anchors.push(anchor);
             anchor_facts.push(facts);
         }
+        let mut intermediates = Vec::new();
         for (i, der) in self.intermediates.iter().enumerate() {
             let field = format!("trust.intermediates[{i}]");
-            CertFacts::parse(der, &field)
-                .map_err(|r| PolicyError::invalid(&field, r.detail().to_string()))?;
+            intermediates.push(
+                CertFacts::parse(der, &field)
+                    .map_err(|r| PolicyError::invalid(&field, r.detail().to_string()))?,
+            );
         }
         let mut crls = Vec::new();
         for (i, der) in self.crls.iter().enumerate() {
@@ -240,11 +235,10 @@ impl ValidatorBuilder {
             if der.len() > limits::MAX_CRL_BYTES {
                 return Err(PolicyError::invalid(field, "CRL exceeds the size limit"));
             }
-            let crl = OwnedCertRevocationList::from_der(der)
-                .map_err(|e| PolicyError::invalid(&field, format!("not a usable CRL: {e}")))?;
-            check_crl_profile(der)
-                .map_err(|e| PolicyError::invalid(&field, format!("not a usable CRL: {e}")))?;
-            crls.push(CertRevocationList::from(crl));
+            crls.push(
+                Crl::parse(der)
+                    .map_err(|e| PolicyError::invalid(&field, format!("not a usable CRL: {e}")))?,
+            );
         }
         let mut pinned = Vec::new();
         for (i, p) in self.trust.pinned.iter().enumerate() {
@@ -273,7 +267,7 @@ impl ValidatorBuilder {
         }
         let self_signed_ok = self.trust.allowed_types != AllowedTypes::Chained
             && (!pinned.is_empty() || self.trust.allow_unpinned_self_signed);
-        if anchors.is_empty() && !self_signed_ok {
+        if anchor_facts.is_empty() && !self_signed_ok {
             return Err(PolicyError::NoTrust);
         }
         let rules = self
@@ -301,10 +295,9 @@ impl ValidatorBuilder {
         }
         Ok(Validator {
             algs: self.algs,
-            anchors,
             anchor_facts,
             anchor_ders: self.anchors,
-            intermediates: self.intermediates,
+            intermediates,
             crls,
             trust: self.trust,
             eku: self.eku,
@@ -315,24 +308,6 @@ impl ValidatorBuilder {
             grants,
             claims_issuer: self.claims_issuer,
         })
-    }
-}
-
-/// What webpki leaves out of a CRL's profile: RFC 5280 5.2.3 requires a non-critical
-/// cRLNumber extension in every CRL.
-fn check_crl_profile(der: &[u8]) -> Result<(), String> {
-    use der::Decode;
-    const CRL_NUMBER: const_oid::ObjectIdentifier =
-        const_oid::ObjectIdentifier::new_unwrap("2.5.29.20");
-    let crl = x509_cert::crl::CertificateList::from_der(der).map_err(|e| e.to_string())?;
-    let exts = crl.tbs_cert_list.crl_extensions.as_deref().unwrap_or(&[]);
-    match exts.iter().filter(|e| e.extn_id == CRL_NUMBER).count() {
-        0 => Err("no cRLNumber extension (RFC 5280 5.2.3)".into()),
-        1 if exts.iter().any(|e| e.extn_id == CRL_NUMBER && e.critical) => {
-            Err("the cRLNumber extension is critical (RFC 5280 5.2.3: non-critical)".into())
-        }
-        1 => Ok(()),
-        _ => Err("more than one cRLNumber extension".into()),
     }
 }
 
@@ -354,29 +329,9 @@ fn decode_pems<T: PemObject>(field: &str, pems: &[String]) -> Result<Vec<T>, Pol
     Ok(out)
 }
 
-/// The required EKU as webpki's validator: the purpose is required if an EKU is present.
-#[derive(Clone, Copy)]
-struct Eku(ExtendedKeyUsage);
-
-impl ExtendedKeyUsageValidator for Eku {
-    fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
-        match self.0 {
-            ExtendedKeyUsage::ClientAuth => KeyUsage::client_auth().validate(iter),
-            ExtendedKeyUsage::ServerAuth => KeyUsage::server_auth().validate(iter),
-            ExtendedKeyUsage::Any => {
-                for id in iter {
-                    id?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
 /// How a leaf was trusted.
-#[allow(clippy::large_enum_variant)] // lives on the stack for one call
 enum Trusted<'p> {
-    Chained(VerifiedPath<'p>),
+    Chained(Path<'p>),
     SelfSigned,
 }
 
@@ -438,7 +393,7 @@ impl Validator {
 
     /// The trust anchors' subjects as DER (for TLS `certificate_authorities` hints).
     pub fn anchor_subjects(&self) -> impl Iterator<Item = &[u8]> {
-        self.anchors.iter().map(|a| a.subject.as_ref())
+        self.anchor_facts.iter().map(|a| a.pkix.subject_value())
     }
 
     /// The trust anchor certificates.
@@ -474,104 +429,81 @@ impl Validator {
     ) -> Result<Principal, Rejection> {
         check_limits(leaf, intermediates)?;
         let facts = CertFacts::parse(leaf, "client certificate")?;
-        let ee = EndEntityCert::try_from(leaf).map_err(|e| map_webpki(&e))?;
-
         self.check_leaf(leaf, &facts)?;
+        self.check_leaf_eku(&facts)?;
+        let time = self.evaluation_time(&facts, now.as_secs());
 
-        let time = UnixTime::since_unix_epoch(Duration::from_secs(
-            self.evaluation_time(&facts, now.as_secs()),
-        ));
-        let eku = Eku(self.eku);
-
-        let presented: Vec<CertificateDer<'_>> = intermediates
-            .iter()
-            .chain(self.intermediates.iter())
-            .map(|c| CertificateDer::from(c.as_ref()))
-            .collect();
-        let crl_refs: Vec<&CertRevocationList<'static>> = self.crls.iter().collect();
-        let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
-            b.with_depth(match self.trust.revocation.depth {
-                RevocationDepth::Chain => RevocationCheckDepth::Chain,
-                RevocationDepth::EndEntity => RevocationCheckDepth::EndEntity,
-            })
-            .with_status_policy(match self.trust.revocation.unknown_status {
-                UnknownStatus::Deny => UnknownStatusPolicy::Deny,
-                UnknownStatus::Allow => UnknownStatusPolicy::Allow,
-            })
-            .with_expiration_policy(match self.trust.revocation.expired_crl {
-                ExpiredCrl::Ignore => webpki::ExpirationPolicy::Ignore,
-                ExpiredCrl::Deny => webpki::ExpirationPolicy::Enforce,
-            })
-            .build()
-        });
+        // Presented intermediates that do not parse are left out of path building; when no
+        // path is found, the first of them explains why better than a missing issuer does.
+        let mut presented = Vec::new();
+        let mut unreadable = None;
+        for (i, der) in intermediates.iter().enumerate() {
+            match CertFacts::parse(der, &format!("presented certificate #{}", i + 2)) {
+                Ok(f) => presented.push(f),
+                Err(r) => {
+                    unreadable.get_or_insert(r);
+                }
+            }
+        }
+        let engine = Engine {
+            anchors: &self.anchor_facts,
+            pool: presented.iter().chain(self.intermediates.iter()).collect(),
+            crls: &self.crls,
+            revocation: &self.trust.revocation,
+            eku: self.eku,
+            time,
+        };
+        let mut oracle = Native::new(self.algs);
 
         let allowed = self.trust.allowed_types;
-        // The most recent path rejected for a reason of our own, with its detail.
-        let path_rejection = core::cell::RefCell::new(None);
-        let check_path = |path: &VerifiedPath<'_>| {
-            self.check_path(&facts, path, time)
-                .map_err(|(err, rejection)| {
-                    if let Some(rejection) = rejection {
-                        *path_rejection.borrow_mut() = Some((err.clone(), rejection));
-                    }
-                    err
-                })
-        };
         // A self-signed leaf that is also listed as a trust anchor is judged as a self-signed
         // certificate, not as a one-certificate chain: the verdict must not depend on which
         // route admits it (deny entries, CRLs and pins apply the same way on both).
         let self_signed_anchor =
             facts.self_issued && self.anchor_facts.iter().any(|a| a.spki == facts.spki);
-        let chained =
-            if self.anchors.is_empty() || allowed == AllowedTypes::SelfSigned || self_signed_anchor
-            {
-                Err(webpki::Error::UnknownIssuer)
-            } else {
-                ee.verify_for_usage(
-                    self.algs,
-                    &self.anchors,
-                    &presented,
-                    time,
-                    eku,
-                    revocation,
-                    Some(&check_path),
-                )
-            };
+        let chained = if self.anchor_facts.is_empty()
+            || allowed == AllowedTypes::SelfSigned
+            || self_signed_anchor
+        {
+            None
+        } else {
+            Some(engine.build(&facts, &mut oracle, &mut |path| {
+                self.check_path(&facts, path, time)
+            }))
+        };
 
-        let trusted = match chained {
-            Ok(path) if !self.is_self_signed_path(&facts, &path) => Trusted::Chained(path),
-            Ok(_) => {
-                // The leaf is itself listed as a trust anchor: that is a self-signed certificate.
-                self.accept_self_signed(&facts)?;
-                self.check_self_signed_deny(leaf, &facts)?;
-                Trusted::SelfSigned
+        let no_issuer = |r: &Option<Result<Path<'_>, Rejection>>| match r {
+            None => true,
+            Some(Err(r)) => r.code() == Code::UnknownIssuer,
+            Some(Ok(_)) => false,
+        };
+        let trusted = if facts.self_issued && no_issuer(&chained) {
+            if allowed == AllowedTypes::Chained {
+                return Err(reject(
+                    Code::SelfSignedNotAllowed,
+                    "self-signed certificates are not accepted by this policy",
+                ));
             }
-            Err(err) => {
-                if facts.self_issued && matches!(err, webpki::Error::UnknownIssuer) {
-                    if allowed == AllowedTypes::Chained {
-                        return Err(reject(
-                            Code::SelfSignedNotAllowed,
-                            "self-signed certificates are not accepted by this policy",
-                        ));
-                    }
-                    let own = [webpki::anchor_from_trusted_cert(leaf).map_err(|e| map_webpki(&e))?];
-                    ee.verify_for_usage(self.algs, &own, &[], time, eku, None, None)
-                        .map_err(|e| map_webpki(&e))?;
-                    self.accept_self_signed(&facts)?;
-                    self.check_self_signed_deny(leaf, &facts)?;
-                    Trusted::SelfSigned
-                } else if allowed == AllowedTypes::SelfSigned && !facts.self_issued {
+            engine.self_signed(&facts, &mut oracle)?;
+            self.accept_self_signed(&facts)?;
+            self.check_self_signed_deny(leaf, &facts)?;
+            Trusted::SelfSigned
+        } else {
+            match chained {
+                Some(Ok(path)) => Trusted::Chained(path),
+                _ if allowed == AllowedTypes::SelfSigned && !facts.self_issued => {
                     return Err(reject(
                         Code::ChainedNotAllowed,
                         "this policy accepts only pinned self-signed certificates",
                     ));
-                } else {
-                    return Err(match path_rejection.into_inner() {
-                        // webpki reported the error of a path we rejected: say why.
-                        Some((ours, rejection)) if ours == err => rejection,
-                        _ => map_webpki(&err),
-                    });
                 }
+                Some(Err(r)) => {
+                    return Err(match unreadable {
+                        Some(bad) if r.code() == Code::UnknownIssuer => bad,
+                        _ => r,
+                    })
+                }
+                None => return Err(reject(Code::UnknownIssuer, "no trust anchor is configured")),
             }
         };
 
@@ -591,17 +523,15 @@ impl Validator {
         chain.push(link(&facts));
         // The earliest notAfter of an issuer in the path (checked at the evaluation time, never
         // with skew).
-        let mut issuers_until = u64::MAX;
+        let mut issuers_until = i64::MAX;
         if let Trusted::Chained(path) = &trusted {
-            for cert in path.intermediate_certificates() {
-                let f = CertFacts::parse(cert.der().as_ref(), "intermediate")?;
+            for f in path.intermediates() {
                 issuers_until = issuers_until.min(f.not_after);
-                chain.push(link(&f));
+                chain.push(link(f));
             }
-            if let Some(i) = self.anchor_index(path.anchor()) {
-                issuers_until = issuers_until.min(self.anchor_facts[i].not_after);
-                chain.push(link(&self.anchor_facts[i]));
-            }
+            let anchor = &self.anchor_facts[path.anchor];
+            issuers_until = issuers_until.min(anchor.not_after);
+            chain.push(link(anchor));
         }
         let usable_until = self.usable_until(&facts, issuers_until);
 
@@ -651,7 +581,7 @@ impl Validator {
             chain.push(link(&CertFacts::parse(cert.as_ref(), "intermediate")?));
         }
         // The issuers are the proxy's business: only the leaf bounds the principal's life.
-        let usable_until = self.usable_until(&facts, u64::MAX);
+        let usable_until = self.usable_until(&facts, i64::MAX);
         self.admit(facts, chain, Source::ForwardedUnverified, usable_until)
     }
 
@@ -705,8 +635,8 @@ impl Validator {
             subject_attrs: facts.subject_attrs,
             issuer_attrs: facts.issuer_attrs,
             sha256: facts.sha256,
-            not_before_unix: facts.not_before,
-            not_after_unix: facts.not_after,
+            not_before_unix: u64::try_from(facts.not_before).unwrap_or(0),
+            not_after_unix: u64::try_from(facts.not_after).unwrap_or(0),
             usable_until_unix: usable_until,
         })
     }
@@ -753,10 +683,7 @@ impl Validator {
             ));
         }
         if self.eku == ExtendedKeyUsage::ServerAuth {
-            // rustls-webpki's `KeyUsage::required(serverAuth)` for the leaf. It cannot be handed
-            // to webpki, which applies the EKU validator to every certificate of the path and
-            // would then demand serverAuth of intermediates too; webpki's required-if-present
-            // check (see `Eku`) does the rest.
+            // The leaf must list serverAuth (`check_leaf_eku` checks what it lists).
             if !facts.has_eku {
                 return Err(reject(
                     Code::WrongUsage,
@@ -774,9 +701,15 @@ impl Validator {
         Ok(())
     }
 
-    /// The EKU check webpki does during path building, for a leaf admitted without one
-    /// (required if present: the extension, when there is one, must list the purpose).
+    /// The leaf's extendedKeyUsage: never empty, and, when present, listing the purpose
+    /// (RFC 5280 4.2.1.12; required if present).
     fn check_leaf_eku(&self, facts: &CertFacts) -> Result<(), Rejection> {
+        if facts.has_eku && facts.ekus.is_empty() {
+            return Err(reject(
+                Code::WrongUsage,
+                "the leaf's extendedKeyUsage lists no purpose (RFC 5280 4.2.1.12: at least one)",
+            ));
+        }
         let (oid, name) = match self.eku {
             ExtendedKeyUsage::Any => return Ok(()),
             ExtendedKeyUsage::ClientAuth => (CLIENT_AUTH_OID, "clientAuth"),
@@ -794,11 +727,14 @@ impl Validator {
     /// The time the chain is evaluated at: `now`, moved to the leaf's validity boundary when
     /// the leaf is outside its validity period by no more than the allowed skew (unbounded
     /// when validity checking is off).
-    fn evaluation_time(&self, leaf: &CertFacts, now: u64) -> u64 {
-        let slack = self.validity_slack().unwrap_or(u64::MAX);
-        if now < leaf.not_before && leaf.not_before - now <= slack {
+    fn evaluation_time(&self, leaf: &CertFacts, now: u64) -> i64 {
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        let slack = self
+            .validity_slack()
+            .map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
+        if now < leaf.not_before && leaf.not_before.saturating_sub(now) <= slack {
             leaf.not_before
-        } else if now > leaf.not_after && now - leaf.not_after <= slack {
+        } else if now > leaf.not_after && now.saturating_sub(leaf.not_after) <= slack {
             leaf.not_after
         } else {
             now
@@ -819,12 +755,13 @@ impl Validator {
     /// leaf is `leaf` and whose issuers' earliest notAfter is `issuers_until` (see
     /// [`Principal::usable_until`]). Issuers are checked at the evaluation time, which never
     /// passes the leaf's notAfter: they only matter when one expires before the leaf.
-    fn usable_until(&self, leaf: &CertFacts, issuers_until: u64) -> Option<u64> {
+    fn usable_until(&self, leaf: &CertFacts, issuers_until: i64) -> Option<u64> {
+        let clamp = |t: i64| u64::try_from(t).unwrap_or(0);
         if issuers_until < leaf.not_after {
-            return Some(issuers_until);
+            return Some(clamp(issuers_until));
         }
         self.validity_slack()
-            .map(|slack| leaf.not_after.saturating_add(slack))
+            .map(|slack| clamp(leaf.not_after).saturating_add(slack))
     }
 
     fn accept_self_signed(&self, facts: &CertFacts) -> Result<(), Rejection> {
@@ -846,60 +783,27 @@ impl Validator {
         ))
     }
 
-    fn anchor_index(&self, anchor: &TrustAnchor<'_>) -> Option<usize> {
-        self.anchors
-            .iter()
-            .position(|a| {
-                core::ptr::eq(a as *const _ as *const u8, anchor as *const _ as *const u8)
-            })
-            .or_else(|| self.anchors.iter().position(|a| a == anchor))
-    }
-
-    fn is_self_signed_path(&self, facts: &CertFacts, path: &VerifiedPath<'_>) -> bool {
-        facts.self_issued
-            && path.intermediate_certificates().next().is_none()
-            && self
-                .anchor_index(path.anchor())
-                .is_some_and(|i| self.anchor_facts[i].spki == facts.spki)
-    }
-
-    /// Checks a candidate path for what webpki does not know about: the RFC 5280 profile of
-    /// each intermediate and of the anchor, the anchor's validity, depth, deny-lists.
-    /// An error makes webpki try the next candidate path; a rejection, when given, says why
-    /// in our words.
-    fn check_path(
-        &self,
-        leaf: &CertFacts,
-        path: &VerifiedPath<'_>,
-        time: UnixTime,
-    ) -> Result<(), (webpki::Error, Option<Rejection>)> {
-        self.check_path_policy(leaf, path).map_err(|e| (e, None))?;
-        self.check_path_profile(leaf, path, time)
+    /// The caller's checks on a path the engine validated: depth and deny-lists (policy), the
+    /// RFC 5280 profile of each intermediate and of the anchor, the anchor's validity, and
+    /// in serverAuth mode the CA/Browser Forum CA rules.
+    fn check_path(&self, leaf: &CertFacts, path: &Path<'_>, time: i64) -> Result<(), Rejection> {
+        self.check_path_policy(leaf, path)?;
+        self.check_path_profile(path, time)
     }
 
     /// The profile half of [`Self::check_path`]: every intermediate and the anchor must be
     /// fit to issue (see `CertFacts::issuer_problem`, and in serverAuth mode
     /// `CertFacts::server_ca_problem` and, for a root, `CertFacts::server_root_problem`),
     /// and the anchor valid at `time`.
-    fn check_path_profile(
-        &self,
-        leaf: &CertFacts,
-        path: &VerifiedPath<'_>,
-        time: UnixTime,
-    ) -> Result<(), (webpki::Error, Option<Rejection>)> {
+    fn check_path_profile(&self, path: &Path<'_>, time: i64) -> Result<(), Rejection> {
         let invalid = |what: &str, subject: &str, problem: String| {
-            (
-                webpki::Error::ExtensionValueInvalid,
-                Some(reject(
-                    Code::InvalidCertificate,
-                    format!("{what} `{subject}`: {problem}"),
-                )),
+            reject(
+                Code::InvalidCertificate,
+                format!("{what} `{subject}`: {problem}"),
             )
         };
         let server = self.eku == ExtendedKeyUsage::ServerAuth;
-        for cert in path.intermediate_certificates() {
-            let facts = CertFacts::parse(cert.der().as_ref(), "intermediate")
-                .map_err(|r| (webpki::Error::BadDer, Some(r)))?;
+        for facts in path.intermediates() {
             let mut problem = facts.issuer_problem(false);
             if server && problem.is_none() {
                 problem = facts.server_ca_problem();
@@ -908,17 +812,7 @@ impl Validator {
                 return Err(invalid("intermediate", &facts.subject, problem));
             }
         }
-        // A leaf that is itself the anchor (a pinned self-signed certificate) was checked as
-        // a leaf.
-        if self.is_self_signed_path(leaf, path) {
-            return Ok(());
-        }
-        let Some(anchor) = self
-            .anchor_index(path.anchor())
-            .map(|i| &self.anchor_facts[i])
-        else {
-            return Ok(());
-        };
+        let anchor = &self.anchor_facts[path.anchor];
         let mut problem = anchor.issuer_problem(true);
         if server && problem.is_none() {
             problem = anchor.server_ca_problem();
@@ -931,35 +825,26 @@ impl Validator {
         if let Some(problem) = problem {
             return Err(invalid("trust anchor", &anchor.subject, problem));
         }
-        let secs = time.as_secs();
-        if secs < anchor.not_before {
-            let not_before = UnixTime::since_unix_epoch(Duration::from_secs(anchor.not_before));
-            return Err((
-                webpki::Error::CertNotValidYet { time, not_before },
-                Some(reject(
-                    Code::NotYetValid,
-                    format!(
-                        "trust anchor `{}` is not valid before {} (evaluated at {})",
-                        anchor.subject,
-                        rfc3339(anchor.not_before),
-                        rfc3339(secs)
-                    ),
-                )),
+        if time < anchor.not_before {
+            return Err(reject(
+                Code::NotYetValid,
+                format!(
+                    "trust anchor `{}` is not valid before {} (evaluated at {})",
+                    anchor.subject,
+                    rfc3339(anchor.not_before),
+                    rfc3339(time)
+                ),
             ));
         }
-        if secs > anchor.not_after {
-            let not_after = UnixTime::since_unix_epoch(Duration::from_secs(anchor.not_after));
-            return Err((
-                webpki::Error::CertExpired { time, not_after },
-                Some(reject(
-                    Code::Expired,
-                    format!(
-                        "trust anchor `{}` expired at {} (evaluated at {})",
-                        anchor.subject,
-                        rfc3339(anchor.not_after),
-                        rfc3339(secs)
-                    ),
-                )),
+        if time > anchor.not_after {
+            return Err(reject(
+                Code::Expired,
+                format!(
+                    "trust anchor `{}` expired at {} (evaluated at {})",
+                    anchor.subject,
+                    rfc3339(anchor.not_after),
+                    rfc3339(time)
+                ),
             ));
         }
         Ok(())
@@ -967,69 +852,80 @@ impl Validator {
 
     /// The policy half of [`Self::check_path`]: depth (`max_depth`, self-issued
     /// intermediates not counted), deny-lists.
-    fn check_path_policy(
-        &self,
-        leaf: &CertFacts,
-        path: &VerifiedPath<'_>,
-    ) -> Result<(), webpki::Error> {
-        let denying = !self.deny_fingerprints.is_empty() || !self.deny_serials.is_empty();
-        // Each intermediate with every fingerprint it can be presented under (see
-        // `presentable_fingerprints`) and its serial; only computed when a deny-list exists.
-        let inters: Vec<PathCertIds> = if denying {
-            path.intermediate_certificates()
-                .map(|c| {
-                    (
-                        presentable_fingerprints(c.der().as_ref()),
-                        normalize_serial(c.serial()),
-                        Sha256::digest(c.subject_public_key_info().as_ref()).into(),
-                    )
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+    fn check_path_policy(&self, leaf: &CertFacts, path: &Path<'_>) -> Result<(), Rejection> {
         if let Some(max) = self.trust.max_depth {
             // RFC 5280 path length semantics (4.2.1.9, 6.1.4 (l)): a self-issued intermediate
-            // (subject equal to issuer, byte for byte, as webpki chains names) does not count.
+            // (subject equal to issuer) does not count.
             let counted = path
-                .intermediate_certificates()
-                .filter(|c| c.subject() != c.issuer())
+                .intermediates()
+                .iter()
+                .filter(|c| !c.self_issued)
                 .count();
             if counted > max {
-                return Err(webpki::Error::MaximumPathDepthExceeded);
+                return Err(reject(
+                    Code::ChainTooDeep,
+                    format!(
+                        "the path from `{}` has {counted} intermediates; this policy allows at \
+                         most {max} (trust.max_depth)",
+                        leaf.subject
+                    ),
+                ));
             }
         }
-        if !denying {
+        if self.deny_fingerprints.is_empty() && self.deny_serials.is_empty() {
             return Ok(());
         }
-        let anchor_fp = self
-            .anchor_index(path.anchor())
-            .map(|i| self.anchor_facts[i].sha256);
-        if inters
+        let denied = |what: &str, f: &CertFacts, how: &str| {
+            reject(
+                Code::Denied,
+                format!(
+                    "{what} `{}` (sha256:{}) is deny-listed{how}",
+                    f.subject,
+                    f.fingerprint_hex()
+                ),
+            )
+        };
+        // Each intermediate with every fingerprint it can be presented under (see
+        // `presentable_fingerprints`), its serial and the SHA-256 of its key.
+        let inters: Vec<PathCertIds> = path
+            .intermediates()
             .iter()
-            .any(|(fps, _, _)| fps.iter().any(|fp| self.deny_fingerprints.contains(fp)))
-            || anchor_fp.is_some_and(|fp| self.deny_fingerprints.contains(&fp))
-        {
-            return Err(webpki::Error::CertDistrusted);
+            .map(|c| {
+                (
+                    presentable_fingerprints(&c.pkix.der),
+                    normalize_serial(&c.serial),
+                    Sha256::digest(&c.spki).into(),
+                )
+            })
+            .collect();
+        let anchor = &self.anchor_facts[path.anchor];
+        for (f, (fps, _, _)) in path.intermediates().iter().zip(&inters) {
+            if fps.iter().any(|fp| self.deny_fingerprints.contains(fp)) {
+                return Err(denied("the intermediate", f, ""));
+            }
+        }
+        if self.deny_fingerprints.contains(&anchor.sha256) {
+            return Err(denied("the trust anchor", anchor, ""));
         }
         if !self.deny_serials.is_empty() {
             // For each certificate below the anchor: its serial, and its issuer's presentable
             // fingerprints and key hash (the next certificate up, or the anchor).
-            let anchor = self
-                .anchor_index(path.anchor())
-                .map(|i| &self.anchor_facts[i]);
-            let anchor_fps: Vec<[u8; 32]> = anchor.map(|a| a.sha256).into_iter().collect();
-            let anchor_key: Option<[u8; 32]> = anchor.map(|a| Sha256::digest(&a.spki).into());
+            let anchor_fps = [anchor.sha256];
+            let anchor_key: [u8; 32] = Sha256::digest(&anchor.spki).into();
             let mut issuers = inters
                 .iter()
                 .map(|(fps, _, key)| (fps.as_slice(), Some(*key)))
-                .chain(core::iter::once((anchor_fps.as_slice(), anchor_key)));
+                .chain(core::iter::once((anchor_fps.as_slice(), Some(anchor_key))));
             let leaf_serial = normalize_serial(&leaf.serial);
             let serials = core::iter::once(&leaf_serial).chain(inters.iter().map(|(_, s, _)| s));
-            for serial in serials {
+            for (i, serial) in serials.enumerate() {
                 let (issuer_fps, issuer_key) = issuers.next().unwrap_or((&[], None));
                 if self.serial_denied(serial, issuer_fps, issuer_key) {
-                    return Err(webpki::Error::CertDistrusted);
+                    let (what, f) = match i {
+                        0 => ("the client certificate", leaf),
+                        _ => ("the intermediate", path.certs[i]),
+                    };
+                    return Err(denied(what, f, " by issuer and serial"));
                 }
             }
         }
@@ -1126,118 +1022,4 @@ fn link(f: &CertFacts) -> ChainLink {
 
 fn reject(code: Code, detail: impl Into<String>) -> Rejection {
     Rejection::new(code, Step::Validation, detail)
-}
-
-/// The one mapping from rustls-webpki errors to rejection codes.
-#[allow(deprecated)] // older unit variants are still produced by some paths
-pub(crate) fn map_webpki(err: &webpki::Error) -> Rejection {
-    use webpki::Error as E;
-    let code = match err {
-        E::BadDer
-        | E::BadDerTime
-        | E::TrailingData(_)
-        | E::MalformedExtensions
-        | E::ExtensionValueInvalid
-        | E::InvalidSerialNumber
-        | E::UnsupportedCertVersion => {
-            return Rejection::malformed(format!(
-                "certificate DER rejected: {}",
-                webpki_detail(err)
-            ))
-        }
-        E::CaUsedAsEndEntity => Code::CaAsLeaf,
-        E::CertDistrusted => Code::Denied,
-        E::CertExpired { time, not_after } => {
-            return reject(
-                Code::Expired,
-                format!(
-                    "a certificate in the chain expired at {} (evaluated at {})",
-                    rfc3339(not_after.as_secs()),
-                    rfc3339(time.as_secs())
-                ),
-            )
-        }
-        E::CertNotValidYet { time, not_before } => {
-            return reject(
-                Code::NotYetValid,
-                format!(
-                    "a certificate in the chain is not valid before {} (evaluated at {})",
-                    rfc3339(not_before.as_secs()),
-                    rfc3339(time.as_secs())
-                ),
-            )
-        }
-        E::CertRevoked => Code::Revoked,
-        E::UnknownRevocationStatus
-        | E::CrlExpired { .. }
-        | E::IssuerNotCrlSigner
-        | E::InvalidCrlNumber
-        | E::UnsupportedCrlIssuingDistributionPoint
-        | E::UnsupportedCrlVersion
-        | E::UnsupportedDeltaCrl
-        | E::UnsupportedIndirectCrl
-        | E::UnsupportedRevocationReason
-        | E::UnsupportedRevocationReasonsPartitioning
-        | E::InvalidCrlSignatureForPublicKey
-        | E::UnsupportedCrlSignatureAlgorithm
-        | E::UnsupportedCrlSignatureAlgorithmContext(_)
-        | E::UnsupportedCrlSignatureAlgorithmForPublicKey
-        | E::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_) => {
-            Code::UnknownRevocationStatus
-        }
-        E::InvalidSignatureForPublicKey => Code::BadSignature,
-        E::UnsupportedSignatureAlgorithm
-        | E::UnsupportedSignatureAlgorithmContext(_)
-        | E::UnsupportedSignatureAlgorithmForPublicKey
-        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
-        | E::SignatureAlgorithmMismatch => Code::UnsupportedAlgorithm,
-        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => {
-            Code::WrongUsage
-        }
-        E::NameConstraintViolation
-        | E::MalformedNameConstraint
-        | E::InvalidNetworkMaskConstraint
-        | E::MaximumNameConstraintComparisonsExceeded
-        | E::UnsupportedNameType => Code::NameConstraintViolation,
-        E::MaximumPathDepthExceeded
-        | E::MaximumPathBuildCallsExceeded
-        | E::MaximumSignatureChecksExceeded
-        | E::PathLenConstraintViolated => Code::ChainTooDeep,
-        E::UnknownIssuer => Code::UnknownIssuer,
-        _ => Code::InvalidCertificate,
-    };
-    reject(code, webpki_detail(err))
-}
-
-fn webpki_detail(err: &webpki::Error) -> String {
-    use webpki::Error as E;
-    match err {
-        E::UnknownIssuer => "no path to a trust anchor (unknown issuer)".to_string(),
-        E::CertRevoked => "a certificate in the chain is revoked".to_string(),
-        E::InvalidSignatureForPublicKey => "a signature in the chain does not verify".to_string(),
-        E::CertDistrusted => "a certificate in the chain is deny-listed".to_string(),
-        E::MaximumPathDepthExceeded => "the chain is longer than allowed".to_string(),
-        // The context variants' Debug text carries the configured algorithms or key purposes
-        // (and raw OID bytes): rejection details reach clients, so they say what failed in
-        // words and never print configuration.
-        E::UnsupportedSignatureAlgorithmContext(_) => {
-            "a signature algorithm in the chain is not accepted".to_string()
-        }
-        E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
-            "a signature algorithm in the chain does not fit its public key or is not accepted"
-                .to_string()
-        }
-        E::UnsupportedCrlSignatureAlgorithmContext(_)
-        | E::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_) => {
-            "a CRL's signature algorithm is not accepted".to_string()
-        }
-        E::RequiredEkuNotFoundContext(_) => {
-            "the extended key usage does not allow the required purpose".to_string()
-        }
-        E::TrailingData(_) => "trailing data after a DER structure".to_string(),
-        E::CrlExpired { .. } => "a CRL needed for the chain is past its nextUpdate".to_string(),
-        E::CertNotValidForName(_) => "the certificate is not valid for the name".to_string(),
-        // Other variants carry no data: their Display is the variant's name.
-        _ => format!("{err}"),
-    }
 }
