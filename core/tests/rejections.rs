@@ -487,14 +487,14 @@ fn rejection_json_shape() {
         r.to_json(),
         json!({"error": {
             "code": "expired",
-            "message": "a certificate in the chain expired at 2026-05-31T00:00:00Z (evaluated at 2026-06-01T00:00:00Z)",
+            "message": "the client certificate `CN=old` expired at 2026-05-31T00:00:00Z (evaluated at 2026-06-01T00:00:00Z)",
             "step": "validation",
         }})
     );
     assert_eq!(r.http_status(), 403);
     assert_eq!(
         r.to_string(),
-        "expired (validation step): a certificate in the chain expired at 2026-05-31T00:00:00Z (evaluated at 2026-06-01T00:00:00Z)"
+        "expired (validation step): the client certificate `CN=old` expired at 2026-05-31T00:00:00Z (evaluated at 2026-06-01T00:00:00Z)"
     );
 
     let early = pki.client("early").not_yet_valid().issue();
