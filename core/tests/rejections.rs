@@ -501,7 +501,7 @@ fn rejection_json_shape() {
     let r = verify(&validator(&pki, json!({})), &early).unwrap_err();
     assert_eq!(
         r.detail(),
-        "a certificate in the chain is not valid before 2026-06-02T00:00:00Z (evaluated at 2026-06-01T00:00:00Z)"
+        "the client certificate `CN=early` is not valid before 2026-06-02T00:00:00Z (evaluated at 2026-06-01T00:00:00Z)"
     );
 
     let r = verify(
