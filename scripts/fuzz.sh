@@ -15,7 +15,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --quiet
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(chain policy pem forwarded)
+[ ${#targets[@]} -gt 0 ] || targets=(chain policy pem forwarded differential)
 cd fuzz
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"

@@ -109,7 +109,11 @@ pub enum Eku {
 }
 
 fn dt(secs: u64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(secs as i64).expect("time in range")
+    dt_signed(secs as i64)
+}
+
+fn dt_signed(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).expect("time in range")
 }
 
 /// A certificate authority of the kit: root or intermediate.
@@ -304,7 +308,7 @@ impl Pki {
             cn: cn.to_string(),
             extra_dn: Vec::new(),
             sans: Vec::new(),
-            not_before: self.now() - 30 * DAY,
+            not_before: (self.now() - 30 * DAY) as i64,
             not_after: self.now() + 365 * DAY,
             eku: Eku::ClientAuth,
             key_usages: Some(vec![KeyUsagePurpose::DigitalSignature]),
@@ -353,6 +357,45 @@ impl Pki {
         });
         let issuer = CertifiedIssuer::signed_by(p, self.key_type.generate(), &parent.issuer)
             .expect("constrained CA");
+        let mut chain_above = vec![issuer.der().clone()];
+        chain_above.extend(parent.chain_above.iter().cloned());
+        Ca {
+            issuer,
+            chain_above,
+        }
+    }
+
+    /// A further intermediate CA under `parent` with a critical nameConstraints extension
+    /// permitting only the URI hosts `permitted_hosts` (`example.org`, or `.example.org` for
+    /// the hosts inside it), as the SPIFFE X.509-SVID specification recommends for a trust
+    /// domain's CA.
+    pub fn uri_constrained_ca(&self, parent: &Ca, cn: &str, permitted_hosts: &[&str]) -> Ca {
+        fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+            let mut out = vec![tag];
+            match body.len() {
+                n @ 0..=127 => out.push(n as u8),
+                n @ 128..=255 => out.extend([0x81, n as u8]),
+                n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+            }
+            out.extend_from_slice(body);
+            out
+        }
+        let subtrees: Vec<u8> = permitted_hosts
+            .iter()
+            .flat_map(|h| tlv(0x30, &tlv(0x86, h.as_bytes())))
+            .collect();
+        let der = tlv(0x30, &tlv(0xa0, &subtrees));
+        let mut p = ca_params(
+            cn,
+            self.now() - 365 * DAY,
+            self.now() + 1825 * DAY,
+            self.next_serial(),
+        );
+        let mut ext = CustomExtension::from_oid_content(&[2, 5, 29, 30], der);
+        ext.set_criticality(true);
+        p.custom_extensions.push(ext);
+        let issuer = CertifiedIssuer::signed_by(p, self.key_type.generate(), &parent.issuer)
+            .expect("URI-constrained CA");
         let mut chain_above = vec![issuer.der().clone()];
         chain_above.extend(parent.chain_above.iter().cloned());
         Ca {
@@ -434,7 +477,7 @@ pub struct ClientBuilder<'a> {
     cn: String,
     extra_dn: Vec<(DnType, String)>,
     sans: Vec<SanType>,
-    not_before: u64,
+    not_before: i64,
     not_after: u64,
     eku: Eku,
     key_usages: Option<Vec<KeyUsagePurpose>>,
@@ -495,8 +538,14 @@ impl<'a> ClientBuilder<'a> {
     }
     /// Sets notBefore/notAfter (seconds since the epoch).
     pub fn validity(mut self, not_before: u64, not_after: u64) -> Self {
-        self.not_before = not_before;
+        self.not_before = not_before as i64;
         self.not_after = not_after;
+        self
+    }
+    /// Sets notBefore to any instant, before 1970 too (seconds since the epoch, negative
+    /// earlier): RFC 5280 UTCTime reaches back to 1950.
+    pub fn valid_since(mut self, not_before: i64) -> Self {
+        self.not_before = not_before;
         self
     }
     /// Expired a day before [`NOW`] (the PKI's base).
@@ -564,7 +613,7 @@ impl<'a> ClientBuilder<'a> {
         dn.push(DnType::CommonName, self.cn.as_str());
         p.distinguished_name = dn;
         p.subject_alt_names = self.sans;
-        p.not_before = dt(self.not_before);
+        p.not_before = dt_signed(self.not_before);
         p.not_after = dt(self.not_after);
         p.is_ca = if self.ca {
             IsCa::Ca(BasicConstraints::Unconstrained)

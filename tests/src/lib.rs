@@ -5,4 +5,5 @@
 //! results file and compares the counts with the committed baseline in
 //! `tests/limbo/exceptions.json`.
 
+pub mod differential;
 pub mod limbo;

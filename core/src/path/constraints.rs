@@ -146,6 +146,19 @@ impl Constraints {
     ) -> Result<(), String> {
         for name in names {
             let kind = name.kind();
+            let constrained = self
+                .permitted
+                .iter()
+                .chain(&self.excluded)
+                .any(|b| b.kind() == kind);
+            if constrained && !well_formed(name) {
+                return Err(format!(
+                    "`{}` of `{whom}` is not a well-formed {}, so it cannot be placed inside the \
+                     name constraints of `{ca}` (RFC 5280 4.2.1.10)",
+                    name.display(),
+                    name.kind_name()
+                ));
+            }
             for base in self.excluded.iter().filter(|b| b.kind() == kind) {
                 *comparisons += 1;
                 if let Gn::Other(_) = name {
@@ -199,6 +212,33 @@ fn unevaluable(name: &Gn, whom: &str, ca: &str) -> String {
          evaluate (RFC 5280 4.2.1.10: such a certificate must be rejected)",
         name.kind_name()
     )
+}
+
+/// Whether a name of a constrained form can be compared at all: a dNSName must be a host
+/// name (a leading `*.` label allowed), an rfc822Name a mailbox `local@host` (an `@` in the
+/// local part only when quoted), an iPAddress 4 or 16 bytes.
+fn well_formed(name: &Gn) -> bool {
+    match name {
+        Gn::Dns(d) => host_name(d.strip_prefix("*.").unwrap_or(d)),
+        Gn::Email(e) => e.rsplit_once('@').is_some_and(|(local, host)| {
+            let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
+            !local.is_empty() && (quoted || !local.contains('@')) && host_name(host)
+        }),
+        Gn::Ip(b) => b.len() == 4 || b.len() == 16,
+        _ => true,
+    }
+}
+
+/// A host name: dot-separated labels of letters, digits, `-` and `_`, 1 to 63 characters
+/// each, 253 in all.
+fn host_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 /// An iPAddress constraint: address and mask of 8 or 32 bytes, the mask a run of ones.
