@@ -51,6 +51,9 @@ limbo=../shared/conformance/x509-limbo/limbo.json
 [ -f "$limbo" ] || { echo "missing $limbo (the shared/ folder beside the checkout)"; exit 1; }
 cargo run --release --locked -q -p certclaims-tests --bin limbo -- "$limbo" \
     --out target/limbo-results.json --check tests/limbo/exceptions.json
+step "differential: certclaims' path engine against rustls-webpki (fails on a difference not in tests/limbo/differential.json)"
+cargo run --release --locked -q -p certclaims-tests --bin differential -- "$limbo" \
+    --check tests/limbo/differential.json
 
 step "the main job: certclaims demo"
 cargo run -q -p certclaims-cli --locked -- demo

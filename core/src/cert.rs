@@ -88,8 +88,8 @@ impl CertFacts {
     /// Parses `der`; any structural problem is a `malformed` rejection naming `what`.
     pub(crate) fn parse(der: &[u8], what: &str) -> Result<Self, Rejection> {
         let bad = |e: der::Error| Rejection::malformed(format!("{what}: {e}"));
-        let (not_before, not_after, patched) =
-            crate::path::facts::validity(der).map_err(|e| Rejection::malformed(format!("{what}: {e}")))?;
+        let (not_before, not_after, patched) = crate::path::facts::validity(der)
+            .map_err(|e| Rejection::malformed(format!("{what}: {e}")))?;
         // x509-cert reads times from 1970 on; a certificate valid from earlier is decoded
         // from a copy whose early time reads 1970 (its real times are `not_before` and
         // `not_after`; everything else, fingerprints and signatures included, uses `der`).

@@ -41,10 +41,10 @@ mod cert;
 #[cfg(feature = "rustcrypto")]
 pub mod crypto;
 mod error;
-pub(crate) mod path;
 pub mod forwarded;
 pub mod input;
 pub mod inspect;
+pub(crate) mod path;
 pub mod policy;
 mod principal;
 #[cfg(feature = "test-kit")]

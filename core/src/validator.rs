@@ -12,10 +12,10 @@ use sha2::{Digest, Sha256};
 use crate::cert::{presentable_fingerprints, rfc3339, CertFacts};
 use crate::error::{Code, PolicyError, Rejection, Step};
 use crate::input::{check_limits, limits, Chain};
-use crate::pki_types::pem::PemObject;
 use crate::path::revocation::Crl;
 use crate::path::signature::Native;
 use crate::path::{Engine, Path};
+use crate::pki_types::pem::PemObject;
 use crate::pki_types::{
     CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, UnixTime,
 };

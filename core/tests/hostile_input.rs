@@ -292,7 +292,11 @@ fn many_same_subject_intermediates_are_rejected_quickly() {
     // 63 others are tried above it, and the signature budget runs out.
     let bob = pki.client("bob").issued_by(&lookalikes[0]).issue();
     let r = timed("issued by a lookalike", &bob, &ders).unwrap_err();
-    assert_eq!((r.code(), r.step()), (Code::ChainTooDeep, Step::Validation), "{r}");
+    assert_eq!(
+        (r.code(), r.step()),
+        (Code::ChainTooDeep, Step::Validation),
+        "{r}"
+    );
     assert_eq!(
         r.detail(),
         "path building for `CN=bob` gave up after 100 signature checks: the certificates offered \

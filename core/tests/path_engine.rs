@@ -83,15 +83,19 @@ fn failures_name_the_certificate_and_the_rule() {
     let eve = other.client("eve").issue();
     // The leaf alone: its issuer is not among the anchors or the presented certificates.
     let r = v.verify(eve.leaf(), &[], NOW).unwrap_err();
-    assert_eq!((r.code(), r.step()), (Code::UnknownIssuer, Step::Validation));
+    assert_eq!(
+        (r.code(), r.step()),
+        (Code::UnknownIssuer, Step::Validation)
+    );
     assert!(
-        r.detail().starts_with("no issuer for `CN=eve`: its issuer `CN=Other Issuing CA"),
+        r.detail()
+            .starts_with("no issuer for `CN=eve`: its issuer `CN=Other Issuing CA"),
         "{}",
         r.detail()
     );
-    assert!(r.detail().ends_with(
-        "is neither a trust anchor nor a presented intermediate"
-    ));
+    assert!(r
+        .detail()
+        .ends_with("is neither a trust anchor nor a presented intermediate"));
     let expired_ca = pki.client("late").expired().issue();
     let r = reject(&v, &expired_ca, Code::Expired, Step::Validation);
     assert_eq!(

@@ -20,8 +20,7 @@ use certclaims::policy::ExtendedKeyUsage;
 use certclaims::Validator;
 use serde::{Deserialize, Serialize};
 use webpki::{
-    CertRevocationList, EndEntityCert, KeyUsage, OwnedCertRevocationList,
-    RevocationOptionsBuilder,
+    CertRevocationList, EndEntityCert, KeyUsage, OwnedCertRevocationList, RevocationOptionsBuilder,
 };
 
 use crate::limbo::{parse_time, Testcase, ValidationKind};
@@ -219,7 +218,11 @@ pub fn check(compared: &[Compared], listed: &Differences) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     for c in compared.iter().filter(|c| c.differs()) {
         seen.insert(c.id.as_str());
-        let ours = if c.certclaims.is_ok() { "SUCCESS" } else { "FAILURE" };
+        let ours = if c.certclaims.is_ok() {
+            "SUCCESS"
+        } else {
+            "FAILURE"
+        };
         match listed.differences.get(&c.id) {
             Some(l) if l.certclaims == ours => {}
             Some(l) => errors.push(format!(
@@ -230,14 +233,20 @@ pub fn check(compared: &[Compared], listed: &Differences) -> Vec<String> {
                 "{}: unlisted difference: certclaims {ours} ({}), webpki {} ({})",
                 c.id,
                 c.certclaims.as_ref().unwrap_or_else(|e| e),
-                if c.webpki.is_ok() { "SUCCESS" } else { "FAILURE" },
+                if c.webpki.is_ok() {
+                    "SUCCESS"
+                } else {
+                    "FAILURE"
+                },
                 c.webpki.as_ref().unwrap_or_else(|e| e),
             )),
         }
     }
     for id in listed.differences.keys() {
         if !seen.contains(id.as_str()) {
-            errors.push(format!("{id}: listed, but the engines now agree; remove it"));
+            errors.push(format!(
+                "{id}: listed, but the engines now agree; remove it"
+            ));
         }
     }
     errors

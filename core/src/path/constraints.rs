@@ -173,7 +173,11 @@ impl Constraints {
                     ));
                 }
             }
-            let mut permitted = self.permitted.iter().filter(|b| b.kind() == kind).peekable();
+            let mut permitted = self
+                .permitted
+                .iter()
+                .filter(|b| b.kind() == kind)
+                .peekable();
             if permitted.peek().is_none() {
                 continue;
             }
@@ -237,7 +241,8 @@ fn host_name(s: &str) -> bool {
         && s.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
 }
 
@@ -304,7 +309,10 @@ fn dns_within(name: &str, base: &str) -> bool {
     if let Some(domain) = base.strip_prefix('.') {
         return name.len() > domain.len() + 1 && name.ends_with(base);
     }
-    name == base || (name.len() > base.len() && name.ends_with(base) && name.as_bytes()[name.len() - base.len() - 1] == b'.')
+    name == base
+        || (name.len() > base.len()
+            && name.ends_with(base)
+            && name.as_bytes()[name.len() - base.len() - 1] == b'.')
 }
 
 /// URI host semantics: `host` is that host exactly, `.domain` any host inside the domain.
@@ -361,6 +369,7 @@ fn uri_host(uri: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use alloc::vec;
 
@@ -374,15 +383,29 @@ mod tests {
         assert!(dns_within("anything", ""));
         let dns = |s: &str| Gn::Dns(s.into());
         assert!(matches(&dns("*.example.com"), &dns("example.com"), false));
-        assert!(!matches(&dns("*.example.com"), &dns("foo.example.com"), false));
-        assert!(matches(&dns("*.example.com"), &dns("foo.example.com"), true));
+        assert!(!matches(
+            &dns("*.example.com"),
+            &dns("foo.example.com"),
+            false
+        ));
+        assert!(matches(
+            &dns("*.example.com"),
+            &dns("foo.example.com"),
+            true
+        ));
         assert!(!matches(&dns("*.example.com"), &dns("example.org"), true));
     }
 
     #[test]
     fn uri_email_and_ip_subtrees() {
-        assert_eq!(uri_host("spiffe://Example.org/ns/a").as_deref(), Some("example.org"));
-        assert_eq!(uri_host("https://u@h.example:8443/x").as_deref(), Some("h.example"));
+        assert_eq!(
+            uri_host("spiffe://Example.org/ns/a").as_deref(),
+            Some("example.org")
+        );
+        assert_eq!(
+            uri_host("https://u@h.example:8443/x").as_deref(),
+            Some("h.example")
+        );
         assert_eq!(uri_host("urn:uuid:1234"), None);
         assert_eq!(uri_host("https://[::1]/"), None);
         assert_eq!(uri_host("https://10.0.0.1/"), None);
@@ -396,8 +419,16 @@ mod tests {
         assert!(email_within("alice@EXAMPLE.com", "alice@example.com"));
         assert!(!email_within("Alice@example.com", "alice@example.com"));
         let ip = |b: &[u8]| Gn::Ip(b.to_vec());
-        assert!(matches(&ip(&[10, 1, 2, 3]), &ip(&[10, 0, 0, 0, 255, 0, 0, 0]), false));
-        assert!(!matches(&ip(&[11, 1, 2, 3]), &ip(&[10, 0, 0, 0, 255, 0, 0, 0]), false));
+        assert!(matches(
+            &ip(&[10, 1, 2, 3]),
+            &ip(&[10, 0, 0, 0, 255, 0, 0, 0]),
+            false
+        ));
+        assert!(!matches(
+            &ip(&[11, 1, 2, 3]),
+            &ip(&[10, 0, 0, 0, 255, 0, 0, 0]),
+            false
+        ));
         assert!(check_ip_constraint(&[10, 0, 0, 0, 255, 0, 255, 0]).is_err());
         assert!(check_ip_constraint(&[10, 0, 0, 0, 255, 255, 240, 0]).is_ok());
         assert!(check_ip_constraint(&[10, 0, 0, 0]).is_err());
@@ -407,14 +438,24 @@ mod tests {
         };
         let mut n = 0;
         let err = c
-            .check(&[Gn::Uri("spiffe://evil.example/x".into())], "CN=w", "CN=SPIFFE CA", &mut n)
+            .check(
+                &[Gn::Uri("spiffe://evil.example/x".into())],
+                "CN=w",
+                "CN=SPIFFE CA",
+                &mut n,
+            )
             .unwrap_err();
         assert_eq!(
             err,
             "`spiffe://evil.example/x` of `CN=w` is outside the URI constraint `example.org` of `CN=SPIFFE CA` (RFC 5280 4.2.1.10)"
         );
         assert!(c
-            .check(&[Gn::Uri("spiffe://example.org/x".into())], "CN=w", "CN=SPIFFE CA", &mut n)
+            .check(
+                &[Gn::Uri("spiffe://example.org/x".into())],
+                "CN=w",
+                "CN=SPIFFE CA",
+                &mut n
+            )
             .is_ok());
     }
 }

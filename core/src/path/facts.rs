@@ -99,7 +99,11 @@ pub(crate) fn validity(der: &[u8]) -> Result<(i64, i64, Option<Vec<u8>>), String
     for (t, secs) in [(nb, not_before), (na, not_after)] {
         if secs < 0 {
             let copy = patched.get_or_insert_with(|| der.to_vec());
-            let with: &[u8] = if t.tag == 0x17 { UTC_EPOCH } else { GENERALIZED_EPOCH };
+            let with: &[u8] = if t.tag == 0x17 {
+                UTC_EPOCH
+            } else {
+                GENERALIZED_EPOCH
+            };
             copy[t.contents()].copy_from_slice(with);
         }
     }

@@ -207,9 +207,10 @@ impl<'a> Engine<'a> {
         let mut certs = alloc::vec![leaf];
         match self.extend(&mut certs, goal, &mut search, accept)? {
             Some(anchor) => Ok(Path { certs, anchor }),
-            None => Err(search.best.map(|(_, r)| r).unwrap_or_else(|| {
-                reject(Code::UnknownIssuer, no_issuer(leaf))
-            })),
+            None => Err(search
+                .best
+                .map(|(_, r)| r)
+                .unwrap_or_else(|| reject(Code::UnknownIssuer, no_issuer(leaf)))),
         }
     }
 
@@ -261,7 +262,10 @@ impl<'a> Engine<'a> {
             }
         }
         if candidates.is_empty() {
-            search.fail(RANK_NO_ISSUER, reject(Code::UnknownIssuer, no_issuer(child)));
+            search.fail(
+                RANK_NO_ISSUER,
+                reject(Code::UnknownIssuer, no_issuer(child)),
+            );
             return Ok(None);
         }
         // Key identifiers that match first (a stable sort keeps anchors before
@@ -337,7 +341,12 @@ impl<'a> Engine<'a> {
     }
 
     /// RFC 5280 6.1 processing of a complete path, from the anchor down.
-    fn process(&self, path: &Path<'a>, goal: Goal, search: &mut Search<'_>) -> Result<(), Rejection> {
+    fn process(
+        &self,
+        path: &Path<'a>,
+        goal: Goal,
+        search: &mut Search<'_>,
+    ) -> Result<(), Rejection> {
         let anchor = &self.anchors[path.anchor];
         let mut in_force: Vec<(&Constraints, &str)> = Vec::new();
         match &anchor.pkix.constraints {
@@ -345,8 +354,10 @@ impl<'a> Engine<'a> {
             Some(Err(e)) => return Err(malformed_constraints(anchor, e)),
             None => {}
         }
-        let mut max_path_len: Option<(usize, &str)> =
-            anchor.pkix.path_len.map(|n| (usize::from(n), anchor.subject.as_str()));
+        let mut max_path_len: Option<(usize, &str)> = anchor
+            .pkix
+            .path_len
+            .map(|n| (usize::from(n), anchor.subject.as_str()));
         for idx in (0..path.certs.len()).rev() {
             let cert = path.certs[idx];
             let leaf = idx == 0;
@@ -365,8 +376,13 @@ impl<'a> Engine<'a> {
             }
             if leaf || !cert.pkix.self_issued() {
                 for (c, ca) in &in_force {
-                    c.check(&cert.pkix.names, &cert.subject, ca, &mut search.budget.comparisons)
-                        .map_err(|m| reject(Code::NameConstraintViolation, m))?;
+                    c.check(
+                        &cert.pkix.names,
+                        &cert.subject,
+                        ca,
+                        &mut search.budget.comparisons,
+                    )
+                    .map_err(|m| reject(Code::NameConstraintViolation, m))?;
                     if search.budget.comparisons > Budget::COMPARISONS {
                         search.exhausted = true;
                         return Err(reject(
@@ -592,7 +608,9 @@ impl<'a> Engine<'a> {
                 "the CRL of `{}` is signed by `{}`, whose own path does not validate: {}",
                 crl.issuer_text,
                 signer.subject,
-                failure.map(|(_, r)| String::from(r.detail())).unwrap_or_default()
+                failure
+                    .map(|(_, r)| String::from(r.detail()))
+                    .unwrap_or_default()
             )));
         }
         Ok(Err(format!(

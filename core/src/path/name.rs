@@ -62,11 +62,11 @@ fn prepare(value: &der::Any) -> Value {
         }
         // T.61 read as Latin-1, as most implementations do.
         Tag::TeletexString => Some(bytes.iter().map(|b| char::from(*b)).collect()),
-        Tag::BmpString if bytes.len() % 2 == 0 => char::decode_utf16(
-            bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])),
-        )
-        .collect::<Result<String, _>>()
-        .ok(),
+        Tag::BmpString if bytes.len() % 2 == 0 => {
+            char::decode_utf16(bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])))
+                .collect::<Result<String, _>>()
+                .ok()
+        }
         // UniversalString (universal tag 28), which der has no variant for.
         Tag::Application { .. } | Tag::ContextSpecific { .. } | Tag::Private { .. } => None,
         t if t.octet() == 0x1c && bytes.len() % 4 == 0 => bytes
@@ -85,7 +85,10 @@ fn prepare(value: &der::Any) -> Value {
 /// and trailing spaces dropped, inner runs of whitespace one space.
 fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for word in s.split(|c: char| c.is_whitespace()).filter(|w| !w.is_empty()) {
+    for word in s
+        .split(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty())
+    {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -106,7 +109,10 @@ mod tests {
 
     #[test]
     fn names_compare_as_rfc_5280_says() {
-        assert_eq!(dn("CN=Example CA,O=Example"), dn("cn=EXAMPLE   ca,o=example"));
+        assert_eq!(
+            dn("CN=Example CA,O=Example"),
+            dn("cn=EXAMPLE   ca,o=example")
+        );
         assert_eq!(dn("CN= Example CA "), dn("CN=Example CA"));
         assert_ne!(dn("CN=Example CA"), dn("CN=Example CA2"));
         assert_ne!(dn("CN=A,O=B"), dn("O=B,CN=A"));

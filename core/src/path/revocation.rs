@@ -68,7 +68,9 @@ impl Crl {
             return Err("a version 1 CRL (RFC 5280 5.1.2.1: v2 when extensions are present, and cRLNumber is required)".into());
         }
         if der[layout.inner_sig_alg.clone()] != der[layout.sig_alg.clone()] {
-            return Err("its inner and outer signature algorithms differ (RFC 5280 5.1.1.2)".into());
+            return Err(
+                "its inner and outer signature algorithms differ (RFC 5280 5.1.1.2)".into(),
+            );
         }
         let exts = tbs.crl_extensions.as_deref().unwrap_or(&[]);
         let mut numbers = 0;
@@ -80,7 +82,9 @@ impl Crl {
             }
             match e.extn_id {
                 CRL_NUMBER if e.critical => {
-                    return Err("the cRLNumber extension is critical (RFC 5280 5.2.3: non-critical)".into())
+                    return Err(
+                        "the cRLNumber extension is critical (RFC 5280 5.2.3: non-critical)".into(),
+                    )
                 }
                 CRL_NUMBER => numbers += 1,
                 DELTA_CRL_INDICATOR => return Err("a delta CRL (not supported)".into()),
@@ -128,9 +132,10 @@ impl Crl {
             only_ca = idp.only_contains_ca_certs;
             scope_names = match idp.distribution_point {
                 Some(DistributionPointName::FullName(names)) => Some(general_names(&names)),
-                Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
-                    return Err("an issuingDistributionPoint named relative to the CRL issuer (not supported)".into())
-                }
+                Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => return Err(
+                    "an issuingDistributionPoint named relative to the CRL issuer (not supported)"
+                        .into(),
+                ),
                 None => None,
             };
         }
@@ -140,7 +145,10 @@ impl Crl {
             for e in entry.crl_entry_extensions.iter().flatten() {
                 match e.extn_id {
                     CERTIFICATE_ISSUER => {
-                        return Err("an entry with a certificateIssuer (indirect CRL, not supported)".into())
+                        return Err(
+                            "an entry with a certificateIssuer (indirect CRL, not supported)"
+                                .into(),
+                        )
                     }
                     REASON_CODE => {
                         // ENUMERATED: tag 10, one byte for the defined reasons.
@@ -198,7 +206,7 @@ impl Crl {
 
     pub(crate) fn lists(&self, serial: &[u8]) -> bool {
         let serial = strip(serial);
-        self.revoked.iter().any(|s| *s == serial)
+        self.revoked.contains(&serial)
     }
 
     /// The check of this CRL's signature under a key.

@@ -70,7 +70,11 @@ impl SignatureOracle for Native {
     fn verify(&mut self, c: &SignatureCheck<'_>) -> Verdict {
         // The same key bytes, message and signature (by address: the engine's inputs live as
         // long as the oracle) give the same answer.
-        let id = (c.key.as_ptr() as usize, c.message.as_ptr() as usize, c.signature.as_ptr() as usize);
+        let id = (
+            c.key.as_ptr() as usize,
+            c.message.as_ptr() as usize,
+            c.signature.as_ptr() as usize,
+        );
         if let Some((_, _, _, v)) = self.seen.iter().find(|(k, m, s, _)| (*k, *m, *s) == id) {
             return *v;
         }

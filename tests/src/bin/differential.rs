@@ -17,7 +17,10 @@ use certclaims_tests::limbo::{self, Limbo};
 use clap::Parser;
 
 #[derive(Parser, Debug)]
-#[command(name = "differential", about = "Compare certclaims' path engine with rustls-webpki on x509-limbo")]
+#[command(
+    name = "differential",
+    about = "Compare certclaims' path engine with rustls-webpki on x509-limbo"
+)]
 struct Args {
     /// The corpus (`limbo.json`).
     corpus: PathBuf,
@@ -60,7 +63,13 @@ fn run(args: Args) -> Result<ExitCode, String> {
         let handles: Vec<_> = corpus
             .testcases
             .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|tc| differential::compare(tc, now)).collect::<Vec<_>>()))
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|tc| differential::compare(tc, now))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -79,7 +88,12 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 Ok(s) => format!("SUCCESS ({s})"),
                 Err(e) => format!("FAILURE ({e})"),
             };
-            println!("{}\n  certclaims: {}\n  webpki:     {}", c.id, v(&c.certclaims), v(&c.webpki));
+            println!(
+                "{}\n  certclaims: {}\n  webpki:     {}",
+                c.id,
+                v(&c.certclaims),
+                v(&c.webpki)
+            );
         }
     }
     let Some(path) = &args.check else {
