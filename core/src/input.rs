@@ -10,17 +10,19 @@ use crate::pki_types::CertificateDer;
 /// Hard limits on what a client (or a proxy acting for one) can make certclaims process.
 ///
 /// Each overflow is a typed rejection, checked before any parsing or signature work. These
-/// limits bound the input; the work done on it is bounded by rustls-webpki's path-building
-/// budget, which applies whatever the input: at most 100 signature checks and 200,000
-/// path-building steps per verification, and paths of at most 6 intermediates. Exhausting the
-/// budget is `chain_too_deep`.
+/// limits bound the input; the work done on it is bounded by the path engine's budget, which
+/// applies whatever the input: at most 100 signature checks, 200,000 candidate issuers
+/// considered and 250,000 name-constraint comparisons per verification, and paths of at most 6
+/// intermediates. Exhausting the budget is `chain_too_deep` (name_constraint_violation for the
+/// comparisons).
 pub mod limits {
     /// Largest accepted certificate, in DER bytes (`malformed` beyond).
     pub const MAX_CERT_BYTES: usize = 64 * 1024;
     /// Most intermediates a client may present (`chain_too_deep` beyond). This caps the
     /// input only (64 × [`MAX_CERT_BYTES`] at most); path building over the presented
-    /// candidates stops at rustls-webpki's own budget (100 signature checks, 200,000
-    /// path-building steps, 6 intermediates deep), so many candidates with one subject cost
+    /// candidates stops at the engine's budget (100 signature checks, 200,000 candidates, 6
+    /// intermediates deep), and a candidate whose key does not verify the certificate below
+    /// it is dropped before anything is built on it, so many candidates with one subject cost
     /// at most 100 signature checks. Ordinary chains carry one to three intermediates; the
     /// limit leaves room for bundles of cross-signed alternatives (the bettertls path-building
     /// suite presents 35).

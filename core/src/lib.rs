@@ -5,7 +5,8 @@
 //!
 //! ```text
 //!  chain (DER/PEM) ──► Validator::verify(leaf, intermediates, now) ──► Principal | Rejection
-//!                       │ trust anchors, path building (rustls-webpki), EKU, key usage,
+//!                       │ trust anchors, RFC 5280 path building and validation (certclaims'
+//!                       │ own engine: name constraints of every form, CRLs), EKU, key usage,
 //!                       │ validity + skew, depth, deny-lists, CRLs, self-signed pins
 //!                       └ Policy: identity rules (SPIFFE, DNS, URI, email, subject, issuer,
 //!                         fingerprint) and extra claims

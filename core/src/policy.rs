@@ -112,7 +112,7 @@ pub enum UnknownStatus {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ExpiredCrl {
-    /// Use it anyway (the default, as in rustls-webpki).
+    /// Use it anyway (the default).
     #[default]
     Ignore,
     /// Reject with `unknown_revocation_status`.
@@ -345,7 +345,7 @@ pub struct Trust {
     /// as RFC 5280 counts a path length (4.2.1.9): a self-issued intermediate, whose subject
     /// equals its issuer (a CA's key rollover certificate), does not count. `0` admits only
     /// leaves issued by an anchor (or through self-issued certificates of the anchor's
-    /// name). rustls-webpki's own limit of 6 intermediates applies to every path, self-issued
+    /// name). The engine's own limit of 6 intermediates applies to every path, self-issued
     /// ones included.
     #[serde(default)]
     pub max_depth: Option<usize>,

@@ -4,12 +4,10 @@
 //! certificate under a candidate issuer's key, a CRL under its signer's — is a
 //! [`SignatureCheck`] handed to a [`SignatureOracle`]. The native oracle ([`Native`]) answers
 //! at once with the configured rustls-pki-types algorithms (a rustls `CryptoProvider`'s, or
-//! [`crate::crypto::ALL`]) and remembers each answer, so a pair is never verified twice
-//! while paths are explored. An asynchronous host (WebCrypto) can answer the same requests
+//! [`crate::crypto::ALL`]); the engine remembers each answer, so a pair is never verified
+//! twice while paths are explored. An asynchronous host (WebCrypto) can answer the same requests
 //! out of band: [`SignatureOracle::prefetch`] receives, before the engine tries them, every
 //! check a step of path building may need.
-
-use alloc::vec::Vec;
 
 use crate::pki_types::SignatureVerificationAlgorithm;
 
@@ -47,41 +45,21 @@ pub(crate) trait SignatureOracle {
     fn prefetch(&mut self, _checks: &[SignatureCheck<'_>]) {}
 }
 
-/// The native oracle: rustls-pki-types algorithms, answers remembered by the checked bytes'
-/// identity.
+/// The native oracle: rustls-pki-types algorithms, answering at once. (The engine remembers
+/// each answer, so a pair is verified once per verification.)
 pub(crate) struct Native {
     algs: &'static [&'static dyn SignatureVerificationAlgorithm],
-    seen: Vec<(usize, usize, usize, Verdict)>,
-    /// Signatures actually verified (not answered from memory).
-    pub(crate) verified: usize,
 }
 
 impl Native {
     pub(crate) fn new(algs: &'static [&'static dyn SignatureVerificationAlgorithm]) -> Self {
-        Self {
-            algs,
-            seen: Vec::new(),
-            verified: 0,
-        }
+        Self { algs }
     }
 }
 
 impl SignatureOracle for Native {
     fn verify(&mut self, c: &SignatureCheck<'_>) -> Verdict {
-        // The same key bytes, message and signature (by address: the engine's inputs live as
-        // long as the oracle) give the same answer.
-        let id = (
-            c.key.as_ptr() as usize,
-            c.message.as_ptr() as usize,
-            c.signature.as_ptr() as usize,
-        );
-        if let Some((_, _, _, v)) = self.seen.iter().find(|(k, m, s, _)| (*k, *m, *s) == id) {
-            return *v;
-        }
-        self.verified += 1;
-        let v = verify_with(self.algs, c);
-        self.seen.push((id.0, id.1, id.2, v));
-        v
+        verify_with(self.algs, c)
     }
 }
 
