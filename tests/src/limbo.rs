@@ -493,9 +493,10 @@ fn family(id: &str) -> &str {
     id.rsplit_once("::").map_or("", |(family, _)| family)
 }
 
-/// Samples the corpus: families (see [`family`]) of at most `every` testcases are taken
-/// whole, larger ones every `every`-th testcase (counted within the family, the first
-/// included), and every CLIENT testcase. The hand-written families are small and varied;
+/// Samples the corpus: families (a testcase id without its last `::` segment, such as
+/// `bettertls::nameconstraints`) of at most `every` testcases are taken whole, larger ones
+/// every `every`-th testcase (counted within the family, the first included), and every
+/// CLIENT testcase. The hand-written families are small and varied;
 /// the generated ones (bettertls) are large and alike, so they are thinned.
 ///
 /// For each sampled testcase that a policy document can express, the sample holds that
