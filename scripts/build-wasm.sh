@@ -21,7 +21,7 @@ if [ ! -x wasm/node_modules/.bin/wasm-opt ] || [ wasm/package.json -nt wasm/node
 fi
 
 cargo build -p certclaims-wasm --target wasm32-unknown-unknown --profile wasm-release --locked -q
-raw=target/wasm32-unknown-unknown/wasm-release/certclaims_wasm.wasm
+raw=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/certclaims_wasm.wasm
 rm -rf wasm/pkg && mkdir -p wasm/pkg
 wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir wasm/pkg --out-name certclaims_wasm "$raw"
 wasm/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \

@@ -127,13 +127,15 @@ pub enum ExpiredCrl {
 /// it must list the required purpose (`anyExtendedKeyUsage` does not stand in for it), and an
 /// empty extension is always rejected. [`ServerAuth`] is stricter: it requires the extension
 /// and applies the CA/Browser Forum server certificate profile (see the variant). A policy
-/// document chooses between [`ClientAuth`] (`require_client_auth_eku: true`, the default) and
-/// [`Any`] (`false`).
+/// document names the mode in [`Trust::extended_key_usage`] (`"client_auth"`,
+/// `"server_auth"`, `"any"`), or with the older [`Trust::require_client_auth_eku`], which
+/// chooses between [`ClientAuth`] (`true`, the default) and [`Any`] (`false`).
 ///
 /// [`ClientAuth`]: ExtendedKeyUsage::ClientAuth
 /// [`ServerAuth`]: ExtendedKeyUsage::ServerAuth
 /// [`Any`]: ExtendedKeyUsage::Any
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ExtendedKeyUsage {
     /// TLS client authentication, `id-kp-clientAuth` (1.3.6.1.5.5.7.3.2): the default.
@@ -170,6 +172,17 @@ pub enum ExtendedKeyUsage {
     /// No requirement: any EKU, or none, is accepted (the extension must still be well-formed
     /// and non-empty).
     Any,
+}
+
+impl ExtendedKeyUsage {
+    /// The name a policy document uses (`trust.extended_key_usage`).
+    fn policy_name(self) -> &'static str {
+        match self {
+            Self::ClientAuth => "client_auth",
+            Self::ServerAuth => "server_auth",
+            Self::Any => "any",
+        }
+    }
 }
 
 /// CRL checking options; they apply only when `trust.crls` is non-empty.
@@ -308,38 +321,46 @@ fn default_true() -> bool {
 }
 
 /// Trust settings.
+///
+/// # The extended key usage
+///
+/// `extended_key_usage` names the purpose a leaf must allow: `"client_auth"` (the default),
+/// `"server_auth"` (validating a TLS server's certificate, with the CA/Browser Forum profile
+/// of [`ExtendedKeyUsage::ServerAuth`]) or `"any"`. The older `require_client_auth_eku`
+/// keeps its meaning (`true`: `client_auth`, `false`: `any`) and is read when
+/// `extended_key_usage` is absent. When both are given they must name the same mode:
+/// `{"require_client_auth_eku": true, "extended_key_usage": "server_auth"}` is a
+/// [`PolicyError`] naming `trust.extended_key_usage`, since either reading could be the one
+/// the author meant. (Built in code rather than read from a document, a `Trust` whose
+/// `require_client_auth_eku` is `false` counts as giving it.)
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "TrustDoc")]
 #[non_exhaustive]
 pub struct Trust {
     /// Trust anchors, each a string of one or more PEM `CERTIFICATE` blocks.
-    #[serde(default)]
     pub anchors: Vec<String>,
     /// Extra intermediates usable in path building (PEM), beside those the client sends.
-    #[serde(default)]
     pub intermediates: Vec<String>,
     /// CRLs (PEM `X509 CRL` blocks).
-    #[serde(default)]
     pub crls: Vec<String>,
     /// Chained, self-signed or all.
-    #[serde(default)]
     pub allowed_types: AllowedTypes,
     /// SHA-256 pins of accepted self-signed certificates (`sha256:<hex>`).
-    #[serde(default)]
     pub pinned: Vec<String>,
     /// Accept any self-signed certificate (when `allowed_types` permits them) even if it is
     /// not pinned. Off by default: an unpinned self-signed certificate proves nothing.
-    #[serde(default)]
     pub allow_unpinned_self_signed: bool,
-    /// Require the clientAuth EKU when an EKU extension is present (default true).
-    #[serde(default = "default_true")]
+    /// Require the clientAuth EKU when an EKU extension is present (default true); `false`
+    /// accepts any EKU. Superseded by `extended_key_usage`
+    /// (see [above](Trust#the-extended-key-usage)).
     pub require_client_auth_eku: bool,
+    /// The extended key usage a leaf must allow: `client_auth`, `server_auth` or `any`.
+    /// `None` (absent) defers to `require_client_auth_eku`.
+    pub extended_key_usage: Option<ExtendedKeyUsage>,
     /// Check notBefore/notAfter (default true). When false, the leaf's validity period is not
     /// checked; issuers are still checked at the time the leaf is evaluated at.
-    #[serde(default = "default_true")]
     pub check_validity: bool,
     /// Tolerance for a leaf that is just not yet valid or just expired, in seconds.
-    #[serde(default)]
     pub clock_skew_seconds: u64,
     /// Maximum number of intermediate certificates between the leaf and the anchor, counted
     /// as RFC 5280 counts a path length (4.2.1.9): a self-issued intermediate, whose subject
@@ -347,14 +368,97 @@ pub struct Trust {
     /// leaves issued by an anchor (or through self-issued certificates of the anchor's
     /// name). The engine's own limit of 6 intermediates applies to every path, self-issued
     /// ones included.
-    #[serde(default)]
     pub max_depth: Option<usize>,
     /// Deny-list.
-    #[serde(default)]
     pub deny: Vec<DenyEntry>,
     /// CRL options.
-    #[serde(default)]
     pub revocation: Revocation,
+    /// Whether `require_client_auth_eku` was written in the document (so that it can
+    /// contradict `extended_key_usage`).
+    require_client_auth_eku_given: bool,
+}
+
+/// The JSON shape of [`Trust`]: the same fields, with `require_client_auth_eku` optional so
+/// that a contradiction with `extended_key_usage` can be told from the default.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustDoc {
+    #[serde(default)]
+    anchors: Vec<String>,
+    #[serde(default)]
+    intermediates: Vec<String>,
+    #[serde(default)]
+    crls: Vec<String>,
+    #[serde(default)]
+    allowed_types: AllowedTypes,
+    #[serde(default)]
+    pinned: Vec<String>,
+    #[serde(default)]
+    allow_unpinned_self_signed: bool,
+    #[serde(default)]
+    require_client_auth_eku: Option<bool>,
+    #[serde(default)]
+    extended_key_usage: Option<ExtendedKeyUsage>,
+    #[serde(default = "default_true")]
+    check_validity: bool,
+    #[serde(default)]
+    clock_skew_seconds: u64,
+    #[serde(default)]
+    max_depth: Option<usize>,
+    #[serde(default)]
+    deny: Vec<DenyEntry>,
+    #[serde(default)]
+    revocation: Revocation,
+}
+
+impl From<TrustDoc> for Trust {
+    fn from(doc: TrustDoc) -> Self {
+        Self {
+            anchors: doc.anchors,
+            intermediates: doc.intermediates,
+            crls: doc.crls,
+            allowed_types: doc.allowed_types,
+            pinned: doc.pinned,
+            allow_unpinned_self_signed: doc.allow_unpinned_self_signed,
+            require_client_auth_eku: doc.require_client_auth_eku.unwrap_or(true),
+            extended_key_usage: doc.extended_key_usage,
+            check_validity: doc.check_validity,
+            clock_skew_seconds: doc.clock_skew_seconds,
+            max_depth: doc.max_depth,
+            deny: doc.deny,
+            revocation: doc.revocation,
+            require_client_auth_eku_given: doc.require_client_auth_eku.is_some(),
+        }
+    }
+}
+
+impl Trust {
+    /// The extended key usage these settings require (see
+    /// [the type docs](Trust#the-extended-key-usage)); a contradiction between
+    /// `extended_key_usage` and a given `require_client_auth_eku` is an error naming
+    /// `trust.extended_key_usage`.
+    pub(crate) fn required_eku(&self) -> Result<ExtendedKeyUsage, PolicyError> {
+        let legacy = if self.require_client_auth_eku {
+            ExtendedKeyUsage::ClientAuth
+        } else {
+            ExtendedKeyUsage::Any
+        };
+        let legacy_given = self.require_client_auth_eku_given || !self.require_client_auth_eku;
+        match self.extended_key_usage {
+            None => Ok(legacy),
+            Some(eku) if eku == legacy || !legacy_given => Ok(eku),
+            Some(eku) => Err(PolicyError::invalid(
+                "trust.extended_key_usage",
+                format!(
+                    "`{}` contradicts `require_client_auth_eku: {}` (which means `{}`); give \
+                     only `extended_key_usage`",
+                    eku.policy_name(),
+                    self.require_client_auth_eku,
+                    legacy.policy_name()
+                ),
+            )),
+        }
+    }
 }
 
 impl Default for Trust {
@@ -367,11 +471,13 @@ impl Default for Trust {
             pinned: Vec::new(),
             allow_unpinned_self_signed: false,
             require_client_auth_eku: true,
+            extended_key_usage: None,
             check_validity: true,
             clock_skew_seconds: 0,
             max_depth: None,
             deny: Vec::new(),
             revocation: Revocation::default(),
+            require_client_auth_eku_given: false,
         }
     }
 }

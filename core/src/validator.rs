@@ -367,11 +367,7 @@ impl Validator {
         trust.anchors.clear();
         trust.intermediates.clear();
         trust.crls.clear();
-        let eku = if trust.require_client_auth_eku {
-            ExtendedKeyUsage::ClientAuth
-        } else {
-            ExtendedKeyUsage::Any
-        };
+        let eku = trust.required_eku()?;
         ValidatorBuilder {
             algs,
             anchors,

@@ -10,7 +10,7 @@ use certclaims::policy::{
     AllowedTypes, DenyEntry, ExpiredCrl, Revocation, RevocationDepth, Rule, UnknownStatus,
 };
 use certclaims::test_kit::{Eku, Issued, Pki, DAY, NOW};
-use certclaims::{Code, Step, Validator};
+use certclaims::{Code, PolicyError, Step, Validator};
 use serde_json::json;
 
 use common::{accept, crl_pem, reject, validator};
@@ -164,6 +164,122 @@ fn client_auth_eku_requirement() {
     accept(&lax, &server);
     accept(&lax, &none);
     accept(&lax, &both);
+}
+
+#[test]
+fn extended_key_usage_in_the_policy_document() {
+    use certclaims::policy::ExtendedKeyUsage;
+    let pki = Pki::new();
+    let server = pki.client("server").eku(Eku::ServerAuth).issue();
+    let client = pki.client("client").eku(Eku::ClientAuth).issue();
+    let none = pki.client("none").eku(Eku::None).issue();
+
+    let server_mode = validator(
+        &pki,
+        json!({"trust": {"extended_key_usage": "server_auth"}}),
+    );
+    let p = accept(&server_mode, &server);
+    assert_eq!(p.subject(), "CN=server");
+    let r = reject(&server_mode, &client, Code::WrongUsage, Step::Validation);
+    assert_eq!(
+        r.detail(),
+        "the extended key usage does not allow the required purpose"
+    );
+    let r = reject(&server_mode, &none, Code::WrongUsage, Step::Validation);
+    assert_eq!(
+        r.detail(),
+        "the leaf has no extendedKeyUsage extension; a server certificate must list \
+         serverAuth (CA/Browser Forum BR 7.1.2.7.6)"
+    );
+
+    // Each mode named in the document, alone or with an agreeing `require_client_auth_eku`,
+    // gives the builder's verdicts.
+    let documents = [
+        (
+            json!({"extended_key_usage": "client_auth"}),
+            ExtendedKeyUsage::ClientAuth,
+        ),
+        (
+            json!({"extended_key_usage": "client_auth", "require_client_auth_eku": true}),
+            ExtendedKeyUsage::ClientAuth,
+        ),
+        (
+            json!({"extended_key_usage": "server_auth"}),
+            ExtendedKeyUsage::ServerAuth,
+        ),
+        (json!({"extended_key_usage": "any"}), ExtendedKeyUsage::Any),
+        (
+            json!({"extended_key_usage": "any", "require_client_auth_eku": false}),
+            ExtendedKeyUsage::Any,
+        ),
+        (
+            json!({"require_client_auth_eku": false}),
+            ExtendedKeyUsage::Any,
+        ),
+        (json!({}), ExtendedKeyUsage::ClientAuth),
+    ];
+    for (trust, eku) in documents {
+        let from_json = validator(&pki, json!({ "trust": trust }));
+        let built = Validator::builder(certclaims::crypto::ALL)
+            .with_anchors([pki.root_der()])
+            .with_required_eku(eku)
+            .build()
+            .unwrap();
+        for leaf in [&server, &client, &none] {
+            assert_eq!(
+                common::verify(&from_json, leaf),
+                common::verify(&built, leaf),
+                "{trust} vs {eku:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_contradicting_require_client_auth_eku_is_a_policy_error() {
+    let pki = Pki::new();
+    let table = [
+        (true, "server_auth", "client_auth"),
+        (true, "any", "client_auth"),
+        (false, "client_auth", "any"),
+        (false, "server_auth", "any"),
+    ];
+    for (require, eku, legacy) in table {
+        let json = common::policy(
+            &pki,
+            json!({"trust": {"require_client_auth_eku": require, "extended_key_usage": eku}}),
+        )
+        .to_string();
+        let e = Validator::from_policy_json(&json, certclaims::crypto::ALL).unwrap_err();
+        let reason = format!(
+            "`{eku}` contradicts `require_client_auth_eku: {require}` (which means `{legacy}`); \
+             give only `extended_key_usage`"
+        );
+        assert_eq!(
+            e,
+            PolicyError::Invalid {
+                field: "trust.extended_key_usage".into(),
+                reason: reason.clone(),
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            format!("invalid policy field `trust.extended_key_usage`: {reason}")
+        );
+    }
+
+    // A mode the schema does not know is a JSON error naming the accepted values.
+    let json = common::policy(&pki, json!({"trust": {"extended_key_usage": "serverAuth"}}));
+    let e = Validator::from_policy_json(&json.to_string(), certclaims::crypto::ALL).unwrap_err();
+    let PolicyError::Json(msg) = e else {
+        panic!("expected a JSON error, got {e:?}")
+    };
+    assert!(
+        msg.starts_with(
+            "unknown variant `serverAuth`, expected one of `client_auth`, `server_auth`, `any`"
+        ),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -34,7 +34,7 @@ use std::time::Duration;
 use certclaims::pki_types::pem::PemObject;
 use certclaims::pki_types::{CertificateDer, CertificateRevocationListDer, UnixTime};
 use certclaims::policy::ExtendedKeyUsage;
-use certclaims::{Principal, Validator};
+use certclaims::{Chain, PolicyError, Principal, Rejection, Validator};
 use rustls_pki_types::{DnsName, ServerName};
 use serde::{Deserialize, Serialize};
 
@@ -230,9 +230,28 @@ enum Verdict {
     Skip(String),
 }
 
-fn evaluate_inner(tc: &Testcase, now: UnixTime) -> Result<Verdict, String> {
+/// A testcase as the harness configures the validator for it.
+struct Setup {
+    leaf: CertificateDer<'static>,
+    intermediates: Vec<CertificateDer<'static>>,
+    anchors: Vec<CertificateDer<'static>>,
+    crls: Vec<CertificateRevocationListDer<'static>>,
+    time: UnixTime,
+    eku: ExtendedKeyUsage,
+    max_depth: Option<usize>,
+    server_name: Option<ServerName<'static>>,
+}
+
+enum Prepared {
+    Run(Box<Setup>),
+    Skip(String),
+}
+
+/// Decodes a testcase into the validator's inputs, or the reason it is skipped; an input
+/// the harness cannot decode is an error.
+fn prepare(tc: &Testcase, now: UnixTime) -> Result<Prepared, String> {
     if !tc.signature_algorithms.is_empty() {
-        return Ok(Verdict::Skip(
+        return Ok(Prepared::Skip(
             "signature_algorithms: certclaims takes its algorithm set from the host's crypto \
              provider, not a per-chain list"
                 .into(),
@@ -243,7 +262,7 @@ fn evaluate_inner(tc: &Testcase, now: UnixTime) -> Result<Verdict, String> {
         .iter()
         .find(|ku| ku.as_str() != "digitalSignature")
     {
-        return Ok(Verdict::Skip(format!(
+        return Ok(Prepared::Skip(format!(
             "key_usage `{ku}`: the core requires digitalSignature of a leaf with keyUsage and \
              cannot require other key usages"
         )));
@@ -257,7 +276,7 @@ fn evaluate_inner(tc: &Testcase, now: UnixTime) -> Result<Verdict, String> {
         .iter()
         .find(|e| e.as_str() != eku_name)
     {
-        return Ok(Verdict::Skip(format!(
+        return Ok(Prepared::Skip(format!(
             "extended_key_usage `{other}`: the core requires exactly one purpose, {eku_name} for \
              {:?} testcases",
             tc.validation_kind
@@ -267,7 +286,7 @@ fn evaluate_inner(tc: &Testcase, now: UnixTime) -> Result<Verdict, String> {
         (ValidationKind::Server, Some(name)) => match server_name(name)? {
             Some(name) => Some(name),
             None => {
-                return Ok(Verdict::Skip(format!(
+                return Ok(Prepared::Skip(format!(
                     "expected peer name of kind {:?}: rustls-webpki matches only DNS names and IP \
                      addresses",
                     name.kind
@@ -301,26 +320,48 @@ fn evaluate_inner(tc: &Testcase, now: UnixTime) -> Result<Verdict, String> {
         Some(t) => parse_time(t)?,
         None => now,
     };
+    Ok(Prepared::Run(Box::new(Setup {
+        leaf,
+        intermediates,
+        anchors,
+        crls,
+        time,
+        eku,
+        max_depth: tc
+            .max_chain_depth
+            .map(|depth| usize::try_from(depth).unwrap_or(usize::MAX)),
+        server_name,
+    })))
+}
 
+/// The validator the harness configures for `setup`, through the builder.
+fn build(setup: &Setup) -> Result<Validator, PolicyError> {
     let mut builder = Validator::builder(certclaims::crypto::ALL)
-        .with_anchors(anchors)
-        .with_crls(crls)
-        .with_required_eku(eku);
-    if let Some(depth) = tc.max_chain_depth {
-        builder = builder.with_max_depth(usize::try_from(depth).unwrap_or(usize::MAX));
+        .with_anchors(setup.anchors.clone())
+        .with_crls(setup.crls.clone())
+        .with_required_eku(setup.eku);
+    if let Some(depth) = setup.max_depth {
+        builder = builder.with_max_depth(depth);
     }
+    builder.build()
+}
+
+fn evaluate_inner(tc: &Testcase, now: UnixTime) -> Result<Verdict, String> {
+    let setup = match prepare(tc, now)? {
+        Prepared::Run(setup) => setup,
+        Prepared::Skip(reason) => return Ok(Verdict::Skip(reason)),
+    };
     // A validator that cannot be built (an unusable anchor or CRL) admits nobody.
-    let validator = builder
-        .build()
-        .map_err(|e| format!("validator not built: {e}"))?;
+    let validator = build(&setup).map_err(|e| format!("validator not built: {e}"))?;
     let principal = validator
-        .verify(&leaf, &intermediates, time)
+        .verify(&setup.leaf, &setup.intermediates, setup.time)
         .map_err(|r| r.to_string())?;
 
-    if let Some(name) = server_name {
-        let ee = webpki::EndEntityCert::try_from(&leaf).map_err(|e| format!("peer name: {e}"))?;
-        ee.verify_is_valid_for_subject_name(&name)
-            .map_err(|e| format!("peer name {}: {e}", server_name_str(&name)))?;
+    if let Some(name) = &setup.server_name {
+        let ee =
+            webpki::EndEntityCert::try_from(&setup.leaf).map_err(|e| format!("peer name: {e}"))?;
+        ee.verify_is_valid_for_subject_name(name)
+            .map_err(|e| format!("peer name {}: {e}", server_name_str(name)))?;
     }
     if tc.validation_kind == ValidationKind::Client {
         for name in &tc.expected_peer_names {
@@ -336,6 +377,234 @@ fn evaluate_inner(tc: &Testcase, now: UnixTime) -> Result<Verdict, String> {
         "verified: {}",
         principal.subject()
     )))
+}
+
+/// The default of `--sample-every`: with the CLIENT testcases, a few hundred cases.
+pub const DEFAULT_SAMPLE_EVERY: usize = 25;
+
+/// One testcase of the sample: a policy document equivalent to what the harness configures,
+/// the presented chain, and the verdict the native core gives for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SampleCase {
+    /// The limbo testcase id.
+    pub id: String,
+    /// `CLIENT` or `SERVER`.
+    pub validation_kind: String,
+    /// What limbo expects of the whole testcase (the sample compares chain verdicts, which
+    /// leave out the peer-name check).
+    pub expected_result: Expected,
+    /// The policy document (version 1).
+    pub policy: serde_json::Value,
+    /// The presented chain as PEM: the peer certificate, then the untrusted intermediates.
+    pub chain: String,
+    /// The validation time in milliseconds since the epoch (a JS `Date` value).
+    pub at: u64,
+    /// The native verdict.
+    pub native: NativeVerdict,
+}
+
+/// What `Validator::from_policy_json` + [`Chain::from_pem`] + `verify_chain` gave natively.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum NativeVerdict {
+    /// Verified: the principal as the CLI prints it (`serde_json::to_string_pretty`).
+    Accepted {
+        /// Always `true`.
+        ok: bool,
+        /// The principal JSON, pretty-printed.
+        principal: String,
+    },
+    /// Rejected.
+    Rejected {
+        /// Always `false`.
+        ok: bool,
+        /// [`certclaims::Code`] as a string.
+        code: String,
+        /// [`Rejection::detail`].
+        message: String,
+        /// [`certclaims::Step`] as a string.
+        step: String,
+    },
+}
+
+impl NativeVerdict {
+    fn of(result: &Result<Principal, Rejection>) -> Result<Self, String> {
+        Ok(match result {
+            Ok(p) => Self::Accepted {
+                ok: true,
+                principal: serde_json::to_string_pretty(&p.to_json())
+                    .map_err(|e| format!("principal JSON: {e}"))?,
+            },
+            Err(r) => Self::Rejected {
+                ok: false,
+                code: r.code().as_str().into(),
+                message: r.detail().into(),
+                step: r.step().as_str().into(),
+            },
+        })
+    }
+}
+
+/// The sample file: `{"version":1,"every":N,"cases":[…]}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sample {
+    /// Always 1.
+    pub version: u64,
+    /// Every how many testcases one was taken (CLIENT testcases are all taken).
+    pub every: usize,
+    /// The cases, in corpus order.
+    pub cases: Vec<SampleCase>,
+}
+
+/// What [`sample`] produced.
+#[derive(Debug, Clone, Default)]
+pub struct SampleReport {
+    /// The sampled testcases a policy document can express.
+    pub cases: Vec<SampleCase>,
+    /// Why sampled testcases were left out, with how many each reason left out.
+    pub left_out: BTreeMap<&'static str, usize>,
+    /// Disagreements between the policy-document path and the harness's builder path (or
+    /// between the PEM and DER inputs): each is a bug, and the sample must not be used.
+    pub errors: Vec<String>,
+}
+
+/// The policy document equivalent to what the harness configures for `setup`.
+fn policy_document(tc: &Testcase, setup: &Setup) -> serde_json::Value {
+    let eku = match setup.eku {
+        ExtendedKeyUsage::ServerAuth => "server_auth",
+        ExtendedKeyUsage::Any => "any",
+        _ => "client_auth",
+    };
+    let mut trust = serde_json::json!({
+        "anchors": tc.trusted_certs,
+        "crls": tc.crls,
+        "extended_key_usage": eku,
+    });
+    if let Some(depth) = tc.max_chain_depth {
+        trust["max_depth"] = depth.into();
+    }
+    serde_json::json!({ "version": 1, "trust": trust })
+}
+
+/// A testcase's family: its id without the last `::` segment (`bettertls::nameconstraints`
+/// for `bettertls::nameconstraints::tc42`).
+fn family(id: &str) -> &str {
+    id.rsplit_once("::").map_or("", |(family, _)| family)
+}
+
+/// Samples the corpus: families (a testcase id without its last `::` segment, such as
+/// `bettertls::nameconstraints`) of at most `every` testcases are taken whole, larger ones
+/// every `every`-th testcase (counted within the family, the first included), and every
+/// CLIENT testcase. The hand-written families are small and varied;
+/// the generated ones (bettertls) are large and alike, so they are thinned.
+///
+/// For each sampled testcase that a policy document can express, the sample holds that
+/// document, the presented chain and the native verdict. A testcase is kept only when the
+/// policy document's verdict equals the harness's own chain verdict (before its peer-name
+/// check); a difference is an error in the report, not a silent omission.
+pub fn sample(testcases: &[Testcase], now: UnixTime, every: usize) -> SampleReport {
+    let mut report = SampleReport::default();
+    for tc in sampled(testcases, every) {
+        match sample_case(tc, now) {
+            Ok(Ok(case)) => report.cases.push(case),
+            Ok(Err(reason)) => *report.left_out.entry(reason).or_default() += 1,
+            Err(e) => report.errors.push(format!("{}: {e}", tc.id)),
+        }
+    }
+    report
+}
+
+/// The testcases [`sample`] takes, in corpus order.
+fn sampled(testcases: &[Testcase], every: usize) -> Vec<&Testcase> {
+    let every = every.max(1);
+    let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
+    for tc in testcases {
+        *sizes.entry(family(&tc.id)).or_default() += 1;
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    testcases
+        .iter()
+        .filter(|tc| {
+            let fam = family(&tc.id);
+            let index = seen.entry(fam).or_default();
+            let take = sizes.get(fam).is_some_and(|&n| n <= every)
+                || *index % every == 0
+                || tc.validation_kind == ValidationKind::Client;
+            *index += 1;
+            take
+        })
+        .collect()
+}
+
+/// `Ok(Ok(case))`, `Ok(Err(why it is left out))`, or `Err(a disagreement)`.
+fn sample_case(tc: &Testcase, now: UnixTime) -> Result<Result<SampleCase, &'static str>, String> {
+    let setup = match prepare(tc, now) {
+        Ok(Prepared::Run(setup)) => setup,
+        Ok(Prepared::Skip(_)) => return Ok(Err("skipped by the harness")),
+        Err(_) => return Ok(Err("input the harness cannot decode")),
+    };
+    let policy = policy_document(tc, &setup);
+    let from_policy = Validator::from_policy_json(&policy.to_string(), certclaims::crypto::ALL);
+    let (built, from_policy) = match (build(&setup), from_policy) {
+        (Ok(built), Ok(from_policy)) => (built, from_policy),
+        (Err(a), Err(b)) if a == b => return Ok(Err("no validator can be built")),
+        (a, b) => {
+            return Err(format!(
+                "the builder gives {:?}, the policy document {:?}",
+                a.err(),
+                b.err()
+            ))
+        }
+    };
+    let harness = built.verify(&setup.leaf, &setup.intermediates, setup.time);
+    let document = from_policy.verify(&setup.leaf, &setup.intermediates, setup.time);
+    if document != harness {
+        return Err(format!(
+            "the policy document gives {}, the harness {}",
+            describe(&document),
+            describe(&harness)
+        ));
+    }
+    let mut chain = String::new();
+    for pem in std::iter::once(&tc.peer_certificate).chain(&tc.untrusted_intermediates) {
+        chain.push_str(pem.trim_end());
+        chain.push('\n');
+    }
+    // The npm package's path: the PEM text through `Chain::from_pem` and `verify_chain`.
+    let pem =
+        Chain::from_pem(chain.as_bytes()).and_then(|c| from_policy.verify_chain(&c, setup.time));
+    // The PEM reader stops at its intermediate limit, so a chain over it is rejected with a
+    // smaller count in the message than the DER check gives; the outcome, code and step must
+    // still agree.
+    let same_rejection = matches!((&pem, &harness),
+        (Err(a), Err(b)) if (a.code(), a.step()) == (b.code(), b.step()));
+    if pem != harness && !same_rejection {
+        return Err(format!(
+            "the PEM chain gives {}, the DER certificates {}",
+            describe(&pem),
+            describe(&harness)
+        ));
+    }
+    Ok(Ok(SampleCase {
+        id: tc.id.clone(),
+        validation_kind: match tc.validation_kind {
+            ValidationKind::Client => "CLIENT".into(),
+            ValidationKind::Server => "SERVER".into(),
+        },
+        expected_result: tc.expected_result,
+        policy,
+        chain,
+        at: setup.time.as_secs().saturating_mul(1000),
+        native: NativeVerdict::of(&pem)?,
+    }))
+}
+
+fn describe(result: &Result<Principal, Rejection>) -> String {
+    match result {
+        Ok(p) => format!("a principal for {}", p.subject()),
+        Err(r) => r.to_string(),
+    }
 }
 
 /// The peer name of a SERVER testcase; `None` for a kind webpki cannot match.
@@ -786,5 +1055,165 @@ mod tests {
             "{}",
             r.context
         );
+    }
+
+    /// A testcase from a minted PKI: the kit's root trusted, its intermediate presented.
+    fn minted(
+        id: &str,
+        kind: &str,
+        issued: &certclaims::test_kit::Issued,
+        pki: &certclaims::test_kit::Pki,
+    ) -> Testcase {
+        let leaf = issued.leaf_pem();
+        let chain = issued.chain_pem();
+        let mut tc = testcase(id, "SUCCESS");
+        tc.validation_kind = if kind == "CLIENT" {
+            ValidationKind::Client
+        } else {
+            ValidationKind::Server
+        };
+        tc.trusted_certs = vec![pki.root_pem()];
+        tc.untrusted_intermediates = vec![chain[leaf.len()..].to_string()];
+        tc.peer_certificate = leaf;
+        tc.validation_time = Some("2026-11-25T11:41:22Z".into());
+        tc
+    }
+
+    #[test]
+    fn the_sample_holds_the_policy_document_the_chain_and_the_native_verdict() {
+        use certclaims::test_kit::{Eku, Pki};
+        let pki = Pki::new();
+        let client = pki.client("alice").dns("alice.example").issue();
+        let now = UnixTime::since_unix_epoch(Duration::from_secs(0));
+        let tcs = vec![
+            minted("a::client", "CLIENT", &client, &pki),
+            minted("a::server", "SERVER", &client, &pki),
+        ];
+        let report = sample(&tcs, now, 1);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert!(report.left_out.is_empty(), "{:?}", report.left_out);
+        let [accepted, rejected] = &report.cases[..] else {
+            panic!("{:?}", report.cases)
+        };
+
+        assert_eq!(accepted.id, "a::client");
+        assert_eq!(accepted.validation_kind, "CLIENT");
+        assert_eq!(
+            accepted.policy,
+            serde_json::json!({"version": 1, "trust": {
+                "anchors": [pki.root_pem()], "crls": [], "extended_key_usage": "client_auth"
+            }})
+        );
+        assert_eq!(accepted.chain, client.chain_pem());
+        let at = parse_time("2026-11-25T11:41:22Z").unwrap();
+        assert_eq!(accepted.at, 1_795_606_882_000);
+        let principal = Validator::builder(certclaims::crypto::ALL)
+            .with_anchors([pki.root_der()])
+            .build()
+            .unwrap()
+            .verify(client.leaf(), client.intermediates(), at)
+            .unwrap();
+        assert_eq!(
+            accepted.native,
+            NativeVerdict::Accepted {
+                ok: true,
+                principal: serde_json::to_string_pretty(&principal.to_json()).unwrap(),
+            }
+        );
+
+        // The same clientAuth leaf in a SERVER testcase: server_auth mode rejects it.
+        assert_eq!(
+            rejected.policy["trust"]["extended_key_usage"],
+            "server_auth"
+        );
+        assert_eq!(
+            rejected.native,
+            NativeVerdict::Rejected {
+                ok: false,
+                code: "wrong_usage".into(),
+                message: "the extended key usage does not allow the required purpose".into(),
+                step: "validation".into(),
+            }
+        );
+        // The file form: the verdict is untagged, the principal a string.
+        let json = serde_json::to_value(rejected).unwrap();
+        assert_eq!(
+            json["native"],
+            serde_json::json!({"ok": false, "code": "wrong_usage", "message":
+                "the extended key usage does not allow the required purpose", "step": "validation"})
+        );
+
+        // A maximum depth of 0 forbids the kit's intermediate: `max_depth` in the document.
+        let mut deep = minted(
+            "a::deep",
+            "SERVER",
+            &pki.client("s").eku(Eku::ServerAuth).issue(),
+            &pki,
+        );
+        deep.max_chain_depth = Some(0);
+        let report = sample(&[deep], now, 1);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(report.cases[0].policy["trust"]["max_depth"], 0);
+        let NativeVerdict::Rejected { code, .. } = &report.cases[0].native else {
+            panic!("{:?}", report.cases[0].native)
+        };
+        assert_eq!(code, "chain_too_deep");
+    }
+
+    #[test]
+    fn testcases_a_policy_document_cannot_express_are_left_out_and_counted() {
+        let now = UnixTime::since_unix_epoch(Duration::from_secs(0));
+        let pki = certclaims::test_kit::Pki::new();
+        let issued = pki.client("alice").issue();
+        let mut skipped = minted("a::skip", "CLIENT", &issued, &pki);
+        skipped.signature_algorithms = vec!["RSASSA_PSS".into()];
+        let mut untrusted = minted("a::nothing-trusted", "CLIENT", &issued, &pki);
+        untrusted.trusted_certs.clear();
+        let report = sample(
+            &[skipped, untrusted, testcase("a::no-pem", "SUCCESS")],
+            now,
+            1,
+        );
+        assert!(report.cases.is_empty() && report.errors.is_empty());
+        assert_eq!(
+            report.left_out,
+            [
+                ("input the harness cannot decode", 1),
+                ("no validator can be built", 1),
+                ("skipped by the harness", 1),
+            ]
+            .into_iter()
+            .collect()
+        );
+    }
+
+    #[test]
+    fn small_families_are_sampled_whole_large_ones_thinned_clients_always() {
+        let mut tcs: Vec<Testcase> = (0..7)
+            .map(|i| testcase(&format!("big::fam::tc{i}"), "SUCCESS"))
+            .collect();
+        tcs[4].validation_kind = ValidationKind::Client;
+        tcs.push(testcase("small::a", "SUCCESS"));
+        tcs.push(testcase("small::b", "SUCCESS"));
+        tcs.push(testcase("small::c", "FAILURE"));
+        let ids: Vec<&str> = sampled(&tcs, 3).iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "big::fam::tc0",
+                "big::fam::tc3",
+                "big::fam::tc4",
+                "big::fam::tc6",
+                "small::a",
+                "small::b",
+                "small::c"
+            ]
+        );
+        assert_eq!(sampled(&tcs, 1).len(), tcs.len());
+        assert_eq!(
+            family("bettertls::nameconstraints::tc42"),
+            "bettertls::nameconstraints"
+        );
+        assert_eq!(family("solo"), "");
     }
 }

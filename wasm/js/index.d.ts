@@ -22,7 +22,15 @@ export interface Trust {
   allowed_types?: "chained" | "self_signed" | "all";
   pinned?: Fingerprint[];
   allow_unpinned_self_signed?: boolean;
+  /** Older form of `extended_key_usage`: true is "client_auth" (the default), false "any". */
   require_client_auth_eku?: boolean;
+  /**
+   * The purpose the leaf's extendedKeyUsage must allow. "server_auth" validates a TLS
+   * server's certificate and applies the CA/Browser Forum server certificate profile.
+   * Given together with `require_client_auth_eku`, both must name the same mode, or the
+   * policy is refused (`trust.extended_key_usage`).
+   */
+  extended_key_usage?: "client_auth" | "server_auth" | "any";
   check_validity?: boolean;
   clock_skew_seconds?: number;
   max_depth?: number | null;

@@ -2,11 +2,19 @@
 //!
 //! ```text
 //! limbo LIMBO_JSON [--out RESULTS.json] [--check EXCEPTIONS.json] [--now RFC3339]
+//!       [--sample-out SAMPLE.json [--sample-every N]]
 //! ```
 //!
 //! Prints exactly one line on stdout, `pass N, unexpected_success N, unexpected_failure N,
 //! skipped N`. With `--check`, exits 1 when a count is worse than the committed baseline or a
 //! testcase diverges from limbo's expectation without a listed exception (details on stderr).
+//!
+//! `--sample-out` writes the sample the npm package's conformance test reads
+//! (`wasm/test/limbo.mjs`): every N-th testcase and every CLIENT testcase, as a policy
+//! document, a PEM chain and the native verdict ([`certclaims_tests::limbo::sample`]). A
+//! disagreement between the policy-document path and the harness's builder path exits 1 and
+//! writes no sample.
+//!
 //! Exit 2 is a usage or I/O error.
 
 use std::path::PathBuf;
@@ -14,7 +22,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use certclaims::pki_types::UnixTime;
-use certclaims_tests::limbo::{self, Baseline, Limbo, LimboResults, Summary};
+use certclaims_tests::limbo::{self, Baseline, Limbo, LimboResults, Sample, Summary};
 use clap::Parser;
 
 #[derive(Parser, Debug)]
@@ -37,6 +45,13 @@ struct Args {
     /// Worker threads (default: the available parallelism).
     #[arg(long)]
     threads: Option<usize>,
+    /// Write the npm package's conformance sample here.
+    #[arg(long, value_name = "SAMPLE.json")]
+    sample_out: Option<PathBuf>,
+    /// Sample every N-th testcase (CLIENT testcases are always sampled).
+    #[arg(long, value_name = "N", default_value_t = limbo::DEFAULT_SAMPLE_EVERY,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    sample_every: usize,
 }
 
 fn main() -> ExitCode {
@@ -75,6 +90,15 @@ fn run(args: Args) -> Result<ExitCode, String> {
     let results = limbo::run(&corpus.testcases, now, threads);
     let summary = Summary::of(&corpus.testcases, &results);
 
+    let sample_failed = match &args.sample_out {
+        Some(out) => !write_sample(&corpus, now, args.sample_every, out)?,
+        None => false,
+    };
+    if sample_failed {
+        println!("{summary}");
+        return Ok(ExitCode::from(1));
+    }
+
     if let Some(out) = &args.out {
         let doc = LimboResults {
             version: 1,
@@ -88,6 +112,50 @@ fn run(args: Args) -> Result<ExitCode, String> {
     }
     println!("{summary}");
     Ok(finish_check(&corpus, &results, baseline.as_ref()))
+}
+
+/// Writes the sample; `false` (and no file) when the policy path disagrees with the harness.
+fn write_sample(
+    corpus: &Limbo,
+    now: UnixTime,
+    every: usize,
+    out: &PathBuf,
+) -> Result<bool, String> {
+    let report = limbo::sample(&corpus.testcases, now, every);
+    for error in &report.errors {
+        eprintln!("limbo: SAMPLE MISMATCH: {error}");
+    }
+    if !report.errors.is_empty() {
+        eprintln!(
+            "limbo: {} sampled testcase(s) where the policy document and the harness disagree; \
+             no sample written",
+            report.errors.len()
+        );
+        return Ok(false);
+    }
+    let left_out: Vec<String> = report
+        .left_out
+        .iter()
+        .map(|(why, n)| format!("{n} {why}"))
+        .collect();
+    eprintln!(
+        "limbo: sample of {} testcases written to {} (left out: {})",
+        report.cases.len(),
+        out.display(),
+        if left_out.is_empty() {
+            "none".into()
+        } else {
+            left_out.join(", ")
+        }
+    );
+    let doc = Sample {
+        version: 1,
+        every,
+        cases: report.cases,
+    };
+    let json = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+    std::fs::write(out, json + "\n").map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(true)
 }
 
 fn finish_check(
