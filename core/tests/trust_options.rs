@@ -183,7 +183,7 @@ fn extended_key_usage_in_the_policy_document() {
     let r = reject(&server_mode, &client, Code::WrongUsage, Step::Validation);
     assert_eq!(
         r.detail(),
-        "the extended key usage does not allow the required purpose"
+        "the leaf's extendedKeyUsage does not list serverAuth"
     );
     let r = reject(&server_mode, &none, Code::WrongUsage, Step::Validation);
     assert_eq!(

@@ -5,6 +5,8 @@
 //! webpki figure is `verify_for_usage` alone, so the ratio is an upper bound on the engine's
 //! own cost.
 
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
+
 use certclaims::test_kit::{Pki, NOW};
 use certclaims::Validator;
 use criterion::{criterion_group, criterion_main, Criterion};

@@ -1131,7 +1131,7 @@ mod tests {
             NativeVerdict::Rejected {
                 ok: false,
                 code: "wrong_usage".into(),
-                message: "the extended key usage does not allow the required purpose".into(),
+                message: "the leaf's extendedKeyUsage does not list serverAuth".into(),
                 step: "validation".into(),
             }
         );
@@ -1140,7 +1140,7 @@ mod tests {
         assert_eq!(
             json["native"],
             serde_json::json!({"ok": false, "code": "wrong_usage", "message":
-                "the extended key usage does not allow the required purpose", "step": "validation"})
+                "the leaf's extendedKeyUsage does not list serverAuth", "step": "validation"})
         );
 
         // A maximum depth of 0 forbids the kit's intermediate: `max_depth` in the document.

@@ -23,17 +23,31 @@ fn test_kit_chains_get_the_same_verdict_from_both_engines() {
     }
     let cases: Vec<(&str, Issued, (bool, bool))> = vec![
         ("valid", pki.client("alice").issue(), (true, true)),
-        ("expired", pki.client("old").expired().issue(), (false, false)),
-        ("not yet valid", pki.client("early").not_yet_valid().issue(), (false, false)),
+        (
+            "expired",
+            pki.client("old").expired().issue(),
+            (false, false),
+        ),
+        (
+            "not yet valid",
+            pki.client("early").not_yet_valid().issue(),
+            (false, false),
+        ),
         ("foreign CA", other.client("eve").issue(), (false, false)),
         (
             "DNS constraint, inside",
-            pki.client("api").dns("api.svc.example").issued_by(&constrained).issue(),
+            pki.client("api")
+                .dns("api.svc.example")
+                .issued_by(&constrained)
+                .issue(),
             (true, true),
         ),
         (
             "DNS constraint, outside",
-            pki.client("x").dns("api.evil.example").issued_by(&constrained).issue(),
+            pki.client("x")
+                .dns("api.evil.example")
+                .issued_by(&constrained)
+                .issue(),
             (false, false),
         ),
         (
@@ -53,8 +67,16 @@ fn test_kit_chains_get_the_same_verdict_from_both_engines() {
     // The listed difference: webpki refuses URI name constraints (rustls/webpki#514), the
     // very constraint the SPIFFE X.509-SVID specification recommends.
     let td = pki.uri_constrained_ca(pki.issuing_ca(), "SPIFFE CA", &["example.org"]);
-    let svid = pki.client("w").spiffe("spiffe://example.org/a").issued_by(&td).issue();
+    let svid = pki
+        .client("w")
+        .spiffe("spiffe://example.org/a")
+        .issued_by(&td)
+        .issue();
     assert_eq!(both(&pki, &svid), (true, false));
-    let outside = pki.client("w2").spiffe("spiffe://evil.example/a").issued_by(&td).issue();
+    let outside = pki
+        .client("w2")
+        .spiffe("spiffe://evil.example/a")
+        .issued_by(&td)
+        .issue();
     assert_eq!(both(&pki, &outside), (false, false));
 }

@@ -599,14 +599,16 @@ impl<'a> Engine<'a> {
             let mut certs = alloc::vec![signer];
             let saved = search.best.take();
             // Its intermediates must be CAs fit to issue, as on the client's path.
-            let mut issuers_fit = |p: &Path<'a>| {
-                match p.intermediates().iter().find_map(|f| f.issuer_problem(false).map(|m| (f, m))) {
-                    Some((f, m)) => Err(reject(
-                        Code::InvalidCertificate,
-                        format!("intermediate `{}`: {m}", f.subject),
-                    )),
-                    None => Ok(()),
-                }
+            let mut issuers_fit = |p: &Path<'a>| match p
+                .intermediates()
+                .iter()
+                .find_map(|f| f.issuer_problem(false).map(|m| (f, m)))
+            {
+                Some((f, m)) => Err(reject(
+                    Code::InvalidCertificate,
+                    format!("intermediate `{}`: {m}", f.subject),
+                )),
+                None => Ok(()),
             };
             let found = self.extend(&mut certs, goal, search, &mut issuers_fit)?;
             let failure = search.best.take();
