@@ -17,7 +17,7 @@ fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "fuzz/seeds".into());
     let root = Path::new(&root);
-    for t in ["chain", "policy", "pem", "forwarded"] {
+    for t in ["chain", "policy", "pem", "forwarded", "differential"] {
         std::fs::create_dir_all(root.join(t))?;
     }
     for (name, key) in [
@@ -38,6 +38,22 @@ fn main() -> std::io::Result<()> {
             ("server", pki.client("srv").eku(Eku::ServerAuth).issue()),
             ("self", pki.client("self").self_signed().issue()),
         ];
+        // Name constraints of the forms certclaims and rustls-webpki treat differently.
+        let td = pki.uri_constrained_ca(pki.issuing_ca(), "Seed SPIFFE CA", &["example.org"]);
+        let dns = pki.constrained_ca(pki.issuing_ca(), "Seed DNS CA", &["svc.example"]);
+        let cases = cases.into_iter().chain([
+            (
+                "uri-constrained",
+                pki.client("w")
+                    .spiffe("spiffe://example.org/ns/a/sa/w")
+                    .issued_by(&td)
+                    .issue(),
+            ),
+            (
+                "dns-constrained",
+                pki.client("d").dns("api.svc.example").issued_by(&dns).issue(),
+            ),
+        ]);
         for (case, issued) in cases {
             let mut chain = Vec::new();
             record(&mut chain, pki.root_der().as_ref());
@@ -45,7 +61,9 @@ fn main() -> std::io::Result<()> {
             for i in issued.intermediates() {
                 record(&mut chain, i.as_ref());
             }
-            std::fs::write(root.join("chain").join(format!("{name}-{case}")), chain)?;
+            std::fs::write(root.join("chain").join(format!("{name}-{case}")), &chain)?;
+            // The differential target reads the same records.
+            std::fs::write(root.join("differential").join(format!("{name}-{case}")), chain)?;
             if case == "valid" {
                 // forwarded: [format index][options] then header values split by `\n`.
                 let chain: Vec<_> = std::iter::once(issued.leaf().clone())
