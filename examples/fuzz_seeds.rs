@@ -51,7 +51,10 @@ fn main() -> std::io::Result<()> {
             ),
             (
                 "dns-constrained",
-                pki.client("d").dns("api.svc.example").issued_by(&dns).issue(),
+                pki.client("d")
+                    .dns("api.svc.example")
+                    .issued_by(&dns)
+                    .issue(),
             ),
         ]);
         for (case, issued) in cases {
@@ -63,7 +66,10 @@ fn main() -> std::io::Result<()> {
             }
             std::fs::write(root.join("chain").join(format!("{name}-{case}")), &chain)?;
             // The differential target reads the same records.
-            std::fs::write(root.join("differential").join(format!("{name}-{case}")), chain)?;
+            std::fs::write(
+                root.join("differential").join(format!("{name}-{case}")),
+                chain,
+            )?;
             if case == "valid" {
                 // forwarded: [format index][options] then header values split by `\n`.
                 let chain: Vec<_> = std::iter::once(issued.leaf().clone())
