@@ -13,8 +13,8 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage,
-    KeyUsage, NameConstraints, SubjectAltName,
+    AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints,
+    ExtendedKeyUsage, KeyUsage, NameConstraints, SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
@@ -95,7 +95,9 @@ impl CertFacts {
         // `not_after`; everything else, fingerprints and signatures included, uses `der`).
         let cert = Certificate::from_der(patched.as_deref().unwrap_or(der)).map_err(bad)?;
         let tbs = &cert.tbs_certificate;
-        let pkix = PathFacts::read(der, &cert, not_before, not_after)
+        // Each extension is decoded once, for the principal, the profile and the path.
+        let ext = Decoded::read(tbs).map_err(bad)?;
+        let pkix = PathFacts::read(der, &cert, not_before, not_after, &ext)
             .map_err(|e| Rejection::malformed(format!("{what}: {e}")))?;
 
         let mut facts = CertFacts {
@@ -130,23 +132,22 @@ impl CertFacts {
             dns_name_constraints: Vec::new(),
             subject_empty: tbs.subject.0.is_empty(),
             version1: tbs.version == x509_cert::Version::V1,
-            profile_problems: profile_problems(&cert, &pkix),
+            profile_problems: profile_problems(&cert, &pkix, &ext),
             pkix,
         };
 
-        // `get` rejects duplicate extensions of one type.
-        if let Some((_, bc)) = tbs.get::<BasicConstraints>().map_err(bad)? {
+        if let Some(bc) = &ext.basic_constraints {
             facts.is_ca = bc.ca;
             facts.has_basic_constraints = true;
         }
-        if let Some((_, ku)) = tbs.get::<KeyUsage>().map_err(bad)? {
+        if let Some(ku) = &ext.key_usage {
             facts.digital_signature = Some(ku.digital_signature());
             facts.key_cert_sign = Some(ku.key_cert_sign());
         }
-        if let Some((_, eku)) = tbs.get::<ExtendedKeyUsage>().map_err(bad)? {
+        if let Some(eku) = ext.extended_key_usage {
             facts.any_eku = eku.0.contains(&ANY_EKU_OID);
             facts.has_eku = true;
-            facts.ekus = eku.0.clone();
+            facts.ekus = eku.0;
         }
         let has = |oid| tbs.extensions.iter().flatten().any(|e| e.extn_id == oid);
         facts.has_name_constraints = has(NAME_CONSTRAINTS_OID);
@@ -154,11 +155,11 @@ impl CertFacts {
         // A malformed authorityKeyIdentifier or nameConstraints is a profile problem (see
         // `profile_problems`), not a parse failure.
         facts.has_authority_key_id = has(AUTHORITY_KEY_ID_OID);
-        if let Ok(Some((_, aki))) = tbs.get::<AuthorityKeyIdentifier>() {
+        if let Ok(Some(aki)) = &ext.authority_key_id {
             facts.aki_names_issuer_cert =
                 aki.authority_cert_issuer.is_some() || aki.authority_cert_serial_number.is_some();
         }
-        if let Ok(Some((_, nc))) = tbs.get::<NameConstraints>() {
+        if let Ok(Some(nc)) = &ext.name_constraints {
             let subtrees = nc.permitted_subtrees.iter().chain(&nc.excluded_subtrees);
             for subtree in subtrees.flatten() {
                 if let GeneralName::DnsName(name) = &subtree.base {
@@ -166,7 +167,7 @@ impl CertFacts {
                 }
             }
         }
-        if let Some((critical, san)) = tbs.get::<SubjectAltName>().map_err(bad)? {
+        if let Some((critical, san)) = ext.subject_alt_name {
             facts.san_critical = critical;
             for name in san.0 {
                 match name {
@@ -443,11 +444,48 @@ const NAMED_CURVES: [(ObjectIdentifier, &str); 3] = [
 /// [`crate::crypto`]'s RSA algorithms: 2048 to 8192).
 const RSA_BITS: core::ops::RangeInclusive<usize> = 2048..=8192;
 
+/// The extensions certclaims reads, each decoded once (`get` also rejects a duplicate of one
+/// type). A malformed authorityKeyIdentifier or nameConstraints is a profile problem (see
+/// `profile_problems`) rather than a parse failure, and a malformed subjectKeyIdentifier is
+/// only a missing path-building hint.
+pub(crate) struct Decoded {
+    pub(crate) basic_constraints: Option<BasicConstraints>,
+    pub(crate) key_usage: Option<KeyUsage>,
+    pub(crate) extended_key_usage: Option<ExtendedKeyUsage>,
+    /// With its criticality.
+    pub(crate) subject_alt_name: Option<(bool, SubjectAltName)>,
+    pub(crate) name_constraints: Result<Option<NameConstraints>, der::Error>,
+    pub(crate) authority_key_id: Result<Option<AuthorityKeyIdentifier>, der::Error>,
+    pub(crate) subject_key_id: Option<SubjectKeyIdentifier>,
+    pub(crate) crl_distribution_points: Option<CrlDistributionPoints>,
+}
+
+impl Decoded {
+    fn read(tbs: &x509_cert::TbsCertificate) -> Result<Self, der::Error> {
+        Ok(Self {
+            basic_constraints: tbs.get::<BasicConstraints>()?.map(|(_, v)| v),
+            key_usage: tbs.get::<KeyUsage>()?.map(|(_, v)| v),
+            extended_key_usage: tbs.get::<ExtendedKeyUsage>()?.map(|(_, v)| v),
+            subject_alt_name: tbs.get::<SubjectAltName>()?,
+            name_constraints: tbs.get::<NameConstraints>().map(|o| o.map(|(_, v)| v)),
+            authority_key_id: tbs
+                .get::<AuthorityKeyIdentifier>()
+                .map(|o| o.map(|(_, v)| v)),
+            subject_key_id: tbs
+                .get::<SubjectKeyIdentifier>()
+                .ok()
+                .flatten()
+                .map(|(_, v)| v),
+            crl_distribution_points: tbs.get::<CrlDistributionPoints>()?.map(|(_, v)| v),
+        })
+    }
+}
+
 /// Profile problems that disqualify a certificate in any position of a path. rustls-webpki
 /// already rejects most malformed or unknown critical extensions of the leaf and the
 /// intermediates; these are RFC 5280 rules it leaves out, plus the key algorithms a TLS
 /// peer may use.
-fn profile_problems(cert: &Certificate, pkix: &PathFacts) -> Vec<String> {
+fn profile_problems(cert: &Certificate, pkix: &PathFacts, ext: &Decoded) -> Vec<String> {
     let tbs = &cert.tbs_certificate;
     let mut out = Vec::new();
     if pkix.sig_alg_mismatch {
@@ -475,8 +513,8 @@ fn profile_problems(cert: &Certificate, pkix: &PathFacts) -> Vec<String> {
             ));
         }
     }
-    match tbs.get::<AuthorityKeyIdentifier>() {
-        Ok(Some((_, aki))) if aki.key_identifier.is_none() => {
+    match &ext.authority_key_id {
+        Ok(Some(aki)) if aki.key_identifier.is_none() => {
             out.push("authorityKeyIdentifier without keyIdentifier (RFC 5280 4.2.1.1)".into())
         }
         Ok(_) => {}
@@ -494,8 +532,8 @@ fn profile_problems(cert: &Certificate, pkix: &PathFacts) -> Vec<String> {
             Err(e) => out.push(format!("malformed authorityInfoAccess: {e}")),
         }
     }
-    match tbs.get::<NameConstraints>() {
-        Ok(Some((_, nc))) => {
+    match &ext.name_constraints {
+        Ok(Some(nc)) => {
             let empty = |t: &Option<Vec<_>>| t.as_ref().is_some_and(|t| t.is_empty());
             if nc.permitted_subtrees.is_none() && nc.excluded_subtrees.is_none()
                 || empty(&nc.permitted_subtrees)

@@ -81,20 +81,22 @@ impl Chain<'static> {
             let cert = item.map_err(|e| Rejection::malformed(format!("PEM: {e}")))?;
             certs.push(cert);
             if certs.len() > limits::MAX_PRESENTED_INTERMEDIATES + 1 {
-                return Err(too_many(certs.len()));
+                return Err(too_many());
             }
         }
         Self::from_der(certs)
     }
 }
 
-fn too_many(n: usize) -> Rejection {
+/// The same rejection however the chain arrived (a PEM document is read only up to the
+/// first certificate over the limit, a DER list is counted whole).
+fn too_many() -> Rejection {
     Rejection::new(
         Code::ChainTooDeep,
         Step::Input,
         format!(
-            "{} or more intermediates presented; at most {} are considered",
-            n - 1,
+            "more than {0} intermediates presented; at most {0} are considered: present only \
+             the chain from the leaf to the trust anchor",
             limits::MAX_PRESENTED_INTERMEDIATES
         ),
     )
@@ -109,7 +111,7 @@ pub(crate) fn check_limits(
         return Err(Rejection::no_certificate());
     }
     if intermediates.len() > limits::MAX_PRESENTED_INTERMEDIATES {
-        return Err(too_many(intermediates.len() + 1));
+        return Err(too_many());
     }
     for (i, der) in core::iter::once(leaf)
         .chain(intermediates.iter().map(|c| c.as_ref()))

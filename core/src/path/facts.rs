@@ -8,11 +8,9 @@ use core::ops::Range;
 
 use const_oid::ObjectIdentifier;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, CrlDistributionPoints, NameConstraints, SubjectAltName,
-    SubjectKeyIdentifier,
-};
 use x509_cert::Certificate;
+
+use crate::cert::Decoded;
 
 use super::constraints::{Constraints, Gn};
 use super::der::{children, signed_layout, spki_layout, time};
@@ -118,6 +116,7 @@ impl PathFacts {
         cert: &Certificate,
         not_before: i64,
         not_after: i64,
+        ext: &Decoded,
     ) -> Result<Self, String> {
         let tbs = &cert.tbs_certificate;
         let layout = signed_layout(der, 1).ok_or("not a DER certificate")?;
@@ -148,27 +147,21 @@ impl PathFacts {
                 names.push(Gn::Email(text.to_string()));
             }
         }
-        let bad = |e: der::Error| e.to_string();
-        if let Some((_, san)) = tbs.get::<SubjectAltName>().map_err(bad)? {
+        if let Some((_, san)) = &ext.subject_alt_name {
             names.extend(san.0.iter().map(Gn::of));
         }
-        let constraints = match tbs.get::<NameConstraints>() {
-            Ok(Some((_, nc))) => Some(Constraints::parse(&nc)),
+        let constraints = match &ext.name_constraints {
+            Ok(Some(nc)) => Some(Constraints::parse(nc)),
             Ok(None) => None,
             Err(e) => Some(Err(format!("malformed nameConstraints: {e}"))),
         };
-        let subject_key_id = tbs
-            .get::<SubjectKeyIdentifier>()
-            .ok()
-            .flatten()
-            .map(|(_, s)| s.0.as_bytes().to_vec());
-        let authority_key_id = tbs
-            .get::<AuthorityKeyIdentifier>()
-            .ok()
-            .flatten()
-            .and_then(|(_, a)| a.key_identifier.map(|k| k.as_bytes().to_vec()));
-        let crl_distribution_points = match tbs.get::<CrlDistributionPoints>().map_err(bad)? {
-            Some((_, dps)) => {
+        let subject_key_id = ext.subject_key_id.as_ref().map(|s| s.0.as_bytes().to_vec());
+        let authority_key_id = match &ext.authority_key_id {
+            Ok(Some(a)) => a.key_identifier.as_ref().map(|k| k.as_bytes().to_vec()),
+            _ => None,
+        };
+        let crl_distribution_points = match &ext.crl_distribution_points {
+            Some(dps) => {
                 let mut out = Vec::new();
                 for dp in &dps.0 {
                     if let Some(DistributionPointName::FullName(names)) = &dp.distribution_point {
@@ -179,16 +172,11 @@ impl PathFacts {
             }
             None => None,
         };
-        let (mut path_len, mut crl_sign) = (None, None);
-        if let Some((_, bc)) = tbs
-            .get::<x509_cert::ext::pkix::BasicConstraints>()
-            .map_err(bad)?
-        {
-            path_len = bc.path_len_constraint;
-        }
-        if let Some((_, ku)) = tbs.get::<x509_cert::ext::pkix::KeyUsage>().map_err(bad)? {
-            crl_sign = Some(ku.crl_sign());
-        }
+        let path_len = ext
+            .basic_constraints
+            .as_ref()
+            .and_then(|bc| bc.path_len_constraint);
+        let crl_sign = ext.key_usage.as_ref().map(|ku| ku.crl_sign());
         let unknown_critical = tbs
             .extensions
             .iter()
