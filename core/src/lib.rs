@@ -38,6 +38,7 @@ extern crate std;
 /// rustls-pki-types, re-exported so callers speak the same vocabulary.
 pub use rustls_pki_types as pki_types;
 
+pub mod cache;
 mod cert;
 #[cfg(feature = "rustcrypto")]
 pub mod crypto;
@@ -52,6 +53,7 @@ mod principal;
 pub mod test_kit;
 mod validator;
 
+pub use cache::{CacheOptions, CacheStats};
 pub use error::{Code, PolicyError, Rejection, Step};
 pub use input::Chain;
 pub use inspect::{inspect, UnverifiedCertificate};

@@ -9,6 +9,7 @@ use core::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::cache::{self, Cache, CacheOptions, CacheStats};
 use crate::cert::{presentable_fingerprints, rfc3339, CertFacts};
 use crate::error::{Code, PolicyError, Rejection, Step};
 use crate::input::{check_limits, limits, Chain};
@@ -52,6 +53,9 @@ pub struct Validator {
     rules: Vec<CompiledRule>,
     grants: Vec<(CompiledRule, Vec<(String, String)>)>,
     claims_issuer: String,
+    cache: Cache,
+    /// The earliest nextUpdate of the policy's CRLs (a cached principal is not reused past it).
+    crl_next_update: Option<u64>,
 }
 
 impl core::fmt::Debug for Validator {
@@ -71,6 +75,7 @@ impl core::fmt::Debug for Validator {
             .field("eku", &self.eku)
             .field("rules", &self.rules.len())
             .field("grants", &self.grants.len())
+            .field("cache", &self.cache.options())
             .finish_non_exhaustive()
     }
 }
@@ -101,6 +106,7 @@ pub struct ValidatorBuilder {
     allow: Vec<Rule>,
     grants: Vec<ClaimGrant>,
     claims_issuer: String,
+    cache: CacheOptions,
 }
 
 impl ValidatorBuilder {
@@ -194,6 +200,12 @@ impl ValidatorBuilder {
     /// Adds a claim grant.
     pub fn with_grant(mut self, grant: ClaimGrant) -> Self {
         self.grants.push(grant);
+        self
+    }
+    /// Sets how outcomes are cached (default [`CacheOptions::DEFAULT`]; [`CacheOptions::OFF`]
+    /// verifies every call). See [`crate::cache`].
+    pub fn with_cache(mut self, options: CacheOptions) -> Self {
+        self.cache = options;
         self
     }
     /// Sets the claims issuer (default `LOCAL AUTHORITY`).
@@ -293,7 +305,14 @@ impl ValidatorBuilder {
             }
             grants.push((rule, claims));
         }
+        let crl_next_update = crls
+            .iter()
+            .filter_map(|c| c.next_update)
+            .min()
+            .map(|t| u64::try_from(t).unwrap_or(0));
         Ok(Validator {
+            cache: Cache::new(self.cache),
+            crl_next_update,
             algs: self.algs,
             anchor_facts,
             anchor_ders: self.anchors,
@@ -350,6 +369,7 @@ impl Validator {
             allow: Vec::new(),
             grants: Vec::new(),
             claims_issuer: String::from(DEFAULT_CLAIMS_ISSUER),
+            cache: CacheOptions::DEFAULT,
         }
     }
 
@@ -378,6 +398,7 @@ impl Validator {
             allow: policy.identity.allow.clone(),
             grants: policy.claims.add.clone(),
             claims_issuer: policy.claims.issuer.clone(),
+            cache: CacheOptions::DEFAULT,
         }
         .build()
     }
@@ -415,7 +436,8 @@ impl Validator {
 
     /// [`Validator::verify`], recording where the chain came from: a host that read it from a
     /// trusted forwarder's header says [`Source::Forwarded`] (the forwarded module does).
-    /// The validation is the same for every source.
+    /// The validation is the same for every source. Outcomes are cached (see
+    /// [`crate::cache`]).
     pub fn verify_from(
         &self,
         leaf: &CertificateDer<'_>,
@@ -423,7 +445,39 @@ impl Validator {
         now: UnixTime,
         source: Source,
     ) -> Result<Principal, Rejection> {
+        // Input over the limits is refused before it is hashed (and never cached).
         check_limits(leaf, intermediates)?;
+        let key = cache::key(source, leaf.as_ref(), intermediates);
+        let at = now.as_secs();
+        if let Some(hit) = self.cache.get(&key, at) {
+            return hit;
+        }
+        let outcome = self.verify_uncached(leaf, intermediates, now, source);
+        let until = outcome
+            .as_ref()
+            .ok()
+            .and_then(|p| p.usable_until_unix)
+            .map(|u| u.saturating_add(1));
+        let bound = match (until, self.crl_next_update) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.cache.put(key, at, &outcome, bound);
+        outcome
+    }
+
+    /// What the cache has done so far.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    fn verify_uncached(
+        &self,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+        source: Source,
+    ) -> Result<Principal, Rejection> {
         let facts = CertFacts::parse(leaf, "client certificate")?;
         self.check_leaf(leaf, &facts)?;
         self.check_leaf_eku(&facts)?;

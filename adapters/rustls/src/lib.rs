@@ -8,7 +8,8 @@
 //! ClientHello ─► CertificateRequest (hints: trust anchor subjects)
 //! Certificate ─► CertclaimsVerifier::verify_client_cert ─► Validator::verify ─► Principal
 //!                 │ rejection ─► alert (unknown_ca, certificate_expired, access_denied, …)
-//!                 └ principal kept, keyed by SHA-256 of the exact chain bytes
+//!                 └ outcome kept in the validator's cache (certclaims::cache), keyed by
+//!                   SHA-256 of the exact chain bytes
 //! after handshake: CertclaimsVerifier::principal(conn.peer_certificates()) ─► Arc<Principal>
 //! ```
 //!
@@ -20,9 +21,8 @@
 //! the new generation, existing connections keep the principal they were admitted with.
 
 use std::fmt;
-use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
 
 use certclaims::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use certclaims::{Code, Principal, Rejection, Validator};
@@ -32,7 +32,6 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
 };
-use sha2::{Digest, Sha256};
 
 pub use certclaims;
 pub use rustls;
@@ -63,18 +62,6 @@ impl std::str::FromStr for Mode {
     }
 }
 
-/// How long a verified principal waits for the server to pick it up after the handshake.
-/// Past this (or past the leaf's notAfter) a lookup verifies the chain again.
-pub const HANDOFF_TTL: Duration = Duration::from_secs(120);
-
-/// How many verified principals are kept for pick-up (least recently used are dropped).
-pub const HANDOFF_CAPACITY: usize = 4096;
-
-struct Entry {
-    principal: Arc<Principal>,
-    expires: u64,
-}
-
 /// Called with every rejection a verifier produces in a handshake (for logs and metrics).
 pub type RejectionObserver = Arc<dyn Fn(&Rejection) + Send + Sync>;
 
@@ -85,7 +72,6 @@ pub struct CertclaimsVerifier {
     mode: Mode,
     algorithms: WebPkiSupportedAlgorithms,
     hints: Vec<DistinguishedName>,
-    handoff: Mutex<lru::LruCache<[u8; 32], Entry>>,
 }
 
 impl fmt::Debug for CertclaimsVerifier {
@@ -95,16 +81,6 @@ impl fmt::Debug for CertclaimsVerifier {
             .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
-}
-
-/// SHA-256 over the length-prefixed DER of every certificate presented, leaf first.
-pub fn chain_key(end_entity: &[u8], intermediates: &[CertificateDer<'_>]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    for der in std::iter::once(end_entity).chain(intermediates.iter().map(|c| c.as_ref())) {
-        h.update((der.len() as u64).to_be_bytes());
-        h.update(der);
-    }
-    h.finalize().into()
 }
 
 fn unix_now() -> UnixTime {
@@ -142,9 +118,6 @@ impl CertclaimsVerifier {
             mode,
             algorithms: provider.signature_verification_algorithms,
             hints,
-            handoff: Mutex::new(lru::LruCache::new(
-                NonZeroUsize::new(HANDOFF_CAPACITY).unwrap_or(NonZeroUsize::MIN),
-            )),
         })
     }
 
@@ -161,14 +134,14 @@ impl CertclaimsVerifier {
     /// The principal of a connection this verifier admitted, given its
     /// `peer_certificates()`.
     ///
-    /// A chain this verifier verified in a handshake is picked up without verifying again:
-    /// the entry is keyed by the exact chain bytes, so it serves this connection and any other
-    /// presenting the same chain (a session resumed within this generation included) until
-    /// [`HANDOFF_TTL`] after that handshake, never past the leaf's notAfter, while it is among
-    /// the [`HANDOFF_CAPACITY`] most recent. Otherwise (a resumed session whose chain this
-    /// verifier never verified, an entry past its time or evicted) the presented chain is
-    /// verified now with this generation's validator. No certificate is `no_certificate`
-    /// (allow mode).
+    /// A chain verified in a handshake is answered by the validator's cache
+    /// ([`certclaims::cache`]) without verifying again: the entry is keyed by the exact chain
+    /// bytes, so it serves this connection and any other presenting the same chain (a session
+    /// resumed within this generation included) for the cache's TTL, never past the
+    /// principal's `usable_until`, while it is among the most recent. Otherwise (a resumed
+    /// session whose chain this generation never verified, an entry past its time or evicted)
+    /// the presented chain is verified now with this generation's validator. No certificate is
+    /// `no_certificate` (allow mode).
     pub fn principal(
         &self,
         peer_certificates: Option<&[CertificateDer<'_>]>,
@@ -176,18 +149,8 @@ impl CertclaimsVerifier {
         let Some((leaf, intermediates)) = peer_certificates.and_then(|c| c.split_first()) else {
             return Err(Rejection::no_certificate());
         };
-        let key = chain_key(leaf, intermediates);
-        let now = unix_now();
-        if let Ok(mut map) = self.handoff.lock() {
-            if let Some(e) = map.get(&key) {
-                if now.as_secs() < e.expires {
-                    return Ok(e.principal.clone());
-                }
-                map.pop(&key);
-            }
-        }
         self.validator
-            .verify(leaf, intermediates, now)
+            .verify(leaf, intermediates, unix_now())
             .map(Arc::new)
     }
 }
@@ -254,23 +217,9 @@ impl ClientCertVerifier for CertclaimsVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
+        // The outcome stays in the validator's cache for `principal` to pick up.
         match self.validator.verify(end_entity, intermediates, now) {
-            Ok(principal) => {
-                let expires = now
-                    .as_secs()
-                    .saturating_add(HANDOFF_TTL.as_secs())
-                    .min(principal.not_after().as_secs().saturating_add(1));
-                if let Ok(mut map) = self.handoff.lock() {
-                    map.put(
-                        chain_key(end_entity, intermediates),
-                        Entry {
-                            principal: Arc::new(principal),
-                            expires,
-                        },
-                    );
-                }
-                Ok(ClientCertVerified::assertion())
-            }
+            Ok(_) => Ok(ClientCertVerified::assertion()),
             Err(rejection) => {
                 if let Some(observe) = &self.observer {
                     observe(&rejection);

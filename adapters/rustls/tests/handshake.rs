@@ -697,11 +697,8 @@ async fn reload_refuses_new_connections_and_keeps_existing_principals() {
     assert_eq!(resumed.kind(), Some(HandshakeKind::Resumed));
     let resumed_side = server.next().await.unwrap();
     assert_eq!(resumed_side.kind, Some(HandshakeKind::Resumed));
-    // Same generation, same chain: the hand-off entry of the first handshake serves it.
-    assert!(Arc::ptr_eq(
-        resumed_side.identity.as_ref().unwrap(),
-        &admitted
-    ));
+    // Same generation, same chain: the cache entry of the first handshake serves it.
+    assert_eq!(**resumed_side.identity.as_ref().unwrap(), *admitted);
 
     assert_eq!(tls.reload(gen2).unwrap(), 2);
     assert_eq!(tls.current().number, 2);
@@ -725,10 +722,13 @@ async fn reload_refuses_new_connections_and_keeps_existing_principals() {
     // The connection opened before the reload keeps the principal it was admitted with.
     assert_eq!(before.who().await, Ok(alice_json.clone()));
     assert_eq!(resumed.who().await, Ok(alice_json));
-    // Its generation's verifier still hands out that very principal; the new one would not.
+    // Its generation's verifier still hands out that principal (from its cache); the new one
+    // would not.
     assert!(!Arc::ptr_eq(&first.verifier, &tls.current().verifier));
+    let hits = first.verifier.validator().cache_stats().hits;
     let kept = first.verifier.principal(first.peer()).unwrap();
-    assert!(Arc::ptr_eq(&kept, &admitted));
+    assert_eq!(*kept, *admitted);
+    assert_eq!(first.verifier.validator().cache_stats().hits, hits + 1);
     assert_eq!(
         tls.current()
             .verifier
@@ -754,12 +754,18 @@ async fn principal_is_handed_off_without_verifying_again() {
     conn.line().await.unwrap();
     let accepted = server.next().await.unwrap();
     let first = accepted.identity.clone().unwrap();
-    // Every pick-up returns the Arc made in the handshake: a new verification would make a
-    // new one.
+    // Every pick-up is answered by the validator's cache, which the handshake filled: the
+    // same principal, and no new verification.
+    let before = accepted.verifier.validator().cache_stats();
     for _ in 0..3 {
         let again = accepted.verifier.principal(accepted.peer()).unwrap();
-        assert!(Arc::ptr_eq(&again, &first));
+        assert_eq!(*again, *first);
     }
+    let after = accepted.verifier.validator().cache_stats();
+    assert_eq!(
+        (after.hits - before.hits, after.misses - before.misses),
+        (3, 0)
+    );
     // Keyed by the exact chain: the leaf alone (without the intermediate it was presented with)
     // is not the verified chain: it is verified afresh and, lacking its intermediate, fails.
     let leaf_only = [alice.leaf().clone()];
@@ -793,12 +799,14 @@ async fn hand_off_entry_ends_with_the_certificate_and_is_verified_again() {
     let accepted = server.next().await.unwrap();
     let first = accepted.identity.clone().unwrap();
     assert_eq!(first.not_after().as_secs(), now + 2);
-    assert!(Arc::ptr_eq(
-        &accepted.verifier.principal(accepted.peer()).unwrap(),
-        &first
-    ));
+    let hits = accepted.verifier.validator().cache_stats().hits;
+    assert_eq!(
+        *accepted.verifier.principal(accepted.peer()).unwrap(),
+        *first
+    );
+    assert_eq!(accepted.verifier.validator().cache_stats().hits, hits + 1);
 
-    // Past notAfter the hand-off entry is gone and the chain is verified again: expired.
+    // Past notAfter the cached principal is not reused: the chain is verified again, expired.
     while UnixTime::now().as_secs() <= now + 3 {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -1,0 +1,214 @@
+//! The validation cache: a repeat client costs a hash and a lookup.
+//!
+//! Every [`Validator`](crate::Validator) holds one (see [`CacheOptions`]; on by default). An
+//! entry is the outcome of [`Validator::verify`](crate::Validator::verify) — the principal or
+//! the rejection — keyed by the SHA-256 of the presented chain (the length-prefixed DER of each
+//! certificate, leaf first) and where it came from ([`Source`]). It answers a later call at
+//! `now` only when `now` is not before the instant it was computed at (a caller evaluating an
+//! earlier instant gets a fresh verification) and before it expires:
+//!
+//! * a principal at the earliest of `computed + ttl`, the principal's
+//!   [`usable_until`](crate::Principal::usable_until) (the leaf's notAfter with the policy's
+//!   skew, or an issuer's earlier notAfter), and the next update of any CRL of the policy;
+//! * a rejection at `computed + rejection_ttl` (short: a certificate not yet valid becomes
+//!   valid, a client fixes its chain).
+//!
+//! The cache belongs to the validator, hence to one policy generation: a reload builds a new
+//! validator with an empty cache. It holds at most `capacity` entries, least recently used
+//! dropped first, and is safe to share between threads (a mutex held for the lookup only).
+//! A hit returns exactly what the miss returned.
+
+use alloc::sync::Arc;
+use core::num::NonZeroUsize;
+use core::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::Rejection;
+use crate::pki_types::CertificateDer;
+use crate::principal::{Principal, Source};
+
+/// How a validator caches its outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheOptions {
+    /// Most entries kept (least recently used dropped first); `None` turns the cache off.
+    pub capacity: Option<NonZeroUsize>,
+    /// Longest a principal is reused.
+    pub ttl: Duration,
+    /// Longest a rejection is reused.
+    pub rejection_ttl: Duration,
+}
+
+impl CacheOptions {
+    /// The default: 4096 entries, principals for 5 minutes, rejections for 10 seconds.
+    pub const DEFAULT: Self = Self {
+        capacity: NonZeroUsize::new(4096),
+        ttl: Duration::from_secs(300),
+        rejection_ttl: Duration::from_secs(10),
+    };
+
+    /// No cache: every call verifies.
+    pub const OFF: Self = Self {
+        capacity: None,
+        ..Self::DEFAULT
+    };
+
+    /// `capacity` entries, principals for `ttl`, rejections for `rejection_ttl`.
+    pub fn new(capacity: usize, ttl: Duration, rejection_ttl: Duration) -> Self {
+        Self {
+            capacity: NonZeroUsize::new(capacity),
+            ttl,
+            rejection_ttl,
+        }
+    }
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What the cache did so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheStats {
+    /// Calls answered from the cache.
+    pub hits: u64,
+    /// Calls that verified.
+    pub misses: u64,
+    /// Entries now held.
+    pub entries: usize,
+}
+
+type Outcome = Result<Principal, Rejection>;
+
+struct Entry {
+    outcome: Arc<Outcome>,
+    computed: u64,
+    expires: u64,
+}
+
+struct State {
+    entries: lru::LruCache<[u8; 32], Entry>,
+    hits: u64,
+    misses: u64,
+}
+
+#[cfg(feature = "std")]
+type Lock<T> = std::sync::Mutex<T>;
+#[cfg(not(feature = "std"))]
+type Lock<T> = spin::Mutex<T>;
+
+#[cfg(feature = "std")]
+fn lock<T>(l: &Lock<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while the lock was held cannot leave an entry half-written (an insert is one
+    // call): the state stays usable.
+    l.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+#[cfg(not(feature = "std"))]
+fn lock<T>(l: &Lock<T>) -> spin::MutexGuard<'_, T> {
+    l.lock()
+}
+
+/// The cache of one validator.
+pub(crate) struct Cache {
+    options: CacheOptions,
+    state: Option<Lock<State>>,
+}
+
+impl core::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Cache")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The cache key of a presented chain from `source`.
+pub(crate) fn key(source: Source, leaf: &[u8], intermediates: &[CertificateDer<'_>]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([source as u8]);
+    for der in core::iter::once(leaf).chain(intermediates.iter().map(|c| c.as_ref())) {
+        h.update((der.len() as u64).to_be_bytes());
+        h.update(der);
+    }
+    h.finalize().into()
+}
+
+impl Cache {
+    pub(crate) fn new(options: CacheOptions) -> Self {
+        Self {
+            options,
+            state: options.capacity.map(|capacity| {
+                Lock::new(State {
+                    entries: lru::LruCache::new(capacity),
+                    hits: 0,
+                    misses: 0,
+                })
+            }),
+        }
+    }
+
+    pub(crate) fn options(&self) -> CacheOptions {
+        self.options
+    }
+
+    /// The outcome computed for `key`, if it still answers a call at `now`.
+    pub(crate) fn get(&self, key: &[u8; 32], now: u64) -> Option<Outcome> {
+        let state = self.state.as_ref()?;
+        let found = {
+            let mut s = lock(state);
+            let found = match s.entries.get(key) {
+                Some(e) if e.computed <= now && now < e.expires => Some(e.outcome.clone()),
+                _ => None,
+            };
+            if found.is_some() {
+                s.hits += 1;
+            } else {
+                s.misses += 1;
+            }
+            found
+        };
+        // The clone of the principal happens outside the lock.
+        found.map(|o| (*o).clone())
+    }
+
+    /// Remembers `outcome`, computed at `now`; `bound` is the latest instant (exclusive) a
+    /// principal may be reused at besides the TTL (see the module docs).
+    pub(crate) fn put(&self, key: [u8; 32], now: u64, outcome: &Outcome, bound: Option<u64>) {
+        let Some(state) = self.state.as_ref() else {
+            return;
+        };
+        let expires = match outcome {
+            Ok(_) => now
+                .saturating_add(self.options.ttl.as_secs())
+                .min(bound.unwrap_or(u64::MAX)),
+            Err(_) => now.saturating_add(self.options.rejection_ttl.as_secs()),
+        };
+        if expires <= now {
+            return;
+        }
+        let entry = Entry {
+            outcome: Arc::new(outcome.clone()),
+            computed: now,
+            expires,
+        };
+        lock(state).entries.put(key, entry);
+    }
+
+    pub(crate) fn stats(&self) -> CacheStats {
+        match &self.state {
+            Some(state) => {
+                let s = lock(state);
+                CacheStats {
+                    hits: s.hits,
+                    misses: s.misses,
+                    entries: s.entries.len(),
+                }
+            }
+            None => CacheStats::default(),
+        }
+    }
+}
