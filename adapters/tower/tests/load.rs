@@ -3,7 +3,7 @@
 //! must come back 200 with its own client's principal, no handshake may fail, the whole test
 //! must finish within 120 s, and the resident set must not grow from round 1 to round 2 by
 //! more than 10 MiB (round 1 warms up allocator arenas, the session cache and the principal
-//! hand-off cache, which are bounded).
+//! validator's cache, which are bounded).
 //!
 //! Runs in the normal `cargo test` (CI); the figures are printed with `eprintln!`
 //! (`cargo test -p certclaims-tower --test load -- --nocapture` to see them).
