@@ -34,9 +34,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(start.elapsed().as_secs_f64() * 1e6 / f64::from(iterations))
     };
     let policy = pki.policy();
-    let rustcrypto = Validator::from_policy(&policy, certclaims::crypto::ALL)?;
+    // Misses: the cache off, so every call verifies.
+    let rustcrypto = Validator::from_policy(&policy, certclaims::crypto::ALL)?
+        .with_cache(certclaims::CacheOptions::OFF);
     let provider = rustls::crypto::aws_lc_rs::default_provider();
-    let awslc = certclaims_rustls::validator_for(&policy, &provider)?;
+    let awslc = certclaims_rustls::validator_for(&policy, &provider)?
+        .with_cache(certclaims::CacheOptions::OFF);
     let out = serde_json::json!({
         "at": NOW.as_secs(),
         "iterations": iterations,

@@ -97,11 +97,12 @@ impl CertFacts {
         let tbs = &cert.tbs_certificate;
         // Each extension is decoded once, for the principal, the profile and the path.
         let ext = Decoded::read(tbs).map_err(bad)?;
-        let pkix = PathFacts::read(der, &cert, not_before, not_after, &ext)
+        let subject = tbs.subject.to_string();
+        let pkix = PathFacts::read(der, &cert, not_before, not_after, &ext, &subject)
             .map_err(|e| Rejection::malformed(format!("{what}: {e}")))?;
 
         let mut facts = CertFacts {
-            subject: tbs.subject.to_string(),
+            subject,
             issuer: tbs.issuer.to_string(),
             subject_attrs: attributes(&tbs.subject),
             issuer_attrs: attributes(&tbs.issuer),

@@ -471,6 +471,14 @@ impl Validator {
         self.cache.stats()
     }
 
+    /// This validator with an empty cache of `options` (for one built by
+    /// [`Validator::from_policy`], which caches with [`CacheOptions::DEFAULT`]).
+    #[must_use]
+    pub fn with_cache(mut self, options: CacheOptions) -> Self {
+        self.cache = Cache::new(options);
+        self
+    }
+
     fn verify_uncached(
         &self,
         leaf: &CertificateDer<'_>,

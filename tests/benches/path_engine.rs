@@ -63,6 +63,11 @@ fn bench(c: &mut Criterion) {
                 .expect("valid")
             })
         });
+        // Where the fixed cost goes: reading one certificate (the leaf) into the facts the
+        // principal and the engine share, without any validation.
+        g.bench_function("certclaims parse of the leaf", |b| {
+            b.iter(|| certclaims::inspect(alice.leaf()).expect("parses"))
+        });
         g.bench_function("certclaims hit", |b| {
             b.iter(|| {
                 hit.verify(alice.leaf(), alice.intermediates(), NOW)

@@ -63,9 +63,20 @@ export class Forwarder {
 
 /** A policy, parsed and checked once. */
 export class Authenticator {
-  constructor(policy) {
+  constructor(policy, options = {}) {
+    // The validation cache (one per Authenticator, so per isolate): on by default with the
+    // core's defaults; `cache: false` turns it off.
+    const c = options.cache === false ? { capacity: 0 } : options.cache ?? {};
+    const count = (v, d, what) => {
+      if (v === undefined) return d;
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new TypeError(`cache.${what}: a whole number of at least 0`);
+      return v;
+    };
+    const capacity = count(c.capacity, 4096, "capacity");
+    const ttl = count(c.ttlSeconds, 300, "ttlSeconds");
+    const rejectionTtl = count(c.rejectionTtlSeconds, 10, "rejectionTtlSeconds");
     try {
-      this._engine = new Engine(text(policy));
+      this._engine = new Engine(text(policy), capacity, ttl, rejectionTtl);
     } catch (e) {
       rethrow(e);
     }

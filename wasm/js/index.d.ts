@@ -238,9 +238,24 @@ export declare class Forwarder {
   readonly header: string;
 }
 
+/** The validation cache of an `Authenticator` (the core's `certclaims::cache`). */
+export interface CacheOptions {
+  /** Most outcomes kept, least recently used dropped first (default 4096; 0: no cache). */
+  capacity?: number;
+  /** Longest a principal is reused, in seconds (default 300; never past its `usable_until`). */
+  ttlSeconds?: number;
+  /** Longest a rejection is reused, in seconds (default 10). */
+  rejectionTtlSeconds?: number;
+}
+
+export interface AuthenticatorOptions {
+  /** `false` verifies every call; otherwise the cache's options (defaults above). */
+  cache?: false | CacheOptions;
+}
+
 export declare class Authenticator {
-  /** Throws `PolicyError` for a bad policy. */
-  constructor(policy: Policy | string);
+  /** Throws `PolicyError` for a bad policy, `TypeError` for bad options. */
+  constructor(policy: Policy | string, options?: AuthenticatorOptions);
   verifyChain(chain: string | Uint8Array[], options?: VerifyOptions): Promise<Outcome>;
   verifyChainSync(chain: string | Uint8Array[], options?: VerifyOptions): Outcome;
   authenticate(request: RequestLike, options: AuthenticateOptions): Promise<Outcome>;

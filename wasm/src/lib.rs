@@ -109,9 +109,21 @@ impl Engine {
     /// Parses and checks a policy document (JSON text). Throws a `PolicyError` object with
     /// the same dotted-path message as the CLI.
     #[wasm_bindgen(constructor)]
-    pub fn new(policy_json: &str) -> Result<Engine, JsValue> {
+    pub fn new(
+        policy_json: &str,
+        cache_capacity: u32,
+        cache_ttl_secs: u32,
+        cache_rejection_ttl_secs: u32,
+    ) -> Result<Engine, JsValue> {
+        let cache = certclaims::CacheOptions::new(
+            cache_capacity as usize,
+            core::time::Duration::from_secs(cache_ttl_secs.into()),
+            core::time::Duration::from_secs(cache_rejection_ttl_secs.into()),
+        );
         Validator::from_policy_json(policy_json, certclaims::crypto::ALL)
-            .map(|validator| Engine { validator })
+            .map(|validator| Engine {
+                validator: validator.with_cache(cache),
+            })
             .map_err(|e| thrown("invalid_policy", &e.to_string()))
     }
 

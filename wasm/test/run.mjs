@@ -38,6 +38,26 @@ for (const c of cases.verify) {
   }
 }
 
+// 1b. The cache: the same chain again is answered from it with the identical document, an
+// Authenticator without a cache gives the same, and bad cache options throw.
+for (const c of cases.verify) {
+  const cached = new Authenticator(c.policy);
+  const uncached = new Authenticator(c.policy, { cache: false });
+  const first = JSON.stringify(await cached.verifyChain(c.chain, { at: c.at }));
+  const again = JSON.stringify(await cached.verifyChain(c.chain, { at: c.at }));
+  const plain = JSON.stringify(await uncached.verifyChain(c.chain, { at: c.at }));
+  check(`cache ${c.name}`, first === again && again === plain, `\n${first}\n${again}\n${plain}`);
+}
+{
+  let threw = null;
+  try {
+    new Authenticator(cases.verify[0].policy, { cache: { capacity: -1 } });
+  } catch (e) {
+    threw = e;
+  }
+  check("cache options", threw instanceof TypeError && /cache\.capacity/.test(threw.message), String(threw));
+}
+
 // 2. DER input gives the same principal as PEM.
 {
   const c = cases.verify.find((c) => c.exit === 0);

@@ -117,6 +117,7 @@ impl PathFacts {
         not_before: i64,
         not_after: i64,
         ext: &Decoded,
+        subject_text: &str,
     ) -> Result<Self, String> {
         let tbs = &cert.tbs_certificate;
         let layout = signed_layout(der, 1).ok_or("not a DER certificate")?;
@@ -138,7 +139,7 @@ impl PathFacts {
 
         let mut names = Vec::new();
         if !subject.is_empty() {
-            names.push(Gn::Dir(subject.clone(), tbs.subject.to_string()));
+            names.push(Gn::Dir(subject.clone(), subject_text.to_string()));
         }
         for rdn in tbs.subject.0.iter() {
             for atv in rdn.0.iter().filter(|a| a.oid == EMAIL_ADDRESS) {
