@@ -37,7 +37,10 @@ fn bench(c: &mut Criterion) {
                 .build()
                 .expect("validator")
         };
-        let (miss, hit) = (validator(CacheOptions::OFF), validator(CacheOptions::DEFAULT));
+        let (miss, hit) = (
+            validator(CacheOptions::OFF),
+            validator(CacheOptions::DEFAULT),
+        );
         let root = pki.root_der();
         let anchors = [webpki::anchor_from_trusted_cert(&root).expect("anchor")];
         let mut g = c.benchmark_group(format!("verify 3-certificate {name} chain"));
