@@ -10,20 +10,11 @@ use certclaims::policy::{AllowedTypes, DenyEntry};
 use certclaims::Validator;
 use libfuzzer_sys::fuzz_target;
 
-fn records(mut data: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    while data.len() >= 2 && out.len() < 32 {
-        let n = usize::from(u16::from_be_bytes([data[0], data[1]]));
-        let rest = &data[2..];
-        let n = n.min(rest.len());
-        out.push(&rest[..n]);
-        data = &rest[n..];
-    }
-    out
-}
+#[path = "records.rs"]
+mod records;
 
 fuzz_target!(|data: &[u8]| {
-    let recs = records(data);
+    let recs = records::records(data, 32);
     let [anchor, leaf, inters @ ..] = recs.as_slice() else { return };
     // 2026-06-01T00:00:00Z, the test kit's instant (the seed corpus is minted around it).
     let now = UnixTime::since_unix_epoch(core::time::Duration::from_secs(1_780_272_000));

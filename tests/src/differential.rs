@@ -14,7 +14,6 @@
 
 use std::collections::BTreeMap;
 
-use certclaims::pki_types::pem::PemObject;
 use certclaims::pki_types::{CertificateDer, CertificateRevocationListDer, UnixTime};
 use certclaims::policy::ExtendedKeyUsage;
 use certclaims::Validator;
@@ -23,7 +22,7 @@ use webpki::{
     CertRevocationList, EndEntityCert, KeyUsage, OwnedCertRevocationList, RevocationOptionsBuilder,
 };
 
-use crate::limbo::{parse_time, Testcase, ValidationKind};
+use crate::limbo::{prepare, Prepared, Setup, Testcase};
 
 /// The algorithms both engines accept: what rustls's aws-lc-rs provider verifies for
 /// certificates (ECDSA P-256/P-384/P-521, RSA PKCS#1 v1.5 and PSS of 2048 to 8192 bits,
@@ -98,31 +97,17 @@ struct Inputs {
     server: bool,
 }
 
-fn inputs(tc: &Testcase, now: UnixTime) -> Result<Inputs, String> {
-    let certs = |pems: &[String]| {
-        pems.iter()
-            .map(|p| CertificateDer::from_pem_slice(p.as_bytes()).map_err(|e| e.to_string()))
-            .collect::<Result<Vec<_>, _>>()
-    };
-    Ok(Inputs {
-        leaf: CertificateDer::from_pem_slice(tc.peer_certificate.as_bytes())
-            .map_err(|e| e.to_string())?,
-        intermediates: certs(&tc.untrusted_intermediates)?,
-        anchors: certs(&tc.trusted_certs)?,
-        crls: tc
-            .crls
-            .iter()
-            .map(|p| {
-                CertificateRevocationListDer::from_pem_slice(p.as_bytes())
-                    .map_err(|e| e.to_string())
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        time: match &tc.validation_time {
-            Some(t) => parse_time(t)?,
-            None => now,
-        },
-        server: tc.validation_kind == ValidationKind::Server,
-    })
+impl From<Setup> for Inputs {
+    fn from(s: Setup) -> Self {
+        Self {
+            leaf: s.leaf,
+            intermediates: s.intermediates,
+            anchors: s.anchors,
+            crls: s.crls,
+            time: s.time,
+            server: s.eku == ExtendedKeyUsage::ServerAuth,
+        }
+    }
 }
 
 /// certclaims' chain verdict.
@@ -179,10 +164,18 @@ fn webpki(i: &Inputs) -> Outcome {
     .map_err(|e| format!("{e:?}"))
 }
 
-/// Both verdicts on one testcase.
+/// Both verdicts on one testcase (decoded as the limbo harness decodes it; a testcase the
+/// harness skips is not compared, and both sides say why).
 pub fn compare(tc: &Testcase, now: UnixTime) -> Compared {
-    let (certclaims, webpki) = match inputs(tc, now) {
-        Ok(i) => (certclaims(&i), webpki(&i)),
+    let (certclaims, webpki) = match prepare(tc, now) {
+        Ok(Prepared::Run(setup)) => {
+            let i = Inputs::from(*setup);
+            (certclaims(&i), webpki(&i))
+        }
+        Ok(Prepared::Skip(why)) => (
+            Err(format!("skipped: {why}")),
+            Err(format!("skipped: {why}")),
+        ),
         Err(e) => (Err(format!("harness: {e}")), Err(format!("harness: {e}"))),
     };
     Compared {

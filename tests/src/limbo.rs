@@ -231,25 +231,25 @@ enum Verdict {
 }
 
 /// A testcase as the harness configures the validator for it.
-struct Setup {
-    leaf: CertificateDer<'static>,
-    intermediates: Vec<CertificateDer<'static>>,
-    anchors: Vec<CertificateDer<'static>>,
-    crls: Vec<CertificateRevocationListDer<'static>>,
-    time: UnixTime,
-    eku: ExtendedKeyUsage,
+pub(crate) struct Setup {
+    pub(crate) leaf: CertificateDer<'static>,
+    pub(crate) intermediates: Vec<CertificateDer<'static>>,
+    pub(crate) anchors: Vec<CertificateDer<'static>>,
+    pub(crate) crls: Vec<CertificateRevocationListDer<'static>>,
+    pub(crate) time: UnixTime,
+    pub(crate) eku: ExtendedKeyUsage,
     max_depth: Option<usize>,
     server_name: Option<ServerName<'static>>,
 }
 
-enum Prepared {
+pub(crate) enum Prepared {
     Run(Box<Setup>),
     Skip(String),
 }
 
 /// Decodes a testcase into the validator's inputs, or the reason it is skipped; an input
 /// the harness cannot decode is an error.
-fn prepare(tc: &Testcase, now: UnixTime) -> Result<Prepared, String> {
+pub(crate) fn prepare(tc: &Testcase, now: UnixTime) -> Result<Prepared, String> {
     if !tc.signature_algorithms.is_empty() {
         return Ok(Prepared::Skip(
             "signature_algorithms: certclaims takes its algorithm set from the host's crypto \
@@ -658,14 +658,22 @@ pub fn parse_time(s: &str) -> Result<UnixTime, String> {
 
 /// Evaluates every testcase, in corpus order, on up to `threads` threads.
 pub fn run(testcases: &[Testcase], now: UnixTime, threads: usize) -> Vec<TestcaseResult> {
+    par_map(testcases, threads, |tc| evaluate(tc, now))
+}
+
+/// `f` of every testcase, in corpus order, on up to `threads` threads.
+pub fn par_map<T: Send>(
+    testcases: &[Testcase],
+    threads: usize,
+    f: impl Fn(&Testcase) -> T + Sync,
+) -> Vec<T> {
     let threads = threads.clamp(1, 64);
     let chunk = testcases.len().div_ceil(threads).max(1);
+    let f = &f;
     std::thread::scope(|s| {
         let handles: Vec<_> = testcases
             .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || part.iter().map(|tc| evaluate(tc, now)).collect::<Vec<_>>())
-            })
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
             .collect();
         handles
             .into_iter()

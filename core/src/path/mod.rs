@@ -138,7 +138,17 @@ fn reject(code: Code, detail: impl Into<String>) -> Rejection {
     Rejection::new(code, Step::Validation, detail)
 }
 
-impl Search<'_> {
+impl<'o> Search<'o> {
+    fn new(oracle: &'o mut dyn SignatureOracle) -> Self {
+        Self {
+            oracle,
+            budget: Budget::new(),
+            seen: Vec::new(),
+            best: None,
+            exhausted: false,
+        }
+    }
+
     fn fail(&mut self, rank: u8, r: Rejection) {
         if self.best.as_ref().is_none_or(|(b, _)| rank > *b) {
             self.best = Some((rank, r));
@@ -193,13 +203,7 @@ impl<'a> Engine<'a> {
         oracle: &mut dyn SignatureOracle,
         accept: Accept<'_, 'a>,
     ) -> Result<Path<'a>, Rejection> {
-        let mut search = Search {
-            oracle,
-            budget: Budget::new(),
-            seen: Vec::new(),
-            best: None,
-            exhausted: false,
-        };
+        let mut search = Search::new(oracle);
         let goal = Goal {
             anchor: None,
             revocation: !self.crls.is_empty(),
@@ -221,13 +225,7 @@ impl<'a> Engine<'a> {
         leaf: &CertFacts,
         oracle: &mut dyn SignatureOracle,
     ) -> Result<(), Rejection> {
-        let mut search = Search {
-            oracle,
-            budget: Budget::new(),
-            seen: Vec::new(),
-            best: None,
-            exhausted: false,
-        };
+        let mut search = Search::new(oracle);
         let check = leaf.pkix.signed_by(&leaf.pkix);
         match search.verify(&check, &leaf.subject)? {
             Verdict::Valid => {}

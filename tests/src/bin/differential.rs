@@ -58,23 +58,8 @@ fn run(args: Args) -> Result<ExitCode, String> {
         ),
     };
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunk = corpus.testcases.len().div_ceil(threads).max(1);
-    let compared: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = corpus
-            .testcases
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|tc| differential::compare(tc, now))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+    let compared = limbo::par_map(&corpus.testcases, threads, |tc| {
+        differential::compare(tc, now)
     });
     let differ = compared.iter().filter(|c| c.differs()).count();
     println!(
