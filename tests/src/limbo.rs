@@ -656,6 +656,17 @@ pub fn parse_time(s: &str) -> Result<UnixTime, String> {
     Ok(UnixTime::since_unix_epoch(Duration::from_secs(secs)))
 }
 
+/// The validation time for testcases without one: `time` (RFC 3339), or the current time.
+pub fn time_or_now(time: Option<&str>) -> Result<UnixTime, String> {
+    match time {
+        Some(t) => parse_time(t),
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::SystemTime::UNIX_EPOCH)
+            .map(UnixTime::since_unix_epoch)
+            .map_err(|e| format!("system clock: {e}")),
+    }
+}
+
 /// Evaluates every testcase, in corpus order, on up to `threads` threads.
 pub fn run(testcases: &[Testcase], now: UnixTime, threads: usize) -> Vec<TestcaseResult> {
     par_map(testcases, threads, |tc| evaluate(tc, now))

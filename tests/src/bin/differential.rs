@@ -9,9 +9,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
-use certclaims::pki_types::UnixTime;
 use certclaims_tests::differential::{self, Differences};
 use certclaims_tests::limbo::{self, Limbo};
 use clap::Parser;
@@ -49,14 +47,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
     let read =
         |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let corpus = Limbo::from_json(&read(&args.corpus)?)?;
-    let now = match &args.now {
-        Some(t) => limbo::parse_time(t)?,
-        None => UnixTime::since_unix_epoch(
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_err(|e| format!("system clock: {e}"))?,
-        ),
-    };
+    let now = limbo::time_or_now(args.now.as_deref())?;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let compared = limbo::par_map(&corpus.testcases, threads, |tc| {
         differential::compare(tc, now)

@@ -19,9 +19,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use certclaims::pki_types::UnixTime;
+
 use certclaims_tests::limbo::{self, Baseline, Limbo, LimboResults, Sample, Summary};
 use clap::Parser;
 
@@ -75,14 +75,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
         ),
         None => None,
     };
-    let now = match &args.now {
-        Some(t) => limbo::parse_time(t)?,
-        None => UnixTime::since_unix_epoch(
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_err(|e| format!("system clock: {e}"))?,
-        ),
-    };
+    let now = limbo::time_or_now(args.now.as_deref())?;
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
