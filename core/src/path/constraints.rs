@@ -136,13 +136,15 @@ impl Constraints {
     }
 
     /// Checks `names` (of the certificate called `whom`) against these constraints of the
-    /// CA called `ca`; counts each comparison into `comparisons`.
+    /// CA called `ca`; counts each comparison into `comparisons` and stops (with an `Err`)
+    /// once it passes `limit`.
     pub(crate) fn check(
         &self,
         names: &[Gn],
         whom: &str,
         ca: &str,
         comparisons: &mut usize,
+        limit: usize,
     ) -> Result<(), String> {
         for name in names {
             let kind = name.kind();
@@ -161,6 +163,9 @@ impl Constraints {
             }
             for base in self.excluded.iter().filter(|b| b.kind() == kind) {
                 *comparisons += 1;
+                if *comparisons > limit {
+                    return Err("too many name constraint comparisons".to_string());
+                }
                 if let Gn::Other(_) = name {
                     return Err(unevaluable(name, whom, ca));
                 }
@@ -188,6 +193,9 @@ impl Constraints {
             let mut ok = false;
             for base in permitted {
                 *comparisons += 1;
+                if *comparisons > limit {
+                    return Err("too many name constraint comparisons".to_string());
+                }
                 if matches(name, base, false) {
                     ok = true;
                     break;
@@ -443,6 +451,7 @@ mod tests {
                 "CN=w",
                 "CN=SPIFFE CA",
                 &mut n,
+                usize::MAX,
             )
             .unwrap_err();
         assert_eq!(
@@ -454,8 +463,22 @@ mod tests {
                 &[Gn::Uri("spiffe://example.org/x".into())],
                 "CN=w",
                 "CN=SPIFFE CA",
-                &mut n
+                &mut n,
+                usize::MAX,
             )
             .is_ok());
+        // The limit stops the comparisons.
+        let mut spent = 0;
+        assert_eq!(
+            c.check(
+                &[Gn::Uri("spiffe://example.org/x".into())],
+                "CN=w",
+                "CN=SPIFFE CA",
+                &mut spent,
+                0,
+            ),
+            Err("too many name constraint comparisons".to_string())
+        );
+        assert_eq!(spent, 1);
     }
 }

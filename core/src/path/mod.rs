@@ -374,13 +374,13 @@ impl<'a> Engine<'a> {
             }
             if leaf || !cert.pkix.self_issued() {
                 for (c, ca) in &in_force {
-                    c.check(
+                    let checked = c.check(
                         &cert.pkix.names,
                         &cert.subject,
                         ca,
                         &mut search.budget.comparisons,
-                    )
-                    .map_err(|m| reject(Code::NameConstraintViolation, m))?;
+                        Budget::COMPARISONS,
+                    );
                     if search.budget.comparisons > Budget::COMPARISONS {
                         search.exhausted = true;
                         return Err(reject(
@@ -392,6 +392,7 @@ impl<'a> Engine<'a> {
                             ),
                         ));
                     }
+                    checked.map_err(|m| reject(Code::NameConstraintViolation, m))?;
                 }
             }
             if leaf {
