@@ -31,7 +31,7 @@ use certclaims::test_kit::Ca;
 use certclaims_test_support::tls::roots;
 use certclaims_tower::certclaims_rustls::Mode;
 use certclaims_tower::ServeOptions;
-use common::{key_of, provider, tls_connect, until_closed, Http, Running, World};
+use common::{key_of, mib, provider, rss_bytes, tls_connect, until_closed, Http, Running, World};
 use http::StatusCode;
 use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
@@ -57,12 +57,6 @@ const ALLOCATOR_NOISE: u64 = 8 * 1024 * 1024;
 const HANDSHAKE: Duration = Duration::from_secs(2);
 const FIRST_REQUEST: Duration = Duration::from_secs(2);
 
-fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
-}
-
 /// The smallest resident set over 2 s of quiet (sampled every 200 ms): what stays, without
 /// the allocator's and the kernel's short-lived swings.
 async fn settled_rss() -> u64 {
@@ -72,10 +66,6 @@ async fn settled_rss() -> u64 {
         least = least.min(rss_bytes());
     }
     least
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -156,6 +146,25 @@ impl Closures {
         self.worst_ms
             .fetch_max(took.as_millis() as u64, Ordering::Relaxed);
     }
+    /// Waits (at most 15 s) for the server to close `conn` and records how long it took;
+    /// `false`, with a failure recorded, when it stayed open.
+    async fn await_close<R: tokio::io::AsyncRead + Unpin>(&self, conn: &mut R) -> bool {
+        match tokio::time::timeout(
+            Duration::from_secs(15),
+            until_closed(conn, Duration::from_secs(60)),
+        )
+        .await
+        {
+            Ok(d) => {
+                self.record(d);
+                true
+            }
+            Err(_) => {
+                self.fail("still open after 15 s".into());
+                false
+            }
+        }
+    }
     fn fail(&self, what: String) {
         self.failures.lock().unwrap().push(what);
     }
@@ -224,14 +233,8 @@ async fn hostile_run(
                 if std::mem::take(&mut first) {
                     connected.fetch_add(1, Ordering::Relaxed);
                 }
-                match tokio::time::timeout(
-                    Duration::from_secs(15),
-                    until_closed(&mut tcp, Duration::from_secs(60)),
-                )
-                .await
-                {
-                    Ok(d) => c.record(d),
-                    Err(_) => return c.fail("still open after 15 s".into()),
+                if !c.await_close(&mut tcp).await {
+                    return;
                 }
             }
         }));
@@ -249,14 +252,8 @@ async fn hostile_run(
                 if std::mem::take(&mut first) {
                     connected.fetch_add(1, Ordering::Relaxed);
                 }
-                match tokio::time::timeout(
-                    Duration::from_secs(15),
-                    until_closed(&mut tls, Duration::from_secs(60)),
-                )
-                .await
-                {
-                    Ok(d) => c.record(d),
-                    Err(_) => return c.fail("still open after 15 s".into()),
+                if !c.await_close(&mut tls).await {
+                    return;
                 }
             }
         }));
@@ -374,21 +371,7 @@ fn valid_clients_are_served_under_hostile_load() {
 async fn hostile_load() {
     let started = Instant::now();
     let w = World::new();
-    let policy = w.policy(
-        json!({"allow": [{"spiffe_id": "spiffe://example.org/ns/load/sa/*"}]}),
-        json!({}),
-    );
-    let clients: Vec<(Arc<ClientConfig>, String)> = (0..CLIENTS)
-        .map(|i| {
-            let cn = format!("client-{i:02}");
-            let cert = w
-                .pki
-                .client(&cn)
-                .spiffe(&format!("spiffe://example.org/ns/load/sa/{cn}"))
-                .issue();
-            (w.client(Some(&cert), &[b"http/1.1"]), cn)
-        })
-        .collect();
+    let (policy, clients) = w.load_clients(CLIENTS);
     // A valid leaf of the issuing CA (not presented), padded with 64 look-alike CAs.
     let lookalikes: Vec<Ca> = (0..64)
         .map(|_| w.pki.sub_ca(w.pki.issuing_ca(), "Test Issuing CA"))

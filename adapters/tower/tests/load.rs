@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use certclaims_tower::certclaims_rustls::Mode;
 use certclaims_tower::ServeOptions;
-use common::{tls_connect, Http, Running, World};
+use common::{mib, rss_bytes, tls_connect, Http, Running, World};
 use http::StatusCode;
 use rustls::ClientConfig;
 use serde_json::json;
@@ -31,16 +31,6 @@ const MAX_GROWTH: u64 = 10 * 1024 * 1024;
 
 /// Resident set size of this process (`/proc/self/statm`, 4 KiB pages on Linux x86-64 and
 /// aarch64 with the default page size).
-fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
-}
-
 async fn one(addr: SocketAddr, config: &Arc<ClientConfig>, cn: &str) -> Result<(), String> {
     let tls = tls_connect(addr, config)
         .await
@@ -89,21 +79,7 @@ async fn round(addr: SocketAddr, clients: &[(Arc<ClientConfig>, String)]) -> Vec
 async fn two_rounds_of_2000_handshakes_from_32_clients() {
     let started = Instant::now();
     let w = World::new();
-    let policy = w.policy(
-        json!({"allow": [{"spiffe_id": "spiffe://example.org/ns/load/sa/*"}]}),
-        json!({}),
-    );
-    let clients: Vec<(Arc<ClientConfig>, String)> = (0..CLIENTS)
-        .map(|i| {
-            let cn = format!("client-{i:02}");
-            let cert = w
-                .pki
-                .client(&cn)
-                .spiffe(&format!("spiffe://example.org/ns/load/sa/{cn}"))
-                .issue();
-            (w.client(Some(&cert), &[b"http/1.1"]), cn)
-        })
-        .collect();
+    let (policy, clients) = w.load_clients(CLIENTS);
     let handshake_errors = Arc::new(AtomicUsize::new(0));
     let counter = handshake_errors.clone();
     let mut options = ServeOptions::default();

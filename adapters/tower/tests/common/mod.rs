@@ -28,6 +28,17 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_rustls::client::TlsStream;
 
+/// The resident set of this process, in bytes (Linux).
+pub fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
 pub fn spiffe(ns: &str, sa: &str) -> String {
     format!("spiffe://example.org/ns/{ns}/sa/{sa}")
 }
@@ -62,6 +73,27 @@ impl World {
             key_of(&self.server),
             mode,
         )
+    }
+
+    /// The load tests' clients: `n` of them, `client-00` … with SPIFFE IDs under
+    /// `ns/load`, each a client config offering HTTP/1.1, and the policy admitting them.
+    pub fn load_clients(&self, n: usize) -> (Policy, Vec<(Arc<ClientConfig>, String)>) {
+        let policy = self.policy(
+            json!({"allow": [{"spiffe_id": "spiffe://example.org/ns/load/sa/*"}]}),
+            json!({}),
+        );
+        let clients = (0..n)
+            .map(|i| {
+                let cn = format!("client-{i:02}");
+                let cert = self
+                    .pki
+                    .client(&cn)
+                    .spiffe(&format!("spiffe://example.org/ns/load/sa/{cn}"))
+                    .issue();
+                (self.client(Some(&cert), &[b"http/1.1"]), cn)
+            })
+            .collect();
+        (policy, clients)
     }
 
     pub fn validator(&self, policy: &Policy) -> Validator {
