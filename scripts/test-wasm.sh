@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The npm package's tests: builds wasm/pkg, type-checks the TypeScript example, makes the
-# conformance cases from the native CLI and a sample of the x509-limbo corpus from the native
-# harness, and runs the same scripts in Node, Deno and Bun.
+# The npm package's tests: builds wasm/pkg (and wasm/pkg-rustcrypto, the whole pure-Rust set,
+# for comparison), type-checks the TypeScript example, makes the conformance cases from the
+# native CLI and the x509-limbo corpus from the native harness, and runs the same scripts in
+# Node, Deno and Bun: the whole corpus in Node through WebCrypto and through pure Rust, a
+# sample of it in Deno and Bun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
@@ -9,6 +11,7 @@ case $target in /*) ;; *) target=$PWD/$target ;; esac
 limbo=../shared/conformance/x509-limbo/limbo.json
 [ -f "$limbo" ] || { echo "missing $limbo (the shared/ folder beside the checkout)"; exit 1; }
 ./scripts/build-wasm.sh
+./scripts/build-wasm.sh --rustcrypto-all
 cargo build -q -p certclaims-cli --locked
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -17,13 +20,16 @@ node wasm/test/make-cases.mjs "$target/debug/certclaims" "$work"
 echo "wasm: x509-limbo sample from the native harness"
 cargo run --release --locked -q -p certclaims-tests --bin limbo -- "$limbo" \
     --sample-out "$work/limbo-sample.json" >/dev/null
+cargo run --release --locked -q -p certclaims-tests --bin limbo -- "$limbo" \
+    --sample-out "$work/limbo-all.json" --sample-every 1 >/dev/null
 echo "wasm: tsc --noEmit --strict on examples/ts/example.ts"
 wasm/node_modules/.bin/tsc --noEmit --strict --target es2022 --module nodenext \
     --moduleResolution nodenext examples/ts/example.ts
 node wasm/test/run.mjs "$work/cases.json"
 wasm/node_modules/@deno/linux-x64-glibc/deno run --quiet --no-prompt --allow-read wasm/test/run.mjs "$work/cases.json"
 wasm/node_modules/@oven/bun-linux-x64/bin/bun wasm/test/run.mjs "$work/cases.json"
-node wasm/test/limbo.mjs "$work/limbo-sample.json"
+echo "wasm: the whole x509-limbo corpus in Node, WebCrypto against the pure-Rust set and the native verdicts"
+node wasm/test/limbo.mjs "$work/limbo-all.json" --rust ../pkg-rustcrypto/index.js
 wasm/node_modules/@deno/linux-x64-glibc/deno run --quiet --no-prompt --allow-read wasm/test/limbo.mjs "$work/limbo-sample.json"
 wasm/node_modules/@oven/bun-linux-x64/bin/bun wasm/test/limbo.mjs "$work/limbo-sample.json"
 node wasm/test/workerd.mjs "$work"

@@ -14,41 +14,49 @@ use rustls_pki_types as pki_types;
 
 /// Every algorithm in this module, for `Validator::builder` / `Validator::from_policy`.
 pub static ALL: &[&dyn SignatureVerificationAlgorithm] = &[
+    #[cfg(feature = "rustcrypto-p256")]
     &EcdsaP256Sha256,
+    #[cfg(feature = "rustcrypto-p256")]
     &EcdsaP256Sha384,
+    #[cfg(feature = "rustcrypto-p384")]
     &EcdsaP384Sha384,
+    #[cfg(feature = "rustcrypto-p384")]
     &EcdsaP384Sha256,
+    #[cfg(feature = "rustcrypto-ed25519")]
     &Ed25519,
+    #[cfg(feature = "rustcrypto-rsa")]
     &Rsa {
         padding: Padding::Pkcs1,
         hash: Hash::Sha256,
     },
+    #[cfg(feature = "rustcrypto-rsa")]
     &Rsa {
         padding: Padding::Pkcs1,
         hash: Hash::Sha384,
     },
+    #[cfg(feature = "rustcrypto-rsa")]
     &Rsa {
         padding: Padding::Pkcs1,
         hash: Hash::Sha512,
     },
+    #[cfg(feature = "rustcrypto-rsa")]
     &Rsa {
         padding: Padding::Pss,
         hash: Hash::Sha256,
     },
+    #[cfg(feature = "rustcrypto-rsa")]
     &Rsa {
         padding: Padding::Pss,
         hash: Hash::Sha384,
     },
+    #[cfg(feature = "rustcrypto-rsa")]
     &Rsa {
         padding: Padding::Pss,
         hash: Hash::Sha512,
     },
 ];
 
-/// Smallest RSA modulus accepted, in bits.
-pub const RSA_MIN_BITS: usize = 2048;
-/// Largest RSA modulus accepted, in bits.
-pub const RSA_MAX_BITS: usize = 8192;
+pub use crate::host::{RSA_MAX_BITS, RSA_MIN_BITS};
 
 macro_rules! ecdsa_alg {
     ($name:ident, $curve:ident, $pk:expr, $sig:expr, $digest:ty) => {
@@ -82,6 +90,7 @@ macro_rules! ecdsa_alg {
     };
 }
 
+#[cfg(feature = "rustcrypto-p256")]
 ecdsa_alg!(
     EcdsaP256Sha256,
     p256,
@@ -89,6 +98,7 @@ ecdsa_alg!(
     alg_id::ECDSA_SHA256,
     sha2::Sha256
 );
+#[cfg(feature = "rustcrypto-p256")]
 ecdsa_alg!(
     EcdsaP256Sha384,
     p256,
@@ -96,6 +106,7 @@ ecdsa_alg!(
     alg_id::ECDSA_SHA384,
     sha2::Sha384
 );
+#[cfg(feature = "rustcrypto-p384")]
 ecdsa_alg!(
     EcdsaP384Sha384,
     p384,
@@ -103,6 +114,7 @@ ecdsa_alg!(
     alg_id::ECDSA_SHA384,
     sha2::Sha384
 );
+#[cfg(feature = "rustcrypto-p384")]
 ecdsa_alg!(
     EcdsaP384Sha256,
     p384,
@@ -111,9 +123,11 @@ ecdsa_alg!(
     sha2::Sha256
 );
 
+#[cfg(feature = "rustcrypto-ed25519")]
 #[derive(Debug)]
 struct Ed25519;
 
+#[cfg(feature = "rustcrypto-ed25519")]
 impl SignatureVerificationAlgorithm for Ed25519 {
     fn public_key_alg_id(&self) -> AlgorithmIdentifier {
         alg_id::ED25519
@@ -135,91 +149,101 @@ impl SignatureVerificationAlgorithm for Ed25519 {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Hash {
-    Sha256,
-    Sha384,
-    Sha512,
-}
+#[cfg(feature = "rustcrypto-rsa")]
+use rsa_algs::{Hash, Padding, Rsa};
 
-/// Decodes a PKCS#1 RSAPublicKey and enforces the modulus size range.
-fn rsa_key(public_key: &[u8]) -> Result<rsa::RsaPublicKey, InvalidSignature> {
-    use rsa::traits::PublicKeyParts;
-    // `from_pkcs1_der` caps moduli at 4096 bits; decode the parts and apply our own range.
-    let parsed = rsa::pkcs1::RsaPublicKey::try_from(public_key).map_err(|_| InvalidSignature)?;
-    let n = rsa::BigUint::from_bytes_be(parsed.modulus.as_bytes());
-    let e = rsa::BigUint::from_bytes_be(parsed.public_exponent.as_bytes());
-    let key =
-        rsa::RsaPublicKey::new_with_max_size(n, e, RSA_MAX_BITS).map_err(|_| InvalidSignature)?;
-    if key.n().bits() < RSA_MIN_BITS {
-        return Err(InvalidSignature);
+/// RSA over the `rsa` crate.
+#[cfg(feature = "rustcrypto-rsa")]
+mod rsa_algs {
+    use super::*;
+
+    #[derive(Debug, Clone, Copy)]
+    pub(super) enum Hash {
+        Sha256,
+        Sha384,
+        Sha512,
     }
-    Ok(key)
-}
 
-#[derive(Debug, Clone, Copy)]
-enum Padding {
-    Pkcs1,
-    Pss,
-}
-
-/// RSA with PKCS#1 v1.5 or PSS padding (salt length = digest length, as the PSS alg ids
-/// pin it: RFC 4055 / rustls-webpki).
-#[derive(Debug)]
-struct Rsa {
-    padding: Padding,
-    hash: Hash,
-}
-
-impl SignatureVerificationAlgorithm for Rsa {
-    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
-        alg_id::RSA_ENCRYPTION
+    /// Decodes a PKCS#1 RSAPublicKey and enforces the modulus size range.
+    fn rsa_key(public_key: &[u8]) -> Result<rsa::RsaPublicKey, InvalidSignature> {
+        use rsa::traits::PublicKeyParts;
+        // `from_pkcs1_der` caps moduli at 4096 bits; decode the parts and apply our own range.
+        let parsed =
+            rsa::pkcs1::RsaPublicKey::try_from(public_key).map_err(|_| InvalidSignature)?;
+        let n = rsa::BigUint::from_bytes_be(parsed.modulus.as_bytes());
+        let e = rsa::BigUint::from_bytes_be(parsed.public_exponent.as_bytes());
+        let key = rsa::RsaPublicKey::new_with_max_size(n, e, RSA_MAX_BITS)
+            .map_err(|_| InvalidSignature)?;
+        if key.n().bits() < RSA_MIN_BITS {
+            return Err(InvalidSignature);
+        }
+        Ok(key)
     }
-    fn signature_alg_id(&self) -> AlgorithmIdentifier {
-        match (self.padding, self.hash) {
-            (Padding::Pkcs1, Hash::Sha256) => alg_id::RSA_PKCS1_SHA256,
-            (Padding::Pkcs1, Hash::Sha384) => alg_id::RSA_PKCS1_SHA384,
-            (Padding::Pkcs1, Hash::Sha512) => alg_id::RSA_PKCS1_SHA512,
-            (Padding::Pss, Hash::Sha256) => alg_id::RSA_PSS_SHA256,
-            (Padding::Pss, Hash::Sha384) => alg_id::RSA_PSS_SHA384,
-            (Padding::Pss, Hash::Sha512) => alg_id::RSA_PSS_SHA512,
+
+    #[derive(Debug, Clone, Copy)]
+    pub(super) enum Padding {
+        Pkcs1,
+        Pss,
+    }
+
+    /// RSA with PKCS#1 v1.5 or PSS padding (salt length = digest length, as the PSS alg ids
+    /// pin it: RFC 4055 / rustls-webpki).
+    #[derive(Debug)]
+    pub(super) struct Rsa {
+        pub(super) padding: Padding,
+        pub(super) hash: Hash,
+    }
+
+    impl SignatureVerificationAlgorithm for Rsa {
+        fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+            alg_id::RSA_ENCRYPTION
+        }
+        fn signature_alg_id(&self) -> AlgorithmIdentifier {
+            match (self.padding, self.hash) {
+                (Padding::Pkcs1, Hash::Sha256) => alg_id::RSA_PKCS1_SHA256,
+                (Padding::Pkcs1, Hash::Sha384) => alg_id::RSA_PKCS1_SHA384,
+                (Padding::Pkcs1, Hash::Sha512) => alg_id::RSA_PKCS1_SHA512,
+                (Padding::Pss, Hash::Sha256) => alg_id::RSA_PSS_SHA256,
+                (Padding::Pss, Hash::Sha384) => alg_id::RSA_PSS_SHA384,
+                (Padding::Pss, Hash::Sha512) => alg_id::RSA_PSS_SHA512,
+            }
+        }
+        fn verify_signature(
+            &self,
+            public_key: &[u8],
+            message: &[u8],
+            signature: &[u8],
+        ) -> Result<(), InvalidSignature> {
+            let key = rsa_key(public_key)?;
+            match self.hash {
+                Hash::Sha256 => rsa_verify::<sha2::Sha256>(self.padding, key, message, signature),
+                Hash::Sha384 => rsa_verify::<sha2::Sha384>(self.padding, key, message, signature),
+                Hash::Sha512 => rsa_verify::<sha2::Sha512>(self.padding, key, message, signature),
+            }
         }
     }
-    fn verify_signature(
-        &self,
-        public_key: &[u8],
+
+    fn rsa_verify<D>(
+        padding: Padding,
+        key: rsa::RsaPublicKey,
         message: &[u8],
         signature: &[u8],
-    ) -> Result<(), InvalidSignature> {
-        let key = rsa_key(public_key)?;
-        match self.hash {
-            Hash::Sha256 => rsa_verify::<sha2::Sha256>(self.padding, key, message, signature),
-            Hash::Sha384 => rsa_verify::<sha2::Sha384>(self.padding, key, message, signature),
-            Hash::Sha512 => rsa_verify::<sha2::Sha512>(self.padding, key, message, signature),
-        }
+    ) -> Result<(), InvalidSignature>
+    where
+        D: sha2::Digest + sha2::digest::FixedOutputReset + const_oid::AssociatedOid,
+    {
+        use rsa::signature::Verifier;
+        let ok = match padding {
+            Padding::Pkcs1 => {
+                let sig =
+                    rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| InvalidSignature)?;
+                rsa::pkcs1v15::VerifyingKey::<D>::new(key).verify(message, &sig)
+            }
+            Padding::Pss => {
+                let sig = rsa::pss::Signature::try_from(signature).map_err(|_| InvalidSignature)?;
+                rsa::pss::VerifyingKey::<D>::new(key).verify(message, &sig)
+            }
+        };
+        ok.map_err(|_| InvalidSignature)
     }
-}
-
-fn rsa_verify<D>(
-    padding: Padding,
-    key: rsa::RsaPublicKey,
-    message: &[u8],
-    signature: &[u8],
-) -> Result<(), InvalidSignature>
-where
-    D: sha2::Digest + sha2::digest::FixedOutputReset + const_oid::AssociatedOid,
-{
-    use rsa::signature::Verifier;
-    let ok = match padding {
-        Padding::Pkcs1 => {
-            let sig =
-                rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| InvalidSignature)?;
-            rsa::pkcs1v15::VerifyingKey::<D>::new(key).verify(message, &sig)
-        }
-        Padding::Pss => {
-            let sig = rsa::pss::Signature::try_from(signature).map_err(|_| InvalidSignature)?;
-            rsa::pss::VerifyingKey::<D>::new(key).verify(message, &sig)
-        }
-    };
-    ok.map_err(|_| InvalidSignature)
 }

@@ -40,10 +40,16 @@ pub use rustls_pki_types as pki_types;
 
 pub mod cache;
 mod cert;
-#[cfg(feature = "rustcrypto")]
+#[cfg(any(
+    feature = "rustcrypto-p256",
+    feature = "rustcrypto-p384",
+    feature = "rustcrypto-ed25519",
+    feature = "rustcrypto-rsa"
+))]
 pub mod crypto;
 mod error;
 pub mod forwarded;
+pub mod host;
 pub mod input;
 pub mod inspect;
 pub(crate) mod path;

@@ -14,7 +14,7 @@ use crate::cert::{presentable_fingerprints, rfc3339, CertFacts};
 use crate::error::{Code, PolicyError, Rejection, Step};
 use crate::input::{check_limits, limits, Chain};
 use crate::path::revocation::Crl;
-use crate::path::signature::Native;
+use crate::path::signature::{Native, SignatureOracle};
 use crate::path::{Engine, Path};
 use crate::pki_types::pem::PemObject;
 use crate::pki_types::{
@@ -449,10 +449,27 @@ impl Validator {
         check_limits(leaf, intermediates)?;
         let key = cache::key(source, leaf.as_ref(), intermediates);
         let at = now.as_secs();
-        if let Some(hit) = self.cache.get(&key, at) {
+        if let Some(hit) = self.cached(&key, at) {
             return hit;
         }
-        let outcome = self.verify_uncached(leaf, intermediates, now, source);
+        let mut oracle = Native::new(self.algs);
+        let outcome = self.verify_uncached(leaf, intermediates, now, source, &mut oracle);
+        self.cache_outcome(key, at, &outcome);
+        outcome
+    }
+
+    /// The cached outcome for `key` at `at`, if any.
+    pub(crate) fn cached(&self, key: &[u8; 32], at: u64) -> Option<Result<Principal, Rejection>> {
+        self.cache.get(key, at)
+    }
+
+    /// Caches `outcome`: a principal no longer than it is usable, nor past the next CRL update.
+    pub(crate) fn cache_outcome(
+        &self,
+        key: [u8; 32],
+        at: u64,
+        outcome: &Result<Principal, Rejection>,
+    ) {
         let until = outcome
             .as_ref()
             .ok()
@@ -462,8 +479,12 @@ impl Validator {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        self.cache.put(key, at, &outcome, bound);
-        outcome
+        self.cache.put(key, at, outcome, bound);
+    }
+
+    /// The validator's own signature verification algorithms.
+    pub(crate) fn algorithms(&self) -> Algorithms {
+        self.algs
     }
 
     /// What the cache has done so far.
@@ -479,12 +500,14 @@ impl Validator {
         self
     }
 
-    fn verify_uncached(
+    /// Validates and applies the policy, with `oracle` answering the signature checks.
+    pub(crate) fn verify_uncached(
         &self,
         leaf: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
         source: Source,
+        oracle: &mut dyn SignatureOracle,
     ) -> Result<Principal, Rejection> {
         let facts = CertFacts::parse(leaf, "client certificate")?;
         self.check_leaf(leaf, &facts)?;
@@ -511,8 +534,6 @@ impl Validator {
             eku: self.eku,
             time,
         };
-        let mut oracle = Native::new(self.algs);
-
         let allowed = self.trust.allowed_types;
         // A self-signed leaf that is also listed as a trust anchor is judged as a self-signed
         // certificate, not as a one-certificate chain: the verdict must not depend on which
@@ -525,7 +546,7 @@ impl Validator {
         {
             None
         } else {
-            Some(engine.build(&facts, &mut oracle, &mut |path| {
+            Some(engine.build(&facts, oracle, &mut |path| {
                 self.check_path(&facts, path, time)
             }))
         };
@@ -542,7 +563,7 @@ impl Validator {
                     "self-signed certificates are not accepted by this policy",
                 ));
             }
-            engine.self_signed(&facts, &mut oracle)?;
+            engine.self_signed(&facts, oracle)?;
             self.accept_self_signed(&facts)?;
             self.check_self_signed_deny(leaf, &facts)?;
             Trusted::SelfSigned

@@ -61,6 +61,94 @@ export class Forwarder {
   }
 }
 
+// Signatures through the host's WebCrypto (certclaims::host): the engine runs in rounds and
+// asks for the signatures of each round; they are verified here, in parallel, and answered.
+const VALID = 0;
+const INVALID = 1;
+const UNSUPPORTED = 2;
+
+const importParams = (r) =>
+  r.key === "P-256" || r.key === "P-384"
+    ? { name: "ECDSA", namedCurve: r.key }
+    : { name: r.key, hash: r.hash };
+const verifyParams = (r) =>
+  r.key === "P-256" || r.key === "P-384"
+    ? { name: "ECDSA", hash: r.hash }
+    : r.key === "RSA-PSS"
+      ? { name: "RSA-PSS", saltLength: r.saltLength }
+      : { name: "RSASSA-PKCS1-v1_5" };
+
+// A well-formed key of each type: when a key does not import, importing this one tells a host
+// that lacks the algorithm (answered "unsupported": the engine's own algorithms are used)
+// from a key that is malformed (the signature is invalid).
+const b64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+const PROBE = {
+  "P-256": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEeTga7garoubu4RSE7aXnR5aJvs98JisuvrJGuUhhBEIGqwNBGjyTqQwgL+EqKRkKQLKhjWMs5qLA2ZH1aimZ3w==",
+  "P-384": "MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEfHYC1LtfIu3R7ZieaSrhjnqHMKvaUwGlFaf+RNAZ/Osj15flG+Cqc43lxWpWjFCw9b5CFam0JsuasF+codpSf1V2LCVdtt34QgvjaQjnY873XIJu+qtOSCThKC/IH2lD",
+  RSA: "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAvnAf4FoZtiSaA74pkL3D+OoBKcOQNp1vtuLYCGqF7jVEHOb6wiMNIVE1mxfbyj+D+uJzUoQXpVrAzeuFyvS6L7CZ6PHCbRuVHSOH3yZP+9gPKBg0wX7kqwxpEizVVP6r3oS+dGTxL4D2IURqg13jz8+N1qqzREIHFY1Go0YOwNt3DQYfopIJFZCKTIlQFpgr0IsKO8eeNfNJ3Vzd9+LBpskcUtBrnpQvPt3L8Pu4zr2D4p0Eoay/9iE7yY/ZEnHPZ2AbBwmAJi6zrTVcel4Lz4jEVoo3ph8vNWOlhnHIXZjPTyNaqeN/MHteQNV365FYAU+yjbDtp8cbvGI158VGcQIDAQAB",
+};
+const supported = new Map(); // import parameters → Promise<boolean>, per isolate
+function hostHas(r) {
+  const params = importParams(r);
+  const id = JSON.stringify(params);
+  let known = supported.get(id);
+  if (!known) {
+    const subtle = globalThis.crypto && globalThis.crypto.subtle;
+    const probe = PROBE[r.key.startsWith("P-") ? r.key : "RSA"];
+    known = subtle
+      ? subtle.importKey("spki", b64(probe), params, false, ["verify"]).then(() => true, () => false)
+      : Promise.resolve(false);
+    supported.set(id, known);
+  }
+  return known;
+}
+
+/** Imported keys, by key id (type, hash and SPKI), at most `KEYS` per Authenticator. */
+const KEYS = 1024;
+
+async function importOnce(keys, r) {
+  let key = keys.get(r.keyId);
+  if (key === undefined) {
+    const subtle = globalThis.crypto && globalThis.crypto.subtle;
+    key = (async () => {
+      if (!subtle) return UNSUPPORTED;
+      try {
+        return await subtle.importKey("spki", r.spki, importParams(r), false, ["verify"]);
+      } catch {
+        return (await hostHas(r)) ? INVALID : UNSUPPORTED;
+      }
+    })();
+    if (keys.size >= KEYS) keys.delete(keys.keys().next().value);
+    keys.set(r.keyId, key);
+  }
+  return key;
+}
+
+async function verifyOne(keys, r) {
+  const key = await importOnce(keys, r);
+  if (key === INVALID || key === UNSUPPORTED) return key;
+  try {
+    return (await globalThis.crypto.subtle.verify(verifyParams(r), key, r.signature, r.message)) ? VALID : INVALID;
+  } catch {
+    return INVALID;
+  }
+}
+
+/** Steps a wasm `Verification` to its outcome, verifying each round's signatures. */
+async function drive(keys, v) {
+  try {
+    for (;;) {
+      const outcome = v.step();
+      if (outcome !== undefined) return outcome;
+      const requests = v.pending();
+      const answers = await Promise.all(requests.map((r) => verifyOne(keys, r)));
+      answers.forEach((a, i) => v.answer(i, a));
+    }
+  } finally {
+    v.free();
+  }
+}
+
 /** A policy, parsed and checked once. */
 export class Authenticator {
   constructor(policy, options = {}) {
@@ -75,49 +163,46 @@ export class Authenticator {
     const capacity = count(c.capacity, 4096, "capacity");
     const ttl = count(c.ttlSeconds, 300, "ttlSeconds");
     const rejectionTtl = count(c.rejectionTtlSeconds, 10, "rejectionTtlSeconds");
+    const signatures = options.signatures ?? "webcrypto";
+    if (signatures !== "webcrypto" && signatures !== "rust") {
+      throw new TypeError('signatures: "webcrypto" (the default) or "rust"');
+    }
     try {
-      this._engine = new Engine(text(policy), capacity, ttl, rejectionTtl);
+      this._engine = new Engine(text(policy), capacity, ttl, rejectionTtl, signatures === "webcrypto");
     } catch (e) {
       rethrow(e);
     }
-  }
-
-  /** Synchronous `verifyChain`. */
-  verifyChainSync(chain, options = {}) {
-    const at = seconds(options.at);
-    if (typeof chain === "string") return this._engine.verifyPem(chain, at);
-    if (Array.isArray(chain)) {
-      const ders = chain.map((c) => (c instanceof Uint8Array ? c : new Uint8Array(c)));
-      return this._engine.verifyDer(ders, at);
-    }
-    throw new TypeError("verifyChain: chain must be a PEM string or an array of DER Uint8Arrays");
+    this._keys = new Map();
   }
 
   /** Validates a chain (PEM, leaf first, or DER certificates) and applies the policy. */
   async verifyChain(chain, options = {}) {
-    return this.verifyChainSync(chain, options);
-  }
-
-  /** Synchronous `authenticate`. */
-  authenticateSync(request, options = {}) {
-    if (options.source === "cloudflare") {
-      const t = request.cf && request.cf.tlsClientAuth;
-      return this._engine.cloudflare(t, options.cloudflareMustAgree === true, seconds(options.at));
+    const at = seconds(options.at);
+    if (typeof chain === "string") return drive(this._keys, this._engine.verifyPem(chain, at));
+    if (Array.isArray(chain)) {
+      const ders = chain.map((c) => (c instanceof Uint8Array ? c : new Uint8Array(c)));
+      return drive(this._keys, this._engine.verifyDer(ders, at));
     }
-    const forwarder = forwarderOf(options.forwarder);
-    const flat = [];
-    for (const [name, value] of request.headers) flat.push(name, value);
-    const peer = options.remoteAddress ?? undefined;
-    return this._engine.authenticate(forwarder._inner, flat, peer, seconds(options.at));
+    throw new TypeError("verifyChain: chain must be a PEM string or an array of DER Uint8Arrays");
   }
 
   /**
-   * The principal of a request whose certificate a trusted forwarder sent in a header.
+   * The principal of a request whose certificate a trusted forwarder sent in a header, or
+   * (`source: "cloudflare"`) that Cloudflare put in `request.cf.tlsClientAuth`.
    * `options.remoteAddress` is the TCP peer (node:http `req.socket.remoteAddress`,
    * Deno.serve `info.remoteAddr.hostname`); without it the sender is unknown and a forwarded
    * header is refused (`untrusted_forwarder`). Never throws for a client's bad input.
    */
   async authenticate(request, options = {}) {
-    return this.authenticateSync(request, options);
+    const at = seconds(options.at);
+    if (options.source === "cloudflare") {
+      const t = request.cf && request.cf.tlsClientAuth;
+      return drive(this._keys, this._engine.cloudflare(t, options.cloudflareMustAgree === true, at));
+    }
+    const forwarder = forwarderOf(options.forwarder);
+    const flat = [];
+    for (const [name, value] of request.headers) flat.push(name, value);
+    const peer = options.remoteAddress ?? undefined;
+    return drive(this._keys, this._engine.authenticate(forwarder._inner, flat, peer, at));
   }
 }

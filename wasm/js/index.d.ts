@@ -251,13 +251,17 @@ export interface CacheOptions {
 export interface AuthenticatorOptions {
   /** `false` verifies every call; otherwise the cache's options (defaults above). */
   cache?: false | CacheOptions;
+  /**
+   * Who checks signatures. `"webcrypto"` (default): ECDSA P-256/P-384 and RSA PKCS#1 v1.5/PSS
+   * through the host's `crypto.subtle`, Ed25519 in Rust (falling back to Rust for P-256 where
+   * the host lacks it). `"rust"`: only the module's pure-Rust algorithms.
+   */
+  signatures?: "webcrypto" | "rust";
 }
 
 export declare class Authenticator {
   /** Throws `PolicyError` for a bad policy, `TypeError` for bad options. */
   constructor(policy: Policy | string, options?: AuthenticatorOptions);
   verifyChain(chain: string | Uint8Array[], options?: VerifyOptions): Promise<Outcome>;
-  verifyChainSync(chain: string | Uint8Array[], options?: VerifyOptions): Outcome;
   authenticate(request: RequestLike, options: AuthenticateOptions): Promise<Outcome>;
-  authenticateSync(request: RequestLike, options: AuthenticateOptions): Outcome;
 }

@@ -12,18 +12,39 @@
 //!   `{ name: "PolicyError", code: "invalid_policy" | "invalid_forwarder", message }`: the
 //!   operator's mistake, not the client's.
 //!
-//! Signature algorithms are the core's pure-Rust set (`certclaims::crypto::ALL`).
+//! Signatures: each call returns a [`Verification`] that JS steps until it is done, answering
+//! the signature requests of each round with the host's WebCrypto (`crypto.subtle.verify`;
+//! see `certclaims::host` for the protocol and what is delegated). The module carries the
+//! pure-Rust P-256 and Ed25519 algorithms (`certclaims::crypto::ALL`, features
+//! `rustcrypto-p256` + `rustcrypto-ed25519`): Ed25519 is always verified in Rust, and P-256
+//! is the fallback for a host without WebCrypto ECDSA. The feature `rustcrypto-all` builds a
+//! module with the whole pure-Rust set, for the test that compares it with WebCrypto.
+
+use std::rc::Rc;
 
 use certclaims::forwarded::Forwarder;
+use certclaims::host::{DeferredVerification, HostAlgorithm, HostAnswer, HostKey, Progress};
 use certclaims::pki_types::{CertificateDer, UnixTime};
-use certclaims::{Chain, Code, Principal, Rejection, Step, Validator};
+use certclaims::{Chain, Code, Principal, Rejection, Source, Step, Validator};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 /// A policy, parsed and checked once, and the validator it configures.
 #[wasm_bindgen]
 pub struct Engine {
-    validator: Validator,
+    validator: Rc<Validator>,
+    /// What the host's WebCrypto is asked for (empty: everything in Rust).
+    host: &'static [HostAlgorithm],
+}
+
+/// One validation in progress: `step()` until it returns an outcome, answering `pending()`
+/// in between.
+#[wasm_bindgen]
+pub struct Verification {
+    validator: Rc<Validator>,
+    inner: DeferredVerification,
+    /// Cloudflare's own verdict (`certVerified`, `certRevoked`), when it must agree.
+    cloudflare: Option<(String, String)>,
 }
 
 /// A forwarder document, parsed and checked once.
@@ -114,6 +135,7 @@ impl Engine {
         cache_capacity: u32,
         cache_ttl_secs: u32,
         cache_rejection_ttl_secs: u32,
+        webcrypto: bool,
     ) -> Result<Engine, JsValue> {
         let cache = certclaims::CacheOptions::new(
             cache_capacity as usize,
@@ -122,29 +144,32 @@ impl Engine {
         );
         Validator::from_policy_json(policy_json, certclaims::crypto::ALL)
             .map(|validator| Engine {
-                validator: validator.with_cache(cache),
+                validator: Rc::new(validator.with_cache(cache)),
+                host: if webcrypto { HostAlgorithm::ALL } else { &[] },
             })
             .map_err(|e| thrown("invalid_policy", &e.to_string()))
     }
 
     /// Validates a PEM chain (leaf first) at `at_secs`.
     #[wasm_bindgen(js_name = verifyPem)]
-    pub fn verify_pem(&self, pem: &str, at_secs: f64) -> JsValue {
-        outcome(time(at_secs).and_then(|now| {
-            Chain::from_pem(pem.as_bytes()).and_then(|c| self.validator.verify_chain(&c, now))
-        }))
+    pub fn verify_pem(&self, pem: &str, at_secs: f64) -> Verification {
+        match time(at_secs).and_then(|now| Ok((Chain::from_pem(pem.as_bytes())?, now))) {
+            Ok((chain, now)) => self.chain(&chain, now),
+            Err(r) => self.decided(Err(r)),
+        }
     }
 
     /// Validates DER certificates (leaf first) at `at_secs`.
     #[wasm_bindgen(js_name = verifyDer)]
-    pub fn verify_der(&self, certs: Vec<js_sys::Uint8Array>, at_secs: f64) -> JsValue {
+    pub fn verify_der(&self, certs: Vec<js_sys::Uint8Array>, at_secs: f64) -> Verification {
         let certs: Vec<CertificateDer<'static>> = certs
             .iter()
             .map(|c| CertificateDer::from(c.to_vec()))
             .collect();
-        outcome(time(at_secs).and_then(|now| {
-            Chain::from_der(certs).and_then(|c| self.validator.verify_chain(&c, now))
-        }))
+        match time(at_secs).and_then(|now| Ok((Chain::from_der(certs)?, now))) {
+            Ok((chain, now)) => self.chain(&chain, now),
+            Err(r) => self.decided(Err(r)),
+        }
     }
 
     /// Decodes the certificate a forwarder sent in `headers` (a flat list: name, value, name,
@@ -156,23 +181,60 @@ impl Engine {
         headers: Vec<String>,
         peer: Option<String>,
         at_secs: f64,
-    ) -> JsValue {
+    ) -> Verification {
         let pairs: Vec<(&str, &str)> = headers
             .chunks_exact(2)
             .map(|p| (p[0].as_str(), p[1].as_str()))
             .collect();
         let f = &forwarder.inner;
-        let result = time(at_secs).and_then(|now| {
-            match peer
-                .as_deref()
-                .and_then(|p| p.parse::<core::net::IpAddr>().ok())
-            {
-                Some(ip) => f.authenticate(&self.validator, ip, &pairs, now),
-                None if f.carries_forwarded_headers(&pairs) => Err(f.untrusted_rejection()),
-                None => Err(Rejection::no_certificate()),
+        let now = match time(at_secs) {
+            Ok(now) => now,
+            Err(r) => return self.decided(Err(r)),
+        };
+        match peer
+            .as_deref()
+            .and_then(|p| p.parse::<core::net::IpAddr>().ok())
+        {
+            Some(ip) => self.started(
+                f.authenticate_deferred(&self.validator, ip, &pairs, now, self.host),
+                None,
+            ),
+            None if f.carries_forwarded_headers(&pairs) => {
+                self.decided(Err(f.untrusted_rejection()))
             }
-        });
-        outcome(result)
+            None => self.decided(Err(Rejection::no_certificate())),
+        }
+    }
+}
+
+impl Engine {
+    fn started(
+        &self,
+        inner: DeferredVerification,
+        cloudflare: Option<(String, String)>,
+    ) -> Verification {
+        Verification {
+            validator: Rc::clone(&self.validator),
+            inner,
+            cloudflare,
+        }
+    }
+
+    fn decided(&self, outcome: Result<Principal, Rejection>) -> Verification {
+        self.started(DeferredVerification::decided(outcome), None)
+    }
+
+    fn chain(&self, chain: &Chain<'_>, now: UnixTime) -> Verification {
+        self.started(
+            self.validator.verify_deferred(
+                chain.leaf(),
+                chain.intermediates(),
+                now,
+                Source::Direct,
+                self.host,
+            ),
+            None,
+        )
     }
 }
 
@@ -204,14 +266,14 @@ impl Engine {
     /// the object, or undefined). Only the platform's values count: no header is read. The
     /// chain is re-validated against the policy; with `agree`, Cloudflare's own verdict
     /// (`certVerified`, `certRevoked`) must agree with certclaims' acceptance.
-    pub fn cloudflare(&self, tls_client_auth: JsValue, agree: bool, at_secs: f64) -> JsValue {
+    pub fn cloudflare(&self, tls_client_auth: JsValue, agree: bool, at_secs: f64) -> Verification {
         let t: TlsClientAuth = if tls_client_auth.is_undefined() || tls_client_auth.is_null() {
             TlsClientAuth::default()
         } else {
             match serde_wasm_bindgen::from_value(tls_client_auth) {
                 Ok(t) => t,
                 Err(e) => {
-                    return outcome(Err(Rejection::new(
+                    return self.decided(Err(Rejection::new(
                         Code::MalformedHeader,
                         Step::Input,
                         format!("request.cf.tlsClientAuth is not Cloudflare's shape: {e}"),
@@ -219,7 +281,7 @@ impl Engine {
                 }
             }
         };
-        let result = (|| {
+        let chain = (|| {
             let now = time(at_secs)?;
             if t.cert_presented != "1" {
                 return Err(Rejection::no_certificate());
@@ -241,29 +303,111 @@ impl Engine {
                 "certRFC9440",
                 "certChainRFC9440",
             )?;
-            let verdict = self.validator.verify_from(
-                chain.leaf(),
-                chain.intermediates(),
-                now,
-                certclaims::Source::Forwarded,
-            );
-            if agree {
-                if verdict.is_ok() && t.cert_verified != "SUCCESS" {
-                    return Err(check_failed(format!(
-                        "Cloudflare did not verify the certificate (certVerified `{}`) that \
-                         certclaims accepts: check the zone's mTLS CA configuration",
-                        t.cert_verified.chars().take(60).collect::<String>()
-                    )));
-                }
-                if verdict.is_ok() && t.cert_revoked == "1" {
-                    return Err(check_failed(
-                        "Cloudflare reports the certificate revoked (certRevoked)".into(),
-                    ));
-                }
-            }
-            verdict
+            Ok((chain, now))
         })();
-        outcome(result)
+        match chain {
+            Err(r) => self.decided(Err(r)),
+            Ok((chain, now)) => self.started(
+                self.validator.verify_deferred(
+                    chain.leaf(),
+                    chain.intermediates(),
+                    now,
+                    Source::Forwarded,
+                    self.host,
+                ),
+                agree.then_some((t.cert_verified, t.cert_revoked)),
+            ),
+        }
+    }
+}
+
+/// Cloudflare's verdict must agree with an acceptance.
+fn cloudflare_agrees(verified: &str, revoked: &str) -> Result<(), Rejection> {
+    if verified != "SUCCESS" {
+        return Err(check_failed(format!(
+            "Cloudflare did not verify the certificate (certVerified `{}`) that certclaims \
+             accepts: check the zone's mTLS CA configuration",
+            verified.chars().take(60).collect::<String>()
+        )));
+    }
+    if revoked == "1" {
+        return Err(check_failed(
+            "Cloudflare reports the certificate revoked (certRevoked)".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn bytes(b: &[u8]) -> JsValue {
+    js_sys::Uint8Array::from(b).into()
+}
+
+fn set(o: &js_sys::Object, k: &str, v: &JsValue) {
+    // Setting a property of a plain object cannot fail.
+    let _ = js_sys::Reflect::set(o, &JsValue::from_str(k), v);
+}
+
+#[wasm_bindgen]
+impl Verification {
+    /// Runs a round: the outcome (`{ ok, principal | error }`) when finished, `undefined`
+    /// when `pending()` has signatures to verify first.
+    pub fn step(&mut self) -> JsValue {
+        match self.inner.step(&self.validator) {
+            Progress::Done(result) => {
+                let result = match (&self.cloudflare, result) {
+                    (Some((verified, revoked)), Ok(p)) => {
+                        cloudflare_agrees(verified, revoked).map(|()| p)
+                    }
+                    (_, r) => r,
+                };
+                outcome(result)
+            }
+            _ => JsValue::UNDEFINED,
+        }
+    }
+
+    /// The signatures to verify before the next step: `[{ key, hash, saltLength, keyId, spki,
+    /// message, signature }]`, `key` one of `P-256`, `P-384`, `RSASSA-PKCS1-v1_5`,
+    /// `RSA-PSS`; `keyId` names the imported key (SHA-256 of the key type and SPKI).
+    pub fn pending(&self) -> js_sys::Array {
+        use sha2::Digest;
+        self.inner
+            .pending()
+            .iter()
+            .map(|r| {
+                let o = js_sys::Object::new();
+                let key = match r.algorithm.key() {
+                    HostKey::P256 => "P-256",
+                    HostKey::P384 => "P-384",
+                    HostKey::RsaPkcs1 => "RSASSA-PKCS1-v1_5",
+                    HostKey::RsaPss => "RSA-PSS",
+                    _ => "unsupported",
+                };
+                let mut id = sha2::Sha256::new();
+                id.update(key.as_bytes());
+                id.update(r.algorithm.hash().as_bytes());
+                id.update(&r.spki);
+                set(&o, "key", &JsValue::from_str(key));
+                set(&o, "hash", &JsValue::from_str(r.algorithm.hash()));
+                set(&o, "saltLength", &JsValue::from(r.algorithm.salt_length()));
+                set(&o, "keyId", &JsValue::from_str(&hex::encode(id.finalize())));
+                set(&o, "spki", &bytes(&r.spki));
+                set(&o, "message", &bytes(&r.message));
+                set(&o, "signature", &bytes(&r.signature));
+                JsValue::from(o)
+            })
+            .collect()
+    }
+
+    /// The host's answer to `pending()[index]`: 0 valid, 1 invalid, 2 the host lacks the
+    /// algorithm (anything else counts as invalid).
+    pub fn answer(&mut self, index: u32, answer: u8) {
+        let a = match answer {
+            0 => HostAnswer::Valid,
+            2 => HostAnswer::Unsupported,
+            _ => HostAnswer::Invalid,
+        };
+        self.inner.answer(index as usize, a);
     }
 }
 

@@ -5,13 +5,21 @@
 // the presented chain as PEM, the validation time and the native verdict. The package must
 // give the same verdict: the same ok, code, message and step, and for an accepted chain the
 // principal JSON byte for byte.
+//
+// `node wasm/test/limbo.mjs SAMPLE.json --rust ../pkg-rustcrypto/index.js` also runs every
+// testcase through the package built with the whole pure-Rust set (`build-wasm.sh
+// --rustcrypto-all`) in `signatures: "rust"` mode, and requires its outcome to be identical
+// to the WebCrypto one: the two signature paths give the same verdict on every case.
 import { Authenticator, PolicyError } from "../pkg/index.js";
 
 const runtime = typeof Deno !== "undefined" ? "deno" : typeof Bun !== "undefined" ? "bun" : "node";
-const file = (typeof Deno !== "undefined" ? Deno.args : process.argv.slice(2))[0];
+const args = typeof Deno !== "undefined" ? Deno.args : process.argv.slice(2);
+const file = args[0];
+const rustAt = args.indexOf("--rust");
+const Rust = rustAt > 0 ? (await import(args[rustAt + 1])).Authenticator : undefined;
 const exit = (code) => (typeof Deno !== "undefined" ? Deno.exit(code) : process.exit(code));
 if (!file) {
-  console.log("usage: limbo.mjs SAMPLE.json");
+  console.log("usage: limbo.mjs SAMPLE.json [--rust PKG-RUSTCRYPTO/index.js]");
   exit(2);
 }
 const readText = async (p) =>
@@ -25,6 +33,16 @@ if (sample.version !== 1 || !Array.isArray(sample.cases) || sample.cases.length 
 }
 
 const pretty = (v) => JSON.stringify(v, null, 2);
+
+// Count what the host's WebCrypto verified, by algorithm (evidence that the package used it).
+const byAlgorithm = new Map();
+const subtle = globalThis.crypto.subtle;
+const realVerify = subtle.verify.bind(subtle);
+subtle.verify = (params, key, signature, data) => {
+  const name = `${params.name}${key.algorithm.namedCurve ? ` ${key.algorithm.namedCurve}` : ""} ${params.hash ?? key.algorithm.hash?.name ?? ""}`.trim();
+  byAlgorithm.set(name, (byAlgorithm.get(name) ?? 0) + 1);
+  return realVerify(params, key, signature, data);
+};
 let passed = 0;
 const failed = [];
 
@@ -39,6 +57,12 @@ for (const c of sample.cases) {
   }
   const want = c.native;
   const problems = [];
+  if (Rust) {
+    const rust = await new Rust(c.policy, { signatures: "rust" }).verifyChain(c.chain, { at: c.at });
+    const a = pretty(got);
+    const b = pretty(rust);
+    if (a !== b) problems.push(`WebCrypto and pure-Rust differ\n--- webcrypto\n${a}\n--- rust\n${b}`);
+  }
   if (got.ok !== want.ok) problems.push(`ok ${got.ok}, native ${want.ok}`);
   else if (got.ok) {
     const text = pretty(got.principal);
@@ -53,5 +77,8 @@ for (const c of sample.cases) {
 }
 
 for (const f of failed) console.log(`FAIL ${f}`);
-console.log(`${runtime}: limbo sample: ${passed} passed, ${failed.length} failed`);
+const counts = [...byAlgorithm].sort().map(([k, v]) => `${k}: ${v}`).join(", ");
+console.log(`${runtime}: WebCrypto verified ${counts || "nothing"}`);
+const mode = Rust ? " (WebCrypto and pure-Rust, compared)" : "";
+console.log(`${runtime}: limbo sample${mode}: ${passed} passed, ${failed.length} failed`);
 if (failed.length > 0) exit(1);

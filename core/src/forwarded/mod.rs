@@ -650,6 +650,53 @@ impl Forwarder {
         headers: &(impl Headers + ?Sized),
         now: UnixTime,
     ) -> Result<Principal, Rejection> {
+        let chain = self.chain_from(peer, headers)?;
+        match self.verification {
+            Verification::Revalidate => {
+                validator.verify_from(chain.leaf(), chain.intermediates(), now, Source::Forwarded)
+            }
+            Verification::DangerTrustProxyVerdict => {
+                validator.admit_forwarded_unverified(chain.leaf(), chain.intermediates(), now)
+            }
+        }
+    }
+
+    /// [`Forwarder::authenticate`] for a host that verifies signatures itself (WebCrypto):
+    /// the same decisions, with the validation run as a [`crate::host::DeferredVerification`]
+    /// whose signatures of the `host` algorithms the caller answers.
+    pub fn authenticate_deferred(
+        &self,
+        validator: &Validator,
+        peer: IpAddr,
+        headers: &(impl Headers + ?Sized),
+        now: UnixTime,
+        host: &[crate::host::HostAlgorithm],
+    ) -> crate::host::DeferredVerification {
+        use crate::host::DeferredVerification;
+        match self.chain_from(peer, headers) {
+            Err(r) => DeferredVerification::decided(Err(r)),
+            Ok(chain) => match self.verification {
+                Verification::Revalidate => validator.verify_deferred(
+                    chain.leaf(),
+                    chain.intermediates(),
+                    now,
+                    Source::Forwarded,
+                    host,
+                ),
+                Verification::DangerTrustProxyVerdict => DeferredVerification::decided(
+                    validator.admit_forwarded_unverified(chain.leaf(), chain.intermediates(), now),
+                ),
+            },
+        }
+    }
+
+    /// The chain a request from `peer` forwards: refused from an untrusted peer, decoded from
+    /// a trusted one.
+    fn chain_from(
+        &self,
+        peer: IpAddr,
+        headers: &(impl Headers + ?Sized),
+    ) -> Result<Chain<'static>, Rejection> {
         if !self.trusts(peer) {
             if !self.carries_forwarded_headers(headers) {
                 return Err(Rejection::no_certificate());
@@ -659,15 +706,7 @@ impl Forwarder {
                 Untrusted::Strip => Rejection::no_certificate(),
             });
         }
-        let chain = self.extract(headers)?;
-        match self.verification {
-            Verification::Revalidate => {
-                validator.verify_from(chain.leaf(), chain.intermediates(), now, Source::Forwarded)
-            }
-            Verification::DangerTrustProxyVerdict => {
-                validator.admit_forwarded_unverified(chain.leaf(), chain.intermediates(), now)
-            }
-        }
+        self.extract(headers)
     }
 
     /// The rejection for a forwarded header from a peer outside `trusted_proxies`. It names

@@ -273,7 +273,6 @@ impl<'a> Engine<'a> {
             .iter()
             .map(|c| child.pkix.signed_by(&c.facts().pkix))
             .collect();
-        search.oracle.prefetch(&checks);
 
         for (candidate, check) in candidates.iter().zip(&checks) {
             search.budget.candidates += 1;

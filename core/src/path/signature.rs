@@ -5,9 +5,8 @@
 //! [`SignatureCheck`] handed to a [`SignatureOracle`]. The native oracle ([`Native`]) answers
 //! at once with the configured rustls-pki-types algorithms (a rustls `CryptoProvider`'s, or
 //! [`crate::crypto::ALL`]); the engine remembers each answer, so a pair is never verified
-//! twice while paths are explored. An asynchronous host (WebCrypto) can answer the same requests
-//! out of band: [`SignatureOracle::prefetch`] receives, before the engine tries them, every
-//! check a step of path building may need.
+//! twice while paths are explored. An asynchronous host (WebCrypto) answers the same requests
+//! out of band, in rounds: see [`crate::host`].
 
 use crate::pki_types::SignatureVerificationAlgorithm;
 
@@ -41,8 +40,6 @@ pub(crate) enum Verdict {
 pub(crate) trait SignatureOracle {
     /// Verifies one signature.
     fn verify(&mut self, check: &SignatureCheck<'_>) -> Verdict;
-    /// Announces checks the engine is about to ask for (the default does nothing).
-    fn prefetch(&mut self, _checks: &[SignatureCheck<'_>]) {}
 }
 
 /// The native oracle: rustls-pki-types algorithms, answering at once. (The engine remembers

@@ -1,0 +1,238 @@
+//! Signatures answered by the host in rounds (`certclaims::host`): every outcome is the one
+//! the synchronous path gives, the rounds and requests are the expected ones, and a host that
+//! lacks an algorithm or never answers is handled.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use certclaims::host::{
+    DeferredVerification, HostAlgorithm, HostAnswer, HostKey, Progress, SignatureRequest,
+    MAX_ROUNDS,
+};
+use certclaims::test_kit::{Issued, KeyType, Pki, NOW};
+use certclaims::{CacheOptions, Code, Principal, Rejection, Source, Validator};
+use serde_json::json;
+
+use common::{crl_pem, policy};
+
+/// A host with P-256 and P-384 (the curves' own crates, over the `r ‖ s` form WebCrypto
+/// takes), lacking RSA.
+fn curves(r: &SignatureRequest) -> HostAnswer {
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    use sha2::Digest;
+    let digest = match r.algorithm.hash() {
+        "SHA-256" => sha2::Sha256::digest(&r.message).to_vec(),
+        "SHA-384" => sha2::Sha384::digest(&r.message).to_vec(),
+        _ => sha2::Sha512::digest(&r.message).to_vec(),
+    };
+    let ok = match r.algorithm.key() {
+        HostKey::P256 => {
+            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&r.spki[r.spki.len() - 65..]);
+            let sig = p256::ecdsa::Signature::from_slice(&r.signature);
+            matches!((key, sig), (Ok(k), Ok(s)) if k.verify_prehash(&digest, &s).is_ok())
+        }
+        HostKey::P384 => {
+            let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(&r.spki[r.spki.len() - 97..]);
+            let sig = p384::ecdsa::Signature::from_slice(&r.signature);
+            matches!((key, sig), (Ok(k), Ok(s)) if k.verify_prehash(&digest, &s).is_ok())
+        }
+        _ => return HostAnswer::Unsupported,
+    };
+    if ok {
+        HostAnswer::Valid
+    } else {
+        HostAnswer::Invalid
+    }
+}
+
+/// Steps `d` to its outcome with `host`; the outcome, the rounds and the requests answered.
+fn drive(
+    v: &Validator,
+    mut d: DeferredVerification,
+    host: impl Fn(&SignatureRequest) -> HostAnswer,
+) -> (Result<Principal, Rejection>, usize, usize) {
+    let (mut rounds, mut requests) = (0, 0);
+    loop {
+        rounds += 1;
+        match d.step(v) {
+            Progress::Done(outcome) => return (outcome, rounds, requests),
+            _ => {
+                let answers: Vec<HostAnswer> = d.pending().iter().map(&host).collect();
+                requests += answers.len();
+                for (i, a) in answers.into_iter().enumerate() {
+                    d.answer(i, a);
+                }
+            }
+        }
+    }
+}
+
+fn uncached(pki: &Pki, extra: serde_json::Value) -> Validator {
+    Validator::from_policy_json(&policy(pki, extra).to_string(), certclaims::crypto::ALL)
+        .unwrap()
+        .with_cache(CacheOptions::OFF)
+}
+
+fn deferred(v: &Validator, c: &Issued) -> DeferredVerification {
+    v.verify_deferred(
+        c.leaf(),
+        c.intermediates(),
+        NOW,
+        Source::Direct,
+        HostAlgorithm::ALL,
+    )
+}
+
+/// The outcome as text (principal JSON, or code + message), for exact comparison.
+fn text(r: &Result<Principal, Rejection>) -> String {
+    match r {
+        Ok(p) => p.to_json().to_string(),
+        Err(e) => format!("{}: {}", e.code().as_str(), e.detail()),
+    }
+}
+
+#[test]
+fn a_chain_takes_two_rounds_and_gives_the_synchronous_principal() {
+    for key_type in [KeyType::P256, KeyType::P384] {
+        let pki = Pki::with_key_type(&format!("{key_type:?}"), key_type);
+        let v = uncached(&pki, json!({}));
+        let alice = pki.client("alice").issue();
+        let (outcome, rounds, requests) = drive(&v, deferred(&v, &alice), curves);
+        let sync = v.verify(alice.leaf(), alice.intermediates(), NOW);
+        assert!(sync.is_ok(), "{key_type:?}: {}", text(&sync));
+        assert_eq!(text(&outcome), text(&sync), "{key_type:?}");
+        // Round 1 asks for leaf → issuing CA and issuing CA → root; round 2 is final.
+        assert_eq!((rounds, requests), (2, 2), "{key_type:?}");
+    }
+}
+
+#[test]
+fn a_tampered_signature_is_bad_signature_as_in_rust() {
+    let pki = Pki::new();
+    let v = uncached(&pki, json!({}));
+    let alice = pki.client("alice").issue();
+    let mut der = alice.leaf().to_vec();
+    let n = der.len();
+    der[n - 1] ^= 0x01;
+    let der = der.into();
+    let d = v.verify_deferred(
+        &der,
+        alice.intermediates(),
+        NOW,
+        Source::Direct,
+        HostAlgorithm::ALL,
+    );
+    let (outcome, _, _) = drive(&v, d, curves);
+    let sync = v.verify(&der, alice.intermediates(), NOW);
+    assert_eq!(sync.as_ref().unwrap_err().code(), Code::BadSignature);
+    assert_eq!(text(&outcome), text(&sync));
+}
+
+#[test]
+fn ed25519_and_rsa_stay_in_rust_or_fall_back_to_it() {
+    // Ed25519 is never delegated: no request at all.
+    let pki = Pki::with_key_type("Ed", KeyType::Ed25519);
+    let v = uncached(&pki, json!({}));
+    let alice = pki.client("alice").issue();
+    let (outcome, rounds, requests) = drive(&v, deferred(&v, &alice), curves);
+    assert_eq!((rounds, requests), (1, 0));
+    assert_eq!(
+        text(&outcome),
+        text(&v.verify(alice.leaf(), alice.intermediates(), NOW))
+    );
+    // RSA is asked for; this host lacks it, so the validator's own RSA answers.
+    let pki = Pki::with_key_type("Rsa", KeyType::Rsa2048);
+    let v = uncached(&pki, json!({}));
+    let alice = pki.client("alice").issue();
+    let (outcome, _, requests) = drive(&v, deferred(&v, &alice), curves);
+    assert_eq!(requests, 2);
+    assert!(outcome.is_ok(), "{}", text(&outcome));
+    assert_eq!(
+        text(&outcome),
+        text(&v.verify(alice.leaf(), alice.intermediates(), NOW))
+    );
+}
+
+#[test]
+fn without_the_algorithm_anywhere_it_is_unsupported_algorithm() {
+    let pki = Pki::new();
+    let json = policy(&pki, json!({})).to_string();
+    let none = Validator::from_policy_json(&json, &[])
+        .unwrap()
+        .with_cache(CacheOptions::OFF);
+    let alice = pki.client("alice").issue();
+    let (outcome, _, _) = drive(&none, deferred(&none, &alice), |_| HostAnswer::Unsupported);
+    let sync = none.verify(alice.leaf(), alice.intermediates(), NOW);
+    assert_eq!(
+        sync.as_ref().unwrap_err().code(),
+        Code::UnsupportedAlgorithm
+    );
+    assert_eq!(text(&outcome), text(&sync));
+    // The host alone can verify: a validator without algorithms accepts through it.
+    let (outcome, _, _) = drive(&none, deferred(&none, &alice), curves);
+    assert!(outcome.is_ok(), "{}", text(&outcome));
+}
+
+#[test]
+fn crl_signatures_go_through_the_host_too() {
+    let pki = Pki::new();
+    let revoked = pki.client("revoked").issue();
+    let crls = json!({"trust": {"crls": [
+        crl_pem(&pki.crl(&[&revoked])),
+        crl_pem(&Pki::crl_from(pki.root(), &[], NOW.as_secs() - 86_400, NOW.as_secs() + 7 * 86_400)),
+    ]}});
+    let v = uncached(&pki, crls);
+    let (outcome, _, requests) = drive(&v, deferred(&v, &revoked), curves);
+    let sync = v.verify(revoked.leaf(), revoked.intermediates(), NOW);
+    assert_eq!(sync.as_ref().unwrap_err().code(), Code::Revoked);
+    assert_eq!(text(&outcome), text(&sync));
+    // Two certificate signatures and the two CRLs'.
+    assert_eq!(requests, 4);
+}
+
+#[test]
+fn a_cached_outcome_needs_no_host() {
+    let pki = Pki::new();
+    let json = policy(&pki, json!({})).to_string();
+    let v = Validator::from_policy_json(&json, certclaims::crypto::ALL).unwrap();
+    let alice = pki.client("alice").issue();
+    let (first, _, _) = drive(&v, deferred(&v, &alice), curves);
+    let (again, rounds, requests) = drive(&v, deferred(&v, &alice), |_| panic!("asked the host"));
+    assert_eq!((rounds, requests), (1, 0));
+    assert_eq!(text(&first), text(&again));
+    assert_eq!(v.cache_stats().hits, 1);
+}
+
+#[test]
+fn unanswered_requests_are_asked_again_and_the_rounds_are_bounded() {
+    let pki = Pki::new();
+    let v = uncached(&pki, json!({}));
+    let alice = pki.client("alice").issue();
+    let mut d = deferred(&v, &alice);
+    assert!(matches!(d.step(&v), Progress::Pending));
+    let first = d.pending().to_vec();
+    assert_eq!(first.len(), 2);
+    // Nothing answered: the same requests come back, until the round limit.
+    for _ in 1..MAX_ROUNDS {
+        assert!(matches!(d.step(&v), Progress::Pending));
+        assert_eq!(d.pending(), &first[..]);
+    }
+    match d.step(&v) {
+        Progress::Done(Err(r)) => assert_eq!(r.code(), Code::ChainTooDeep, "{r}"),
+        other => panic!("expected the round limit, got {other:?}"),
+    }
+    // A finished verification says so instead of starting over.
+    match d.step(&v) {
+        Progress::Done(Err(r)) => assert_eq!(r.code(), Code::Malformed),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_host_that_says_invalid_is_believed() {
+    let pki = Pki::new();
+    let v = uncached(&pki, json!({}));
+    let alice = pki.client("alice").issue();
+    let (outcome, _, _) = drive(&v, deferred(&v, &alice), |_| HostAnswer::Invalid);
+    assert_eq!(outcome.unwrap_err().code(), Code::BadSignature);
+}
