@@ -1,21 +1,28 @@
 //! The native side of the npm package's benchmark (`wasm/bench/verify.mjs`): writes a
-//! 3-certificate P-256 chain (leaf, issuing CA, root) with its policy into a folder, then
+//! 3-certificate chain (leaf, issuing CA, root; P-256 or RSA-2048) with its policy into a
+//! folder, then
 //! times `Validator::verify` on it with the pure-Rust algorithms (what the wasm module runs)
 //! and with aws-lc-rs (what a native rustls server runs), and prints the figures as JSON.
 //!
-//! `cargo run --release -p certclaims-examples --example bench_chain -- DIR [ITERATIONS]`
+//! `cargo run --release -p certclaims-examples --example bench_chain -- DIR [ITERATIONS]
+//! [p256|rsa2048]`
 
 use std::time::Instant;
 
-use certclaims::test_kit::{Pki, NOW};
+use certclaims::test_kit::{KeyType, Pki, NOW};
 use certclaims::Validator;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().ok_or("usage: bench_chain DIR [ITERATIONS]")?);
     let iterations: u32 = args.next().map_or(Ok(500), |s| s.parse())?;
+    let key_type = match args.next().as_deref() {
+        None | Some("p256") => KeyType::P256,
+        Some("rsa2048") => KeyType::Rsa2048,
+        Some(other) => return Err(format!("unknown key type `{other}`: p256 or rsa2048").into()),
+    };
     std::fs::create_dir_all(&dir)?;
-    let pki = Pki::new();
+    let pki = Pki::with_key_type("Bench", key_type);
     let alice = pki
         .client("alice")
         .spiffe("spiffe://example.org/ns/prod/sa/alice")

@@ -34,6 +34,7 @@
 //! - A host that answers [`HostAnswer::Unsupported`] (its WebCrypto lacks the algorithm)
 //!   gets the validator's own algorithms for that signature, when they include it.
 
+use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use crate::cache;
@@ -41,6 +42,7 @@ use crate::error::Rejection;
 use crate::path::signature::{verify_with, SignatureCheck, SignatureOracle, Verdict};
 use crate::pki_types::{alg_id, AlgorithmIdentifier, SignatureVerificationAlgorithm};
 use crate::principal::Principal;
+use crate::validator::Parsed;
 
 /// At most this many rounds (each adds at least one answer; the engine's own budget of
 /// signature checks bounds them first in practice).
@@ -218,7 +220,8 @@ pub(crate) enum Work {
     /// Validate this chain (owned copies).
     Chain {
         leaf: crate::pki_types::CertificateDer<'static>,
-        intermediates: Vec<crate::pki_types::CertificateDer<'static>>,
+        /// Parsed once for every round.
+        parsed: Parsed,
         now: crate::pki_types::UnixTime,
         source: crate::Source,
         key: [u8; 32],
@@ -290,14 +293,14 @@ impl DeferredVerification {
             .drain(..)
             .filter(|r| !r.spki.is_empty())
             .collect();
-        let (leaf, intermediates, now, source, key) = match &self.work {
+        let (leaf, parsed, now, source, key) = match &self.work {
             Work::Chain {
                 leaf,
-                intermediates,
+                parsed,
                 now,
                 source,
                 key,
-            } => (leaf, intermediates, *now, *source, *key),
+            } => (leaf, parsed, *now, *source, *key),
             Work::Decided(_) => match core::mem::replace(&mut self.work, Work::Finished) {
                 Work::Decided(outcome) => return Progress::Done(outcome),
                 _ => unreachable!("matched above"),
@@ -328,7 +331,15 @@ impl DeferredVerification {
             answers: &self.answers,
             pending: unanswered,
         };
-        let outcome = validator.verify_uncached(leaf, intermediates, now, source, &mut oracle);
+        let outcome = validator.verify_parsed(
+            leaf,
+            Cow::Borrowed(&parsed.leaf),
+            &parsed.presented,
+            parsed.unreadable.as_ref(),
+            now,
+            source,
+            &mut oracle,
+        );
         if oracle.pending.is_empty() {
             validator.cache_outcome(key, now.as_secs(), &outcome);
             self.work = Work::Finished;
@@ -360,13 +371,18 @@ impl crate::Validator {
         if let Some(hit) = self.cached(&key, now.as_secs()) {
             return DeferredVerification::decided(hit);
         }
+        let parsed = match Parsed::new(leaf, intermediates) {
+            Ok(parsed) => parsed,
+            Err(r) => {
+                let outcome = Err(r);
+                self.cache_outcome(key, now.as_secs(), &outcome);
+                return DeferredVerification::decided(outcome);
+            }
+        };
         DeferredVerification::new(
             Work::Chain {
                 leaf: leaf.clone().into_owned(),
-                intermediates: intermediates
-                    .iter()
-                    .map(|c| c.clone().into_owned())
-                    .collect(),
+                parsed,
                 now,
                 source,
                 key,
@@ -417,6 +433,10 @@ impl SignatureOracle for Deferred<'_> {
                 Verdict::Valid
             }
         }
+    }
+
+    fn awaits_answers(&self) -> bool {
+        !self.pending.is_empty()
     }
 }
 

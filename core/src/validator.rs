@@ -1,6 +1,7 @@
 //! The validator: trust, the certclaims path engine ([`crate::path`]), the profile and
 //! policy checks on each path, and the policy's identity rules and claims.
 
+use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
@@ -77,6 +78,41 @@ impl core::fmt::Debug for Validator {
             .field("grants", &self.grants.len())
             .field("cache", &self.cache.options())
             .finish_non_exhaustive()
+    }
+}
+
+/// A presented chain, parsed.
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    pub(crate) leaf: CertFacts,
+    pub(crate) presented: Vec<CertFacts>,
+    /// The first presented intermediate that does not parse: presented intermediates that
+    /// do not parse are left out of path building, and when no path is found, this explains
+    /// why better than a missing issuer does.
+    pub(crate) unreadable: Option<Rejection>,
+}
+
+impl Parsed {
+    pub(crate) fn new(
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+    ) -> Result<Self, Rejection> {
+        let leaf = CertFacts::parse(leaf, "client certificate")?;
+        let mut presented = Vec::new();
+        let mut unreadable = None;
+        for (i, der) in intermediates.iter().enumerate() {
+            match CertFacts::parse(der, &format!("presented certificate #{}", i + 2)) {
+                Ok(f) => presented.push(f),
+                Err(r) => {
+                    unreadable.get_or_insert(r);
+                }
+            }
+        }
+        Ok(Self {
+            leaf,
+            presented,
+            unreadable,
+        })
     }
 }
 
@@ -501,7 +537,7 @@ impl Validator {
     }
 
     /// Validates and applies the policy, with `oracle` answering the signature checks.
-    pub(crate) fn verify_uncached(
+    fn verify_uncached(
         &self,
         leaf: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
@@ -509,23 +545,36 @@ impl Validator {
         source: Source,
         oracle: &mut dyn SignatureOracle,
     ) -> Result<Principal, Rejection> {
-        let facts = CertFacts::parse(leaf, "client certificate")?;
+        let parsed = Parsed::new(leaf, intermediates)?;
+        self.verify_parsed(
+            leaf,
+            Cow::Owned(parsed.leaf),
+            &parsed.presented,
+            parsed.unreadable.as_ref(),
+            now,
+            source,
+            oracle,
+        )
+    }
+
+    /// [`Validator::verify_uncached`] on certificates already parsed (a deferred
+    /// verification parses once for all its rounds, and lends them). A round whose oracle
+    /// still awaits answers ends after path building: its verdict is thrown away.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn verify_parsed(
+        &self,
+        leaf: &CertificateDer<'_>,
+        facts: Cow<'_, CertFacts>,
+        presented: &[CertFacts],
+        unreadable: Option<&Rejection>,
+        now: UnixTime,
+        source: Source,
+        oracle: &mut dyn SignatureOracle,
+    ) -> Result<Principal, Rejection> {
         self.check_leaf(leaf, &facts)?;
         self.check_leaf_eku(&facts)?;
         let time = self.evaluation_time(&facts, now.as_secs());
 
-        // Presented intermediates that do not parse are left out of path building; when no
-        // path is found, the first of them explains why better than a missing issuer does.
-        let mut presented = Vec::new();
-        let mut unreadable = None;
-        for (i, der) in intermediates.iter().enumerate() {
-            match CertFacts::parse(der, &format!("presented certificate #{}", i + 2)) {
-                Ok(f) => presented.push(f),
-                Err(r) => {
-                    unreadable.get_or_insert(r);
-                }
-            }
-        }
         let engine = Engine {
             anchors: &self.anchor_facts,
             pool: presented.iter().chain(self.intermediates.iter()).collect(),
@@ -578,7 +627,7 @@ impl Validator {
                 }
                 Some(Err(r)) => {
                     return Err(match unreadable {
-                        Some(bad) if r.code() == Code::UnknownIssuer => bad,
+                        Some(bad) if r.code() == Code::UnknownIssuer => bad.clone(),
                         _ => r,
                     })
                 }
@@ -614,7 +663,13 @@ impl Validator {
         }
         let usable_until = self.usable_until(&facts, issuers_until);
 
-        self.admit(facts, chain, source, usable_until)
+        if oracle.awaits_answers() {
+            return Err(reject(
+                Code::Malformed,
+                "signatures are still to be verified",
+            ));
+        }
+        self.admit(facts.into_owned(), chain, source, usable_until)
     }
 
     /// Admits a forwarded leaf WITHOUT path validation, for

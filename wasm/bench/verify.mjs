@@ -1,7 +1,11 @@
-// The npm package's benchmark, in one Node process: verifyChain on a 3-certificate P-256
-// chain (leaf, issuing CA, root) against @peculiar/x509 building and checking the same chain,
-// and the native core on the same chain (its figures come from the bench_chain example).
-// Ratios only are meaningful: `node wasm/bench/verify.mjs` (after scripts/build-wasm.sh).
+// The npm package's benchmark, in one Node process, on 3-certificate chains (leaf, issuing
+// CA, root) of P-256 and of RSA-2048: verifyChain with the cache off (a miss) through the
+// host's WebCrypto (the default) and through the whole pure-Rust set (wasm/pkg-rustcrypto,
+// `signatures: "rust"`), verifyChain answered from the cache (a hit), @peculiar/x509
+// building and checking the same chain, and the native core on the same chain (its figures
+// come from the bench_chain example, run from here). Ratios only are meaningful:
+// `node wasm/bench/verify.mjs` after `scripts/build-wasm.sh` and `scripts/build-wasm.sh
+// --rustcrypto-all`.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { execFileSync } from "node:child_process";
@@ -11,38 +15,10 @@ import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { webcrypto } from "node:crypto";
 import { Authenticator } from "../pkg/index.js";
+import { Authenticator as RustAuthenticator } from "../pkg-rustcrypto/index.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const dir = mkdtempSync(join(tmpdir(), "certclaims-bench-"));
-const native = JSON.parse(
-  execFileSync("cargo", ["run", "-q", "--release", "-p", "certclaims-examples", "--example", "bench_chain", "--", dir, "300"], {
-    cwd: root,
-    encoding: "utf8",
-  }),
-);
-const pem = readFileSync(join(dir, "chain.pem"), "utf8");
-const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g);
-const at = new Date(native.at * 1000);
-
-// A miss every time (the cache off), and the same chain answered from the cache.
-const policyText = readFileSync(join(dir, "policy.json"), "utf8");
-const auth = new Authenticator(policyText, { cache: false });
-const cached = new Authenticator(policyText);
-const chainPem = blocks.slice(0, 2).join("\n");
-const check = auth.verifyChainSync(chainPem, { at });
-if (!check.ok) throw new Error(`certclaims did not verify the chain: ${JSON.stringify(check.error)}`);
-
 x509.cryptoProvider.set(webcrypto);
-const [leaf, issuing, rootCert] = blocks.map((b) => new x509.X509Certificate(b));
-async function peculiar() {
-  const builder = new x509.X509ChainBuilder({ certificates: [issuing, rootCert] });
-  const items = await builder.build(leaf);
-  if (items.length !== 3) throw new Error(`@peculiar/x509 built ${items.length} certificates`);
-  for (let i = 0; i < items.length; i++) {
-    const issuer = items[Math.min(i + 1, items.length - 1)];
-    if (!(await items[i].verify({ publicKey: issuer.publicKey, date: at }))) throw new Error("signature");
-  }
-}
 
 async function time(fn, iterations) {
   for (let i = 0; i < Math.max(5, iterations / 10); i++) await fn();
@@ -51,26 +27,60 @@ async function time(fn, iterations) {
   return Number(process.hrtime.bigint() - start) / 1e3 / iterations;
 }
 
-// Interleaved rounds, best of each, so that neither side gets the quieter moment.
-const rounds = 3;
-let ours = Infinity;
-let theirs = Infinity;
-let hit = Infinity;
-for (let r = 0; r < rounds; r++) {
-  ours = Math.min(ours, await time(() => auth.verifyChainSync(chainPem, { at }), 100));
-  theirs = Math.min(theirs, await time(peculiar, 100));
-  hit = Math.min(hit, await time(() => cached.verifyChainSync(chainPem, { at }), 1000));
+async function bench(keyType, label) {
+  const dir = mkdtempSync(join(tmpdir(), "certclaims-bench-"));
+  const native = JSON.parse(
+    execFileSync("cargo", ["run", "-q", "--release", "-p", "certclaims-examples", "--example", "bench_chain", "--", dir, "300", keyType], {
+      cwd: root,
+      encoding: "utf8",
+    }),
+  );
+  const pem = readFileSync(join(dir, "chain.pem"), "utf8");
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g);
+  const at = new Date(native.at * 1000);
+  const policyText = readFileSync(join(dir, "policy.json"), "utf8");
+  const web = new Authenticator(policyText, { cache: false });
+  const rust = new RustAuthenticator(policyText, { cache: false, signatures: "rust" });
+  const cached = new Authenticator(policyText);
+  const chainPem = blocks.slice(0, 2).join("\n");
+  for (const [name, auth] of [["webcrypto", web], ["rust", rust], ["cached", cached]]) {
+    const r = await auth.verifyChain(chainPem, { at });
+    if (!r.ok) throw new Error(`certclaims (${name}) did not verify the ${label} chain: ${JSON.stringify(r.error)}`);
+  }
+
+  const [leaf, issuing, rootCert] = blocks.map((b) => new x509.X509Certificate(b));
+  async function peculiar() {
+    const builder = new x509.X509ChainBuilder({ certificates: [issuing, rootCert] });
+    const items = await builder.build(leaf);
+    if (items.length !== 3) throw new Error(`@peculiar/x509 built ${items.length} certificates`);
+    for (let i = 0; i < items.length; i++) {
+      const issuer = items[Math.min(i + 1, items.length - 1)];
+      if (!(await items[i].verify({ publicKey: issuer.publicKey, date: at }))) throw new Error("signature");
+    }
+  }
+
+  // Interleaved rounds, best of each, so that no side gets the quieter moment.
+  let [webUs, rustUs, hitUs, peculiarUs] = [Infinity, Infinity, Infinity, Infinity];
+  const slow = keyType === "rsa2048" ? 20 : 100;
+  for (let r = 0; r < 3; r++) {
+    webUs = Math.min(webUs, await time(() => web.verifyChain(chainPem, { at }), 100));
+    rustUs = Math.min(rustUs, await time(() => rust.verifyChain(chainPem, { at }), slow));
+    hitUs = Math.min(hitUs, await time(() => cached.verifyChain(chainPem, { at }), 1000));
+    peculiarUs = Math.min(peculiarUs, await time(peculiar, 100));
+  }
+  return {
+    chain: `${label}, leaf + issuing CA + root`,
+    certclaims_wasm_webcrypto_miss_us: Math.round(webUs),
+    certclaims_wasm_rust_miss_us: Math.round(rustUs),
+    certclaims_wasm_cache_hit_us: +hitUs.toFixed(1),
+    peculiar_x509_node_us: Math.round(peculiarUs),
+    native_rustcrypto_us: Math.round(native.native_rustcrypto_us),
+    native_aws_lc_rs_us: Math.round(native.native_aws_lc_rs_us),
+    ratio_webcrypto_miss_over_native_aws_lc_rs: +(webUs / native.native_aws_lc_rs_us).toFixed(2),
+    ratio_rust_miss_over_webcrypto_miss: +(rustUs / webUs).toFixed(2),
+    ratio_peculiar_over_webcrypto_miss: +(peculiarUs / webUs).toFixed(2),
+    ratio_webcrypto_miss_over_hit: +(webUs / hitUs).toFixed(1),
+  };
 }
-const result = {
-  chain: "P-256, leaf + issuing CA + root",
-  certclaims_wasm_node_us: Math.round(ours),
-  certclaims_wasm_node_cache_hit_us: +hit.toFixed(1),
-  peculiar_x509_node_us: Math.round(theirs),
-  native_rustcrypto_us: Math.round(native.native_rustcrypto_us),
-  native_aws_lc_rs_us: Math.round(native.native_aws_lc_rs_us),
-  ratio_peculiar_over_certclaims: +(theirs / ours).toFixed(2),
-  ratio_wasm_over_native_rustcrypto: +(ours / native.native_rustcrypto_us).toFixed(2),
-  ratio_wasm_over_native_aws_lc_rs: +(ours / native.native_aws_lc_rs_us).toFixed(2),
-  ratio_miss_over_hit: +(ours / hit).toFixed(1),
-};
-console.log(JSON.stringify(result, null, 2));
+
+console.log(JSON.stringify([await bench("p256", "P-256"), await bench("rsa2048", "RSA-2048")], null, 2));

@@ -40,6 +40,11 @@ pub(crate) enum Verdict {
 pub(crate) trait SignatureOracle {
     /// Verifies one signature.
     fn verify(&mut self, check: &SignatureCheck<'_>) -> Verdict;
+    /// Whether some answer was only assumed (a deferred round): the caller stops before
+    /// building a principal that would be thrown away.
+    fn awaits_answers(&self) -> bool {
+        false
+    }
 }
 
 /// The native oracle: rustls-pki-types algorithms, answering at once. (The engine remembers
