@@ -12,8 +12,17 @@ export class PolicyError extends Error {
   }
 }
 
+// The module throws a bad policy or forwarder as JSON text ({ name, code, message }).
 function rethrow(e) {
-  if (e && typeof e === "object" && e.name === "PolicyError") throw new PolicyError(e);
+  if (typeof e === "string") {
+    let detail;
+    try {
+      detail = JSON.parse(e);
+    } catch {
+      throw new Error(e);
+    }
+    if (detail && detail.name === "PolicyError") throw new PolicyError(detail);
+  }
   throw e;
 }
 
@@ -139,7 +148,7 @@ async function drive(keys, v) {
   try {
     for (;;) {
       const outcome = v.step();
-      if (outcome !== undefined) return outcome;
+      if (outcome !== undefined) return JSON.parse(outcome);
       const requests = v.pending();
       const answers = await Promise.all(requests.map((r) => verifyOne(keys, r)));
       answers.forEach((a, i) => v.answer(i, a));
@@ -197,7 +206,8 @@ export class Authenticator {
     const at = seconds(options.at);
     if (options.source === "cloudflare") {
       const t = request.cf && request.cf.tlsClientAuth;
-      return drive(this._keys, this._engine.cloudflare(t, options.cloudflareMustAgree === true, at));
+      const json = t === undefined || t === null ? undefined : JSON.stringify(t);
+      return drive(this._keys, this._engine.cloudflare(json, options.cloudflareMustAgree === true, at));
     }
     const forwarder = forwarderOf(options.forwarder);
     const flat = [];

@@ -7,10 +7,10 @@
 //! - [`Engine`]: a policy, parsed and checked once; `verifyPem` / `verifyDer` validate a chain
 //!   at a time given in seconds (the core never reads a clock: `Date.now()` comes from JS);
 //!   `authenticate` decodes a forwarded-certificate header with a [`ForwarderConfig`].
-//! - Outcomes are plain objects: `{ ok: true, principal }` or `{ ok: false, error: { code,
-//!   message, step, status } }`. A bad policy or forwarder document throws
-//!   `{ name: "PolicyError", code: "invalid_policy" | "invalid_forwarder", message }`: the
-//!   operator's mistake, not the client's.
+//! - Outcomes cross as JSON text that the JS API parses: `{ ok: true, principal }` or
+//!   `{ ok: false, error: { code, message, step, status } }`. A bad policy or forwarder
+//!   document throws the JSON text of `{ name: "PolicyError", code: "invalid_policy" |
+//!   "invalid_forwarder", message }`: the operator's mistake, not the client's.
 //!
 //! Signatures: each call returns a [`Verification`] that JS steps until it is done, answering
 //! the signature requests of each round with the host's WebCrypto (`crypto.subtle.verify`;
@@ -75,11 +75,13 @@ struct Thrown<'a> {
     message: &'a str,
 }
 
+/// Values cross to JS as JSON text (`JSON.parse` on the JS side): one serializer in the
+/// module, serde_json's, and the same documents as natively.
 fn to_js<T: Serialize>(value: &T) -> JsValue {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    value
-        .serialize(&serializer)
-        .unwrap_or_else(|e| JsValue::from_str(&e.to_string()))
+    // Serializing these plain structs cannot fail; should it, the caller sees a rejection.
+    JsValue::from_str(&serde_json::to_string(value).unwrap_or_else(|_| {
+        r#"{"ok":false,"error":{"code":"malformed","message":"the outcome could not be serialized","step":"input","status":400}}"#.into()
+    }))
 }
 
 fn outcome(result: Result<Principal, Rejection>) -> JsValue {
@@ -266,11 +268,15 @@ impl Engine {
     /// the object, or undefined). Only the platform's values count: no header is read. The
     /// chain is re-validated against the policy; with `agree`, Cloudflare's own verdict
     /// (`certVerified`, `certRevoked`) must agree with certclaims' acceptance.
-    pub fn cloudflare(&self, tls_client_auth: JsValue, agree: bool, at_secs: f64) -> Verification {
-        let t: TlsClientAuth = if tls_client_auth.is_undefined() || tls_client_auth.is_null() {
-            TlsClientAuth::default()
-        } else {
-            match serde_wasm_bindgen::from_value(tls_client_auth) {
+    pub fn cloudflare(
+        &self,
+        tls_client_auth: Option<String>,
+        agree: bool,
+        at_secs: f64,
+    ) -> Verification {
+        let t: TlsClientAuth = match tls_client_auth.as_deref() {
+            None | Some("null") => TlsClientAuth::default(),
+            Some(json) => match serde_json::from_str(json) {
                 Ok(t) => t,
                 Err(e) => {
                     return self.decided(Err(Rejection::new(
@@ -279,7 +285,7 @@ impl Engine {
                         format!("request.cf.tlsClientAuth is not Cloudflare's shape: {e}"),
                     )))
                 }
-            }
+            },
         };
         let chain = (|| {
             let now = time(at_secs)?;
