@@ -24,6 +24,7 @@ use core::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::cert::CertFacts;
 use crate::error::Rejection;
 use crate::pki_types::CertificateDer;
 use crate::principal::{Principal, Source};
@@ -110,6 +111,36 @@ fn lock<T>(l: &Lock<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(not(feature = "std"))]
 fn lock<T>(l: &Lock<T>) -> spin::MutexGuard<'_, T> {
     l.lock()
+}
+
+/// Presented intermediates, parsed, by the SHA-256 of their DER: every client of a CA
+/// presents the same issuing certificate, and its facts are a function of its bytes alone
+/// (what a verification makes of them depends on the time and the path, evaluated each time).
+/// Kept whatever the outcome cache does.
+pub(crate) struct ParsedCerts {
+    state: Lock<lru::LruCache<[u8; 32], Arc<CertFacts>>>,
+}
+
+impl ParsedCerts {
+    /// Most presented intermediates kept parsed.
+    pub(crate) const CAPACITY: NonZeroUsize = NonZeroUsize::new(64).unwrap();
+
+    pub(crate) fn new() -> Self {
+        Self {
+            state: Lock::new(lru::LruCache::new(Self::CAPACITY)),
+        }
+    }
+
+    /// The facts of `der`, parsed now or earlier; a parse failure names `what`.
+    pub(crate) fn parse(&self, der: &[u8], what: &str) -> Result<Arc<CertFacts>, Rejection> {
+        let key: [u8; 32] = Sha256::digest(der).into();
+        if let Some(f) = lock(&self.state).get(&key) {
+            return Ok(Arc::clone(f));
+        }
+        let facts = Arc::new(CertFacts::parse(der, what)?);
+        lock(&self.state).put(key, Arc::clone(&facts));
+        Ok(facts)
+    }
 }
 
 /// The cache of one validator.

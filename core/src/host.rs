@@ -371,7 +371,7 @@ impl crate::Validator {
         if let Some(hit) = self.cached(&key, now.as_secs()) {
             return DeferredVerification::decided(hit);
         }
-        let parsed = match Parsed::new(leaf, intermediates) {
+        let parsed = match Parsed::new(leaf, intermediates, &self.parsed) {
             Ok(parsed) => parsed,
             Err(r) => {
                 let outcome = Err(r);

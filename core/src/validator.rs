@@ -4,13 +4,14 @@
 use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::cache::{self, Cache, CacheOptions, CacheStats};
+use crate::cache::{self, Cache, CacheOptions, CacheStats, ParsedCerts};
 use crate::cert::{presentable_fingerprints, rfc3339, CertFacts};
 use crate::error::{Code, PolicyError, Rejection, Step};
 use crate::input::{check_limits, limits, Chain};
@@ -55,6 +56,8 @@ pub struct Validator {
     grants: Vec<(CompiledRule, Vec<(String, String)>)>,
     claims_issuer: String,
     cache: Cache,
+    /// Presented intermediates, parsed once.
+    pub(crate) parsed: ParsedCerts,
     /// The earliest nextUpdate of the policy's CRLs (a cached principal is not reused past it).
     crl_next_update: Option<u64>,
 }
@@ -85,7 +88,7 @@ impl core::fmt::Debug for Validator {
 #[derive(Debug)]
 pub(crate) struct Parsed {
     pub(crate) leaf: CertFacts,
-    pub(crate) presented: Vec<CertFacts>,
+    pub(crate) presented: Vec<Arc<CertFacts>>,
     /// The first presented intermediate that does not parse: presented intermediates that
     /// do not parse are left out of path building, and when no path is found, this explains
     /// why better than a missing issuer does.
@@ -93,15 +96,17 @@ pub(crate) struct Parsed {
 }
 
 impl Parsed {
+    /// Parses `leaf`, and `intermediates` through the validator's `parsed` certificates.
     pub(crate) fn new(
         leaf: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
+        parsed: &ParsedCerts,
     ) -> Result<Self, Rejection> {
         let leaf = CertFacts::parse(leaf, "client certificate")?;
         let mut presented = Vec::new();
         let mut unreadable = None;
         for (i, der) in intermediates.iter().enumerate() {
-            match CertFacts::parse(der, &format!("presented certificate #{}", i + 2)) {
+            match parsed.parse(der, &format!("presented certificate #{}", i + 2)) {
                 Ok(f) => presented.push(f),
                 Err(r) => {
                     unreadable.get_or_insert(r);
@@ -348,6 +353,7 @@ impl ValidatorBuilder {
             .map(|t| u64::try_from(t).unwrap_or(0));
         Ok(Validator {
             cache: Cache::new(self.cache),
+            parsed: ParsedCerts::new(),
             crl_next_update,
             algs: self.algs,
             anchor_facts,
@@ -545,7 +551,7 @@ impl Validator {
         source: Source,
         oracle: &mut dyn SignatureOracle,
     ) -> Result<Principal, Rejection> {
-        let parsed = Parsed::new(leaf, intermediates)?;
+        let parsed = Parsed::new(leaf, intermediates, &self.parsed)?;
         self.verify_parsed(
             leaf,
             Cow::Owned(parsed.leaf),
@@ -565,7 +571,7 @@ impl Validator {
         &self,
         leaf: &CertificateDer<'_>,
         facts: Cow<'_, CertFacts>,
-        presented: &[CertFacts],
+        presented: &[Arc<CertFacts>],
         unreadable: Option<&Rejection>,
         now: UnixTime,
         source: Source,
@@ -577,7 +583,11 @@ impl Validator {
 
         let engine = Engine {
             anchors: &self.anchor_facts,
-            pool: presented.iter().chain(self.intermediates.iter()).collect(),
+            pool: presented
+                .iter()
+                .map(|f| &**f)
+                .chain(self.intermediates.iter())
+                .collect(),
             crls: &self.crls,
             revocation: &self.trust.revocation,
             eku: self.eku,
