@@ -230,11 +230,11 @@ impl<'a> Reader<'a> {
         if self.at_end() {
             return fail(format!("{what} is missing"), at);
         }
-        let tlv = self.any()?;
-        if tlv.tag != tag {
-            return fail(format!("expected {what}, found tag 0x{:02x}", tlv.tag), at);
+        let found = self.der[at];
+        if found != tag {
+            return fail(format!("expected {what}, found tag 0x{found:02x}"), at);
         }
-        Ok(tlv)
+        self.any()
     }
 
     /// The next TLV if it has tag `tag`.
