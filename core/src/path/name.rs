@@ -1,8 +1,9 @@
 //! Name comparison (RFC 5280 7.1): names chain, match CRL issuers and satisfy directoryName
 //! constraints when they are equal after the LDAP string preparation of RFC 4518 —
 //! case-insensitive, insignificant whitespace ignored, and the string types of a
-//! DirectoryString (PrintableString, UTF8String, TeletexString, BMPString, UniversalString)
-//! equivalent — rather than byte for byte.
+//! DirectoryString (PrintableString, UTF8String, TeletexString, BMPString) equivalent —
+//! rather than byte for byte. (UniversalString never gets here: the DER reader refuses its
+//! tag, as der did.)
 
 use alloc::string::String;
 use alloc::vec::Vec;
