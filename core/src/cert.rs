@@ -7,20 +7,15 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use const_oid::db::rfc4519;
 use const_oid::ObjectIdentifier;
-use der::asn1::Utf8StringRef;
-use der::{Decode, Encode, Tag, Tagged};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{
-    AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints,
-    ExtendedKeyUsage, KeyUsage, NameConstraints, SubjectAltName, SubjectKeyIdentifier,
-};
-use x509_cert::name::Name;
-use x509_cert::spki::SubjectPublicKeyInfoOwned;
-use x509_cert::Certificate;
 
 use crate::error::Rejection;
+use crate::path::der::{
+    self, algorithm, bit_string, extensions, find, id_ce, implicit, name, read_time, serial_number,
+    AlgorithmId, AuthorityKeyId, BitString, Extension, GeneralName, Name, NameConstraints, Reader,
+    Tlv, BIT_STRING, INTEGER, SEQUENCE,
+};
 use crate::path::facts::PathFacts;
 
 /// OID of the Microsoft User Principal Name otherName (`1.3.6.1.4.1.311.20.2.3`).
@@ -88,26 +83,21 @@ impl CertFacts {
     /// Parses `der`; any structural problem is a `malformed` rejection naming `what`.
     pub(crate) fn parse(der: &[u8], what: &str) -> Result<Self, Rejection> {
         let bad = |e: der::Error| Rejection::malformed(format!("{what}: {e}"));
-        let (not_before, not_after, patched) = crate::path::facts::validity(der)
-            .map_err(|e| Rejection::malformed(format!("{what}: {e}")))?;
-        // x509-cert reads times from 1970 on; a certificate valid from earlier is decoded
-        // from a copy whose early time reads 1970 (its real times are `not_before` and
-        // `not_after`; everything else, fingerprints and signatures included, uses `der`).
-        let cert = Certificate::from_der(patched.as_deref().unwrap_or(der)).map_err(bad)?;
-        let tbs = &cert.tbs_certificate;
+        let cert = Certificate::parse(der).map_err(bad)?;
         // Each extension is decoded once, for the principal, the profile and the path.
-        let ext = Decoded::read(tbs).map_err(bad)?;
-        let subject = tbs.subject.to_string();
-        let pkix = PathFacts::read(der, &cert, not_before, not_after, &ext, &subject)
+        let ext = Decoded::read(&cert).map_err(bad)?;
+        let subject = cert.subject.to_rfc4514();
+        let pkix = PathFacts::read(&cert, &ext, &subject)
             .map_err(|e| Rejection::malformed(format!("{what}: {e}")))?;
+        let (not_before, not_after) = (cert.not_before, cert.not_after);
 
         let mut facts = CertFacts {
             subject,
-            issuer: tbs.issuer.to_string(),
-            subject_attrs: attributes(&tbs.subject),
-            issuer_attrs: attributes(&tbs.issuer),
+            issuer: cert.issuer.to_rfc4514(),
+            subject_attrs: attributes(&cert.subject),
+            issuer_attrs: attributes(&cert.issuer),
             self_issued: pkix.self_issued(),
-            serial: tbs.serial_number.as_bytes().to_vec(),
+            serial: cert.serial.to_vec(),
             sha256: Sha256::digest(der).into(),
             sha1: Sha1::digest(der).into(),
             not_before,
@@ -118,7 +108,7 @@ impl CertFacts {
             upns: Vec::new(),
             ips: Vec::new(),
             is_ca: false,
-            spki: tbs.subject_public_key_info.to_der().map_err(bad)?,
+            spki: der[cert.spki.whole()].to_vec(),
             digital_signature: None,
             key_cert_sign: None,
             has_basic_constraints: false,
@@ -131,67 +121,67 @@ impl CertFacts {
             aki_names_issuer_cert: false,
             san_critical: false,
             dns_name_constraints: Vec::new(),
-            subject_empty: tbs.subject.0.is_empty(),
-            version1: tbs.version == x509_cert::Version::V1,
+            subject_empty: cert.subject.is_empty(),
+            version1: cert.version == 0,
             profile_problems: profile_problems(&cert, &pkix, &ext),
             pkix,
         };
 
-        if let Some(bc) = &ext.basic_constraints {
-            facts.is_ca = bc.ca;
+        if let Some((ca, _)) = ext.basic_constraints {
+            facts.is_ca = ca;
             facts.has_basic_constraints = true;
         }
-        if let Some(ku) = &ext.key_usage {
-            facts.digital_signature = Some(ku.digital_signature());
-            facts.key_cert_sign = Some(ku.key_cert_sign());
+        if let Some(ku) = ext.key_usage {
+            facts.digital_signature = Some(ku & KU_DIGITAL_SIGNATURE != 0);
+            facts.key_cert_sign = Some(ku & KU_KEY_CERT_SIGN != 0);
         }
         if let Some(eku) = ext.extended_key_usage {
-            facts.any_eku = eku.0.contains(&ANY_EKU_OID);
+            facts.any_eku = eku.contains(&ANY_EKU_OID);
             facts.has_eku = true;
-            facts.ekus = eku.0;
+            facts.ekus = eku;
         }
-        let has = |oid| tbs.extensions.iter().flatten().any(|e| e.extn_id == oid);
-        facts.has_name_constraints = has(NAME_CONSTRAINTS_OID);
-        facts.has_subject_key_id = has(SUBJECT_KEY_ID_OID);
+        let has = |n| cert.extensions.iter().any(|e| e.oid.as_bytes() == id_ce(n));
+        facts.has_name_constraints = has(NAME_CONSTRAINTS);
+        facts.has_subject_key_id = has(SUBJECT_KEY_ID);
         // A malformed authorityKeyIdentifier or nameConstraints is a profile problem (see
         // `profile_problems`), not a parse failure.
-        facts.has_authority_key_id = has(AUTHORITY_KEY_ID_OID);
+        facts.has_authority_key_id = has(AUTHORITY_KEY_ID);
         if let Ok(Some(aki)) = &ext.authority_key_id {
-            facts.aki_names_issuer_cert =
-                aki.authority_cert_issuer.is_some() || aki.authority_cert_serial_number.is_some();
+            facts.aki_names_issuer_cert = aki.names_issuer_cert;
         }
         if let Ok(Some(nc)) = &ext.name_constraints {
-            let subtrees = nc.permitted_subtrees.iter().chain(&nc.excluded_subtrees);
+            let subtrees = nc.permitted.iter().chain(&nc.excluded);
             for subtree in subtrees.flatten() {
-                if let GeneralName::DnsName(name) = &subtree.base {
+                if let GeneralName::Dns(name) = &subtree.base {
                     facts.dns_name_constraints.push(name.to_string());
                 }
             }
         }
-        if let Some((critical, san)) = ext.subject_alt_name {
-            facts.san_critical = critical;
-            for name in san.0 {
+        if let Some((critical, san)) = &ext.subject_alt_name {
+            facts.san_critical = *critical;
+            for name in san {
                 match name {
-                    GeneralName::DnsName(s) => facts.dns.push(s.to_string()),
-                    GeneralName::UniformResourceIdentifier(s) => facts.uris.push(s.to_string()),
-                    GeneralName::Rfc822Name(s) => facts.emails.push(s.to_string()),
-                    GeneralName::IpAddress(octets) => {
-                        facts
-                            .ips
-                            .push(ip_to_string(octets.as_bytes()).ok_or_else(|| {
-                                Rejection::malformed(format!(
-                                    "{what}: IP address SAN of {} bytes",
-                                    octets.as_bytes().len()
-                                ))
-                            })?)
-                    }
-                    GeneralName::OtherName(other) if other.type_id == UPN_OID => {
-                        let upn = Utf8StringRef::try_from(&other.value).map_err(|e| {
+                    GeneralName::Dns(s) => facts.dns.push(s.to_string()),
+                    GeneralName::Uri(s) => facts.uris.push(s.to_string()),
+                    GeneralName::Email(s) => facts.emails.push(s.to_string()),
+                    GeneralName::Ip(octets) => {
+                        facts.ips.push(ip_to_string(octets).ok_or_else(|| {
                             Rejection::malformed(format!(
-                                "{what}: UPN otherName is not a UTF8String: {e}"
+                                "{what}: IP address SAN of {} bytes",
+                                octets.len()
                             ))
-                        })?;
-                        facts.upns.push(upn.as_str().to_string());
+                        })?)
+                    }
+                    GeneralName::Other(type_id, tag, value) if *type_id == UPN_OID => {
+                        let upn = (*tag == der::UTF8_STRING)
+                            .then(|| core::str::from_utf8(value).ok())
+                            .flatten()
+                            .ok_or_else(|| {
+                                Rejection::malformed(format!(
+                                    "{what}: UPN otherName is not a UTF8String"
+                                ))
+                            })?;
+                        facts.upns.push(upn.to_string());
                     }
                     _ => {}
                 }
@@ -424,12 +414,22 @@ fn ip_literal(s: &str) -> Option<IpAddr> {
         .map(|v| IpAddr::V4(Ipv4Addr::from(v)))
 }
 
-const AUTHORITY_KEY_ID_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
-const SUBJECT_KEY_ID_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
-const NAME_CONSTRAINTS_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.30");
+/// id-ce numbers (2.5.29.n) of the extensions certclaims reads.
+const SUBJECT_KEY_ID: u8 = 14;
+const KEY_USAGE: u8 = 15;
+const SUBJECT_ALT_NAME: u8 = 17;
+const BASIC_CONSTRAINTS: u8 = 19;
+const NAME_CONSTRAINTS: u8 = 30;
+const CRL_DISTRIBUTION_POINTS: u8 = 31;
+const AUTHORITY_KEY_ID: u8 = 35;
+const EXTENDED_KEY_USAGE: u8 = 37;
+/// keyUsage bits as [`der::flags`] numbers them.
+const KU_DIGITAL_SIGNATURE: u16 = 1 << 0;
+const KU_KEY_CERT_SIGN: u16 = 1 << 5;
+pub(crate) const KU_CRL_SIGN: u16 = 1 << 6;
 const ANY_EKU_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
-const AUTHORITY_INFO_ACCESS_OID: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
+/// id-pe-authorityInfoAccess (1.3.6.1.5.5.7.1.1).
+const AUTHORITY_INFO_ACCESS: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
 const RSA_ENCRYPTION_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const RSASSA_PSS_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
 const EC_PUBLIC_KEY_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
@@ -445,39 +445,207 @@ const NAMED_CURVES: [(ObjectIdentifier, &str); 3] = [
 /// [`crate::crypto`]'s RSA algorithms: 2048 to 8192).
 const RSA_BITS: core::ops::RangeInclusive<usize> = 2048..=8192;
 
-/// The extensions certclaims reads, each decoded once (`get` also rejects a duplicate of one
-/// type). A malformed authorityKeyIdentifier or nameConstraints is a profile problem (see
-/// `profile_problems`) rather than a parse failure, and a malformed subjectKeyIdentifier is
-/// only a missing path-building hint.
-pub(crate) struct Decoded {
-    pub(crate) basic_constraints: Option<BasicConstraints>,
-    pub(crate) key_usage: Option<KeyUsage>,
-    pub(crate) extended_key_usage: Option<ExtendedKeyUsage>,
-    /// With its criticality.
-    pub(crate) subject_alt_name: Option<(bool, SubjectAltName)>,
-    pub(crate) name_constraints: Result<Option<NameConstraints>, der::Error>,
-    pub(crate) authority_key_id: Result<Option<AuthorityKeyIdentifier>, der::Error>,
-    pub(crate) subject_key_id: Option<SubjectKeyIdentifier>,
-    pub(crate) crl_distribution_points: Option<CrlDistributionPoints>,
+/// A certificate as read: its fields, as slices and offsets of the DER received (RFC 5280
+/// 4.1; strict DER, see [`der`]).
+pub(crate) struct Certificate<'a> {
+    pub(crate) der: &'a [u8],
+    /// The TBSCertificate, header included (the signed bytes).
+    pub(crate) tbs: Tlv,
+    /// 0 for v1, 1 for v2, 2 for v3.
+    pub(crate) version: u8,
+    /// The serial number's INTEGER octets, as encoded.
+    pub(crate) serial: &'a [u8],
+    pub(crate) inner_sig_alg: AlgorithmId,
+    pub(crate) issuer: Name<'a>,
+    pub(crate) not_before: i64,
+    pub(crate) not_after: i64,
+    pub(crate) subject: Name<'a>,
+    pub(crate) subject_tlv: Tlv,
+    pub(crate) spki: Tlv,
+    pub(crate) key_alg: AlgorithmId,
+    pub(crate) key: BitString<'a>,
+    pub(crate) extensions: Vec<Extension>,
+    pub(crate) sig_alg: AlgorithmId,
+    pub(crate) signature: BitString<'a>,
 }
 
-impl Decoded {
-    fn read(tbs: &x509_cert::TbsCertificate) -> Result<Self, der::Error> {
+impl<'a> Certificate<'a> {
+    /// Reads `der` as one certificate, nothing before or after it.
+    pub(crate) fn parse(der: &'a [u8]) -> Result<Self, der::Error> {
+        let mut top = Reader::new(der);
+        let outer = top.expect(SEQUENCE, "a Certificate (SEQUENCE)")?;
+        top.finish("the certificate")?;
+        let mut r = Reader::inside(der, &outer);
+        let tbs = r.expect(SEQUENCE, "the tbsCertificate (SEQUENCE)")?;
+        let sig_alg = algorithm(&mut r, "the signatureAlgorithm (AlgorithmIdentifier)")?;
+        let sig = r.expect(BIT_STRING, "the signatureValue (BIT STRING)")?;
+        let signature = bit_string(der, &sig)?;
+        r.finish("the certificate")?;
+        if signature.unused != 0 {
+            return Err(der::Error::new(
+                "a signatureValue that is not a whole number of octets",
+                sig.value,
+            ));
+        }
+
+        let mut t = Reader::inside(der, &tbs);
+        let version = match t.context(0)? {
+            Some(v) => {
+                let mut v = Reader::explicit(der, &v)?;
+                let int = v.expect(INTEGER, "the version (INTEGER)")?;
+                v.finish("the version")?;
+                match der[int.contents()] {
+                    [n @ 0..=2] => n,
+                    _ => {
+                        return Err(der::Error::new(
+                            "a version other than v1, v2 or v3",
+                            int.start,
+                        ))
+                    }
+                }
+            }
+            None => 0,
+        };
+        let serial = serial_number(der, &t.expect(INTEGER, "the serialNumber (INTEGER)")?)?;
+        let inner_sig_alg = algorithm(&mut t, "the signature (AlgorithmIdentifier)")?;
+        let issuer = name(der, &t.expect(SEQUENCE, "the issuer (Name)")?)?;
+        let validity = t.expect(SEQUENCE, "the validity (SEQUENCE)")?;
+        let mut v = Reader::inside(der, &validity);
+        let not_before = read_time(&mut v, "notBefore")?;
+        let not_after = read_time(&mut v, "notAfter")?;
+        v.finish("the validity")?;
+        let subject_tlv = t.expect(SEQUENCE, "the subject (Name)")?;
+        let subject = name(der, &subject_tlv)?;
+        let spki = t.expect(SEQUENCE, "the subjectPublicKeyInfo (SEQUENCE)")?;
+        let mut k = Reader::inside(der, &spki);
+        let key_alg = algorithm(&mut k, "the subjectPublicKeyInfo's algorithm")?;
+        let key_bits = k.expect(BIT_STRING, "the subjectPublicKey (BIT STRING)")?;
+        let key = bit_string(der, &key_bits)?;
+        k.finish("the subjectPublicKeyInfo")?;
+        if key.unused != 0 {
+            return Err(der::Error::new(
+                "a subjectPublicKey that is not a whole number of octets",
+                key_bits.value,
+            ));
+        }
+        // issuerUniqueID [1], subjectUniqueID [2]: BIT STRINGs certclaims does not use.
+        for n in [1, 2] {
+            if let Some(id) = t.context(n)? {
+                bit_string(der, implicit(&id, false)?)?;
+            }
+        }
+        let extensions = match t.context(3)? {
+            Some(e) => {
+                let mut e = Reader::explicit(der, &e)?;
+                let seq = e.expect(SEQUENCE, "the extensions (SEQUENCE)")?;
+                e.finish("the extensions")?;
+                extensions(der, &seq)?
+            }
+            None => Vec::new(),
+        };
+        t.finish("the tbsCertificate")?;
         Ok(Self {
-            basic_constraints: tbs.get::<BasicConstraints>()?.map(|(_, v)| v),
-            key_usage: tbs.get::<KeyUsage>()?.map(|(_, v)| v),
-            extended_key_usage: tbs.get::<ExtendedKeyUsage>()?.map(|(_, v)| v),
-            subject_alt_name: tbs.get::<SubjectAltName>()?,
-            name_constraints: tbs.get::<NameConstraints>().map(|o| o.map(|(_, v)| v)),
-            authority_key_id: tbs
-                .get::<AuthorityKeyIdentifier>()
-                .map(|o| o.map(|(_, v)| v)),
-            subject_key_id: tbs
-                .get::<SubjectKeyIdentifier>()
-                .ok()
-                .flatten()
-                .map(|(_, v)| v),
-            crl_distribution_points: tbs.get::<CrlDistributionPoints>()?.map(|(_, v)| v),
+            der,
+            tbs,
+            version,
+            serial,
+            inner_sig_alg,
+            issuer,
+            not_before,
+            not_after,
+            subject,
+            subject_tlv,
+            spki,
+            key_alg,
+            key,
+            extensions,
+            sig_alg,
+            signature,
+        })
+    }
+}
+
+/// The extensions certclaims reads, each decoded once (a duplicate of one type is an error).
+/// A malformed authorityKeyIdentifier or nameConstraints is a profile problem (see
+/// `profile_problems`) rather than a parse failure, and a malformed subjectKeyIdentifier is
+/// only a missing path-building hint.
+pub(crate) struct Decoded<'a> {
+    /// (cA, pathLenConstraint).
+    pub(crate) basic_constraints: Option<(bool, Option<u8>)>,
+    pub(crate) key_usage: Option<u16>,
+    pub(crate) extended_key_usage: Option<Vec<ObjectIdentifier>>,
+    /// With its criticality.
+    pub(crate) subject_alt_name: Option<(bool, Vec<GeneralName<'a>>)>,
+    pub(crate) name_constraints: Result<Option<NameConstraints<'a>>, der::Error>,
+    pub(crate) authority_key_id: Result<Option<AuthorityKeyId<'a>>, der::Error>,
+    pub(crate) subject_key_id: Option<&'a [u8]>,
+    /// Each point's fullName names (`None` without a fullName).
+    pub(crate) crl_distribution_points: Option<Vec<Option<Vec<GeneralName<'a>>>>>,
+}
+
+/// The extension id-ce `n` of `cert`, decoded by `read`, with its criticality; an error
+/// (naming the extension) if it is malformed or present twice.
+fn get<'a, T>(
+    cert: &Certificate<'a>,
+    n: u8,
+    what: &str,
+    read: impl Fn(&'a [u8], &Extension) -> Result<T, der::Error>,
+) -> Result<Option<(bool, T)>, der::Error> {
+    let found = find(&cert.extensions, &id_ce(n)).map_err(|e| e.inside(what))?;
+    found
+        .map(|e| read(cert.der, e).map(|v| (e.critical, v)))
+        .transpose()
+        .map_err(|e| e.inside(what))
+}
+
+impl<'a> Decoded<'a> {
+    fn read(cert: &Certificate<'a>) -> Result<Self, der::Error> {
+        fn value<T>(o: Option<(bool, T)>) -> Option<T> {
+            o.map(|(_, v)| v)
+        }
+        Ok(Self {
+            basic_constraints: value(get(
+                cert,
+                BASIC_CONSTRAINTS,
+                "basicConstraints",
+                der::basic_constraints,
+            )?),
+            key_usage: value(get(cert, KEY_USAGE, "keyUsage", der::key_usage)?),
+            extended_key_usage: value(get(
+                cert,
+                EXTENDED_KEY_USAGE,
+                "extKeyUsage",
+                der::extended_key_usage,
+            )?),
+            subject_alt_name: get(cert, SUBJECT_ALT_NAME, "subjectAltName", der::alt_names)?,
+            name_constraints: get(
+                cert,
+                NAME_CONSTRAINTS,
+                "nameConstraints",
+                der::name_constraints,
+            )
+            .map(value),
+            authority_key_id: get(
+                cert,
+                AUTHORITY_KEY_ID,
+                "authorityKeyIdentifier",
+                der::authority_key_id,
+            )
+            .map(value),
+            subject_key_id: get(
+                cert,
+                SUBJECT_KEY_ID,
+                "subjectKeyIdentifier",
+                der::subject_key_id,
+            )
+            .ok()
+            .and_then(value),
+            crl_distribution_points: value(get(
+                cert,
+                CRL_DISTRIBUTION_POINTS,
+                "cRLDistributionPoints",
+                der::crl_distribution_points,
+            )?),
         })
     }
 }
@@ -486,8 +654,7 @@ impl Decoded {
 /// already rejects most malformed or unknown critical extensions of the leaf and the
 /// intermediates; these are RFC 5280 rules it leaves out, plus the key algorithms a TLS
 /// peer may use.
-fn profile_problems(cert: &Certificate, pkix: &PathFacts, ext: &Decoded) -> Vec<String> {
-    let tbs = &cert.tbs_certificate;
+fn profile_problems(cert: &Certificate<'_>, pkix: &PathFacts, ext: &Decoded<'_>) -> Vec<String> {
     let mut out = Vec::new();
     if pkix.sig_alg_mismatch {
         out.push(
@@ -499,18 +666,19 @@ fn profile_problems(cert: &Certificate, pkix: &PathFacts, ext: &Decoded) -> Vec<
     if pkix.not_before > pkix.not_after {
         out.push("notBefore is after notAfter (RFC 5280 4.1.2.5)".into());
     }
-    let extensions = tbs.extensions.as_deref().unwrap_or(&[]);
+    let extensions = &cert.extensions;
     for (i, e) in extensions.iter().enumerate() {
-        if extensions[..i].iter().any(|prev| prev.extn_id == e.extn_id) {
+        if extensions[..i].iter().any(|prev| prev.oid == e.oid) {
             out.push(format!(
                 "extension {} appears more than once (RFC 5280 4.2)",
-                e.extn_id
+                e.oid
             ));
         }
-        if e.critical && (e.extn_id == AUTHORITY_KEY_ID_OID || e.extn_id == SUBJECT_KEY_ID_OID) {
+        let key_id = [id_ce(AUTHORITY_KEY_ID), id_ce(SUBJECT_KEY_ID)];
+        if e.critical && key_id.iter().any(|k| e.oid.as_bytes() == k) {
             out.push(format!(
                 "the key identifier extension {} is critical (RFC 5280 4.2.1.1, 4.2.1.2: non-critical)",
-                e.extn_id
+                e.oid
             ));
         }
     }
@@ -523,10 +691,14 @@ fn profile_problems(cert: &Certificate, pkix: &PathFacts, ext: &Decoded) -> Vec<
     }
     if extensions
         .iter()
-        .any(|e| e.extn_id == AUTHORITY_INFO_ACCESS_OID)
+        .any(|e| e.oid.as_bytes() == AUTHORITY_INFO_ACCESS)
     {
-        match tbs.get::<AuthorityInfoAccessSyntax>() {
-            Ok(Some((_, aia))) if !aia.0.is_empty() => {}
+        let aia = find(extensions, AUTHORITY_INFO_ACCESS).and_then(|e| {
+            e.map(|e| der::authority_info_access(cert.der, e))
+                .transpose()
+        });
+        match aia {
+            Ok(Some(n)) if n > 0 => {}
             Ok(_) => out.push(
                 "authorityInfoAccess without an access description (RFC 5280 4.2.2.1)".into(),
             ),
@@ -536,9 +708,9 @@ fn profile_problems(cert: &Certificate, pkix: &PathFacts, ext: &Decoded) -> Vec<
     match &ext.name_constraints {
         Ok(Some(nc)) => {
             let empty = |t: &Option<Vec<_>>| t.as_ref().is_some_and(|t| t.is_empty());
-            if nc.permitted_subtrees.is_none() && nc.excluded_subtrees.is_none()
-                || empty(&nc.permitted_subtrees)
-                || empty(&nc.excluded_subtrees)
+            if nc.permitted.is_none() && nc.excluded.is_none()
+                || empty(&nc.permitted)
+                || empty(&nc.excluded)
             {
                 out.push(
                     "nameConstraints with no subtree, or an empty one (RFC 5280 4.2.1.10)".into(),
@@ -548,24 +720,37 @@ fn profile_problems(cert: &Certificate, pkix: &PathFacts, ext: &Decoded) -> Vec<
         Ok(None) => {}
         Err(e) => out.push(format!("malformed nameConstraints: {e}")),
     }
-    if let Some(p) = key_problem(&tbs.subject_public_key_info) {
+    let key = Spki {
+        algorithm: cert.key_alg.oid,
+        parameters: cert
+            .key_alg
+            .parameters
+            .map(|p| (p.tag, &cert.der[p.contents()])),
+        key: cert.key.bytes,
+    };
+    if let Some(p) = key_problem(&key) {
         out.push(p);
     }
     out
+}
+
+/// What [`key_problem`] looks at in a SubjectPublicKeyInfo.
+struct Spki<'a> {
+    algorithm: ObjectIdentifier,
+    /// The parameters' tag and contents.
+    parameters: Option<(u8, &'a [u8])>,
+    /// The subjectPublicKey's octets.
+    key: &'a [u8],
 }
 
 /// Why a subject public key is not one a TLS peer or CA may use, if it is not: RSA of 2048
 /// to 8192 bits (a whole number of bytes), ECDSA on a named P-256/P-384/P-521 curve, Ed25519
 /// or Ed448. DSA, small or explicit curves and weak RSA keys are refused in every position,
 /// including the leaf, whose key certclaims itself never verifies a signature with.
-fn key_problem(spki: &SubjectPublicKeyInfoOwned) -> Option<String> {
-    let alg = &spki.algorithm;
-    if alg.oid == RSA_ENCRYPTION_OID || alg.oid == RSASSA_PSS_OID {
-        let bits = spki
-            .subject_public_key
-            .as_bytes()
-            .and_then(rsa_modulus_bits);
-        return match bits {
+fn key_problem(spki: &Spki<'_>) -> Option<String> {
+    let alg = spki.algorithm;
+    if alg == RSA_ENCRYPTION_OID || alg == RSASSA_PSS_OID {
+        return match rsa_modulus_bits(spki.key) {
             Some(bits) if RSA_BITS.contains(&bits) && bits % 8 == 0 => None,
             Some(bits) => Some(format!(
                 "an RSA key of {bits} bits (accepted: 2048 to 8192, a multiple of 8)"
@@ -573,11 +758,11 @@ fn key_problem(spki: &SubjectPublicKeyInfoOwned) -> Option<String> {
             None => Some("a malformed RSA public key".into()),
         };
     }
-    if alg.oid == EC_PUBLIC_KEY_OID {
-        let curve = alg
+    if alg == EC_PUBLIC_KEY_OID {
+        let curve = spki
             .parameters
-            .as_ref()
-            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+            .filter(|(tag, _)| *tag == der::OID)
+            .and_then(|(_, p)| ObjectIdentifier::from_bytes(p).ok());
         return match curve {
             Some(c) if NAMED_CURVES.iter().any(|(oid, _)| *oid == c) => None,
             Some(c) => Some(format!(
@@ -586,31 +771,34 @@ fn key_problem(spki: &SubjectPublicKeyInfoOwned) -> Option<String> {
             None => Some("an EC key without a named curve (explicit parameters)".into()),
         };
     }
-    if alg.oid == ED25519_OID || alg.oid == ED448_OID {
+    if alg == ED25519_OID || alg == ED448_OID {
         return None;
     }
     Some(format!(
-        "a public key of algorithm {} (accepted: RSA, ECDSA, EdDSA)",
-        alg.oid
+        "a public key of algorithm {alg} (accepted: RSA, ECDSA, EdDSA)"
     ))
+}
+
+/// The two non-negative INTEGERs of a DER `SEQUENCE { INTEGER, INTEGER }` (a PKCS#1
+/// RSAPublicKey, an ECDSA-Sig-Value), as magnitudes; `None` if it is anything else.
+fn two_unsigned(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut top = Reader::new(der);
+    let seq = top.expect(SEQUENCE, "a SEQUENCE").ok()?;
+    top.finish("the SEQUENCE").ok()?;
+    let mut r = Reader::inside(der, &seq);
+    let a = der::unsigned(der, &r.expect(INTEGER, "an INTEGER").ok()?, usize::MAX).ok()?;
+    let b = der::unsigned(der, &r.expect(INTEGER, "an INTEGER").ok()?, usize::MAX).ok()?;
+    r.finish("the SEQUENCE").ok()?;
+    Some((a, b))
 }
 
 /// Bit length of the modulus of a PKCS#1 RSAPublicKey.
 fn rsa_modulus_bits(key: &[u8]) -> Option<usize> {
-    use der::Reader;
-    let mut reader = der::SliceReader::new(key).ok()?;
-    let bits = reader
-        .sequence(|seq| {
-            let n = der::asn1::UintRef::decode(seq)?;
-            let _e = der::asn1::UintRef::decode(seq)?;
-            let bytes = n.as_bytes();
-            Ok(match bytes.first() {
-                Some(first) => bytes.len() * 8 - first.leading_zeros() as usize,
-                None => 0,
-            })
-        })
-        .ok()?;
-    reader.finish(bits).ok()
+    let (n, _e) = two_unsigned(key)?;
+    Some(match n.first() {
+        Some(first) => n.len() * 8 - first.leading_zeros() as usize,
+        None => 0,
+    })
 }
 
 pub(crate) fn serial_hex(serial: &[u8]) -> String {
@@ -622,25 +810,18 @@ pub(crate) fn serial_hex(serial: &[u8]) -> String {
 }
 
 /// Every attribute of a name whose value is a string, in DER order (least specific first).
-fn attributes(name: &Name) -> Vec<(ObjectIdentifier, String)> {
-    let mut out = Vec::new();
-    for rdn in name.0.iter() {
-        for atv in rdn.0.iter() {
-            if let Some(value) = attribute_string(&atv.value) {
-                out.push((atv.oid, value));
-            }
-        }
-    }
-    out
+fn attributes(name: &Name<'_>) -> Vec<(ObjectIdentifier, String)> {
+    name.attributes()
+        .filter_map(|atv| Some((atv.oid, attribute_string(atv.tag, atv.value)?)))
+        .collect()
 }
 
-fn attribute_string(value: &der::Any) -> Option<String> {
-    match value.tag() {
-        Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::TeletexString => {
-            core::str::from_utf8(value.value()).ok().map(String::from)
+fn attribute_string(tag: u8, bytes: &[u8]) -> Option<String> {
+    match tag {
+        der::UTF8_STRING | der::PRINTABLE_STRING | der::IA5_STRING | der::TELETEX_STRING => {
+            core::str::from_utf8(bytes).ok().map(String::from)
         }
-        Tag::BmpString => {
-            let bytes = value.value();
+        der::BMP_STRING => {
             if bytes.len() % 2 != 0 {
                 return None;
             }
@@ -700,52 +881,46 @@ const ECDSA_ORDERS: [&str; 3] = [
 /// the very certificate that entry names.
 pub(crate) fn presentable_fingerprints(der: &[u8]) -> Vec<[u8; 32]> {
     let mut out = alloc::vec![<[u8; 32]>::from(Sha256::digest(der))];
-    let Ok(mut cert) = Certificate::from_der(der) else {
+    let Ok(cert) = Certificate::parse(der) else {
         return out;
     };
     // ecdsa-with-SHA* (1.2.840.10045.4.*).
     if !cert
-        .signature_algorithm
+        .sig_alg
         .oid
         .as_bytes()
         .starts_with(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04])
     {
         return out;
     }
-    let Some((r, s)) = cert.signature.as_bytes().and_then(ecdsa_sig_parts) else {
+    let Some((r, s)) = ecdsa_sig_parts(cert.signature.bytes) else {
         return out;
     };
+    // The twin keeps every byte but the signature's: the signed bytes are the same.
+    let signed = &der[cert.tbs.start..cert.sig_alg.tlv.end];
     for order in ECDSA_ORDERS {
         let Ok(n) = hex::decode(order) else { continue };
         let Some(twin_s) = sub_be(&n, &s) else {
             continue;
         };
         let sig = ecdsa_sig_der(&r, &twin_s);
-        let Ok(bits) = der::asn1::BitString::from_bytes(&sig) else {
-            continue;
-        };
-        cert.signature = bits;
-        if let Ok(twin) = cert.to_der() {
-            out.push(Sha256::digest(&twin).into());
-        }
+        let mut bits = alloc::vec![BIT_STRING];
+        der::push_length(&mut bits, sig.len() + 1);
+        bits.push(0);
+        bits.extend_from_slice(&sig);
+        let mut twin = alloc::vec![SEQUENCE];
+        der::push_length(&mut twin, signed.len() + bits.len());
+        twin.extend_from_slice(signed);
+        twin.extend_from_slice(&bits);
+        out.push(Sha256::digest(&twin).into());
     }
     out
 }
 
 /// `(r, s)` of a DER ECDSA-Sig-Value, as unsigned big-endian magnitudes.
 fn ecdsa_sig_parts(sig: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-    use der::asn1::UintRef;
-    use der::Reader;
-    let mut reader = der::SliceReader::new(sig).ok()?;
-    let (r, s) = reader
-        .sequence(|seq| {
-            let r = UintRef::decode(seq)?;
-            let s = UintRef::decode(seq)?;
-            Ok((r.as_bytes().to_vec(), s.as_bytes().to_vec()))
-        })
-        .ok()?;
-    reader.finish(()).ok()?;
-    Some((r, s))
+    let (r, s) = two_unsigned(sig)?;
+    Some((r.to_vec(), s.to_vec()))
 }
 
 /// `a − b` for big-endian magnitudes when `0 < b < a`, without leading zero bytes.
@@ -777,19 +952,10 @@ fn sub_be(a: &[u8], b: &[u8]) -> Option<Vec<u8>> {
 
 /// DER of ECDSA-Sig-Value `SEQUENCE { r INTEGER, s INTEGER }` from magnitudes.
 fn ecdsa_sig_der(r: &[u8], s: &[u8]) -> Vec<u8> {
-    fn len(out: &mut Vec<u8>, n: usize) {
-        if n < 0x80 {
-            out.push(n as u8);
-        } else if n < 0x100 {
-            out.extend_from_slice(&[0x81, n as u8]);
-        } else {
-            out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
-        }
-    }
     fn int(out: &mut Vec<u8>, v: &[u8]) {
         let pad = v.first().is_none_or(|b| *b & 0x80 != 0);
-        out.push(0x02);
-        len(out, v.len() + usize::from(pad));
+        out.push(INTEGER);
+        der::push_length(out, v.len() + usize::from(pad));
         if pad {
             out.push(0);
         }
@@ -798,8 +964,8 @@ fn ecdsa_sig_der(r: &[u8], s: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
     int(&mut body, r);
     int(&mut body, s);
-    let mut out = alloc::vec![0x30];
-    len(&mut out, body.len());
+    let mut out = alloc::vec![SEQUENCE];
+    der::push_length(&mut out, body.len());
     out.extend_from_slice(&body);
     out
 }
@@ -808,16 +974,15 @@ fn ecdsa_sig_der(r: &[u8], s: &[u8]) -> Vec<u8> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use ::der::Encode;
     use alloc::vec;
-    use der::asn1::{Any, BitString};
-    use x509_cert::spki::AlgorithmIdentifierOwned;
 
     /// A PKCS#1 RSAPublicKey whose modulus is `top` followed by `rest` zero bytes, e = 3.
     fn rsa_key(top: u8, rest: usize) -> Vec<u8> {
         let mut n = vec![top];
         n.resize(rest + 1, 0);
-        let n = der::asn1::UintRef::new(&n).unwrap();
-        let e = der::asn1::UintRef::new(&[3]).unwrap();
+        let n = ::der::asn1::UintRef::new(&n).unwrap();
+        let e = ::der::asn1::UintRef::new(&[3]).unwrap();
         let mut body = n.to_der().unwrap();
         body.extend(e.to_der().unwrap());
         let mut out = match body.len() {
@@ -829,14 +994,15 @@ mod tests {
         out
     }
 
-    fn spki(
-        oid: ObjectIdentifier,
-        parameters: Option<Any>,
-        key: &[u8],
-    ) -> SubjectPublicKeyInfoOwned {
-        SubjectPublicKeyInfoOwned {
-            algorithm: AlgorithmIdentifierOwned { oid, parameters },
-            subject_public_key: BitString::from_bytes(key).unwrap(),
+    fn spki<'a>(
+        algorithm: ObjectIdentifier,
+        parameters: Option<(u8, &'a [u8])>,
+        key: &'a [u8],
+    ) -> Spki<'a> {
+        Spki {
+            algorithm,
+            parameters,
+            key,
         }
     }
 
@@ -883,29 +1049,32 @@ mod tests {
 
     #[test]
     fn key_problem_accepts_tls_keys_only() {
-        let null = Some(Any::new(Tag::Null, []).unwrap());
-        let rsa = |top, rest| spki(RSA_ENCRYPTION_OID, null.clone(), &rsa_key(top, rest));
-        assert_eq!(key_problem(&rsa(0x80, 255)), None);
-        assert_eq!(key_problem(&rsa(0x80, 1023)), None); // 8192 bits
+        let null = Some((0x05, &[][..]));
+        let rsa = |key: &Vec<u8>| key_problem(&spki(RSA_ENCRYPTION_OID, null, key));
+        assert_eq!(rsa(&rsa_key(0x80, 255)), None);
+        assert_eq!(rsa(&rsa_key(0x80, 1023)), None); // 8192 bits
         assert_eq!(
-            key_problem(&rsa(0x08, 256)).unwrap(),
+            rsa(&rsa_key(0x08, 256)).unwrap(),
             "an RSA key of 2052 bits (accepted: 2048 to 8192, a multiple of 8)"
         );
         assert_eq!(
-            key_problem(&rsa(0x80, 127)).unwrap(),
+            rsa(&rsa_key(0x80, 127)).unwrap(),
             "an RSA key of 1024 bits (accepted: 2048 to 8192, a multiple of 8)"
         );
-        let curve = |oid: &str| Some(Any::from(ObjectIdentifier::new_unwrap(oid)));
-        let ec = |params| spki(EC_PUBLIC_KEY_OID, params, &[4; 65]);
-        assert_eq!(key_problem(&ec(curve("1.2.840.10045.3.1.7"))), None);
-        assert_eq!(key_problem(&ec(curve("1.3.132.0.35"))), None);
+        let curves: Vec<(&str, ObjectIdentifier)> =
+            ["1.2.840.10045.3.1.7", "1.3.132.0.35", "1.2.840.10045.3.1.1"]
+                .into_iter()
+                .map(|c| (c, ObjectIdentifier::new_unwrap(c)))
+                .collect();
+        let ec = |params| key_problem(&spki(EC_PUBLIC_KEY_OID, params, &[4; 65]));
+        assert_eq!(ec(Some((0x06, curves[0].1.as_bytes()))), None);
+        assert_eq!(ec(Some((0x06, curves[1].1.as_bytes()))), None);
         assert_eq!(
-            key_problem(&ec(curve("1.2.840.10045.3.1.1"))).unwrap(),
+            ec(Some((0x06, curves[2].1.as_bytes()))).unwrap(),
             "an EC key on curve 1.2.840.10045.3.1.1 (accepted: P-256, P-384, P-521)"
         );
-        let explicit = Some(Any::new(Tag::Sequence, []).unwrap());
         assert_eq!(
-            key_problem(&ec(explicit)).unwrap(),
+            ec(Some((0x30, &[][..]))).unwrap(),
             "an EC key without a named curve (explicit parameters)"
         );
         assert_eq!(key_problem(&spki(ED25519_OID, None, &[0; 32])), None);

@@ -15,8 +15,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, Ipv6Addr};
 
-use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::NameConstraints;
+use super::der::{GeneralName, NameConstraints, Subtree};
 
 use super::name::DistinguishedName;
 
@@ -34,16 +33,16 @@ pub(crate) enum Gn {
 }
 
 impl Gn {
-    pub(crate) fn of(name: &GeneralName) -> Self {
+    pub(crate) fn of(name: &GeneralName<'_>) -> Self {
         match name {
-            GeneralName::DnsName(s) => Self::Dns(s.to_string()),
-            GeneralName::Rfc822Name(s) => Self::Email(s.to_string()),
-            GeneralName::UniformResourceIdentifier(s) => Self::Uri(s.to_string()),
-            GeneralName::IpAddress(o) => Self::Ip(o.as_bytes().to_vec()),
-            GeneralName::DirectoryName(n) => Self::Dir(DistinguishedName::of(n), n.to_string()),
-            GeneralName::OtherName(_) => Self::Other(0),
-            GeneralName::EdiPartyName(_) => Self::Other(5),
-            GeneralName::RegisteredId(_) => Self::Other(8),
+            GeneralName::Dns(s) => Self::Dns(s.to_string()),
+            GeneralName::Email(s) => Self::Email(s.to_string()),
+            GeneralName::Uri(s) => Self::Uri(s.to_string()),
+            GeneralName::Ip(o) => Self::Ip(o.to_vec()),
+            GeneralName::Directory(n) => Self::Dir(DistinguishedName::of(n), n.to_rfc4514()),
+            GeneralName::Other(..) => Self::Other(0),
+            GeneralName::EdiParty => Self::Other(5),
+            GeneralName::RegisteredId => Self::Other(8),
         }
     }
 
@@ -111,8 +110,8 @@ pub(crate) struct Constraints {
 
 impl Constraints {
     /// Reads a nameConstraints extension; `Err` says why it cannot be applied.
-    pub(crate) fn parse(nc: &NameConstraints) -> Result<Self, String> {
-        let read = |subtrees: &Option<x509_cert::ext::pkix::constraints::name::GeneralSubtrees>| {
+    pub(crate) fn parse(nc: &NameConstraints<'_>) -> Result<Self, String> {
+        let read = |subtrees: &Option<Vec<Subtree<'_>>>| {
             let mut out = Vec::new();
             for s in subtrees.iter().flatten() {
                 if s.minimum != 0 || s.maximum.is_some() {
@@ -130,8 +129,8 @@ impl Constraints {
             Ok(out)
         };
         Ok(Self {
-            permitted: read(&nc.permitted_subtrees)?,
-            excluded: read(&nc.excluded_subtrees)?,
+            permitted: read(&nc.permitted)?,
+            excluded: read(&nc.excluded)?,
         })
     }
 

@@ -1,14 +1,14 @@
 //! Name comparison (RFC 5280 7.1): names chain, match CRL issuers and satisfy directoryName
 //! constraints when they are equal after the LDAP string preparation of RFC 4518 —
 //! case-insensitive, insignificant whitespace ignored, and the string types of a
-//! DirectoryString (PrintableString, UTF8String, TeletexString, BMPString, UniversalString)
-//! equivalent — rather than byte for byte.
+//! DirectoryString (PrintableString, UTF8String, TeletexString, BMPString) equivalent —
+//! rather than byte for byte. (UniversalString never gets here: the DER reader refuses its
+//! tag, as der did.)
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use der::{Tag, Tagged};
-use x509_cert::name::Name;
+use super::der::{self, Name};
 
 /// A distinguished name in comparable form: its RDNs in order, each a sorted set of
 /// attribute type and prepared value.
@@ -25,15 +25,14 @@ pub(crate) enum Value {
 }
 
 impl DistinguishedName {
-    pub(crate) fn of(name: &Name) -> Self {
+    pub(crate) fn of(name: &Name<'_>) -> Self {
         let rdns = name
-            .0
+            .rdns
             .iter()
             .map(|rdn| {
                 let mut atvs: Vec<(Vec<u8>, Value)> = rdn
-                    .0
                     .iter()
-                    .map(|atv| (atv.oid.as_bytes().to_vec(), prepare(&atv.value)))
+                    .map(|atv| (atv.oid.as_bytes().to_vec(), prepare(atv.tag, atv.value)))
                     .collect();
                 atvs.sort();
                 atvs
@@ -53,31 +52,24 @@ impl DistinguishedName {
     }
 }
 
-/// The prepared form of an attribute value.
-fn prepare(value: &der::Any) -> Value {
-    let bytes = value.value();
-    let text: Option<String> = match value.tag() {
-        Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::VisibleString => {
+/// The prepared form of an attribute value (its tag and contents).
+fn prepare(tag: u8, bytes: &[u8]) -> Value {
+    let text: Option<String> = match tag {
+        der::UTF8_STRING | der::PRINTABLE_STRING | der::IA5_STRING | der::VISIBLE_STRING => {
             core::str::from_utf8(bytes).ok().map(String::from)
         }
         // T.61 read as Latin-1, as most implementations do.
-        Tag::TeletexString => Some(bytes.iter().map(|b| char::from(*b)).collect()),
-        Tag::BmpString if bytes.len() % 2 == 0 => {
+        der::TELETEX_STRING => Some(bytes.iter().map(|b| char::from(*b)).collect()),
+        der::BMP_STRING if bytes.len() % 2 == 0 => {
             char::decode_utf16(bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])))
                 .collect::<Result<String, _>>()
                 .ok()
         }
-        // UniversalString (universal tag 28), which der has no variant for.
-        Tag::Application { .. } | Tag::ContextSpecific { .. } | Tag::Private { .. } => None,
-        t if t.octet() == 0x1c && bytes.len() % 4 == 0 => bytes
-            .chunks(4)
-            .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
-            .collect(),
         _ => None,
     };
     match text {
         Some(t) => Value::Text(fold(&t)),
-        None => Value::Raw(value.tag().octet(), bytes.to_vec()),
+        None => Value::Raw(tag, bytes.to_vec()),
     }
 }
 
@@ -101,10 +93,17 @@ fn fold(s: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use ::der::Encode;
     use core::str::FromStr;
 
+    /// Through x509-cert's RFC 4514 parser and encoder, then certclaims' reader.
     fn dn(s: &str) -> DistinguishedName {
-        DistinguishedName::of(&Name::from_str(s).unwrap())
+        let encoded = x509_cert::name::Name::from_str(s)
+            .unwrap()
+            .to_der()
+            .unwrap();
+        let tlv = der::Reader::new(&encoded).any().unwrap();
+        DistinguishedName::of(&der::name(&encoded, &tlv).unwrap())
     }
 
     #[test]

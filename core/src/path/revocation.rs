@@ -16,13 +16,12 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use const_oid::ObjectIdentifier;
-use der::Decode;
-use x509_cert::crl::CertificateList;
-use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
-use x509_cert::ext::pkix::name::DistributionPointName;
 
 use super::constraints::Gn;
-use super::der::signed_layout;
+use super::der::{
+    self, algorithm, bit_string, extensions, name, read_time, serial_number, Extension, Reader,
+    BIT_STRING, GENERALIZED_TIME, INTEGER, SEQUENCE, UTC_TIME,
+};
 use super::facts::general_names;
 use super::name::DistinguishedName;
 use super::signature::SignatureCheck;
@@ -61,26 +60,24 @@ pub(crate) struct Crl {
 impl Crl {
     /// Parses and checks a CRL (RFC 5280 5.1, 5.2, 5.3); `Err` says why it cannot be used.
     pub(crate) fn parse(der: &[u8]) -> Result<Self, String> {
-        let list = CertificateList::from_der(der).map_err(|e| e.to_string())?;
-        let layout = signed_layout(der, 0).ok_or("not a DER CRL")?;
-        let tbs = &list.tbs_cert_list;
-        if tbs.version != x509_cert::Version::V2 {
+        let list = CertificateList::parse(der).map_err(|e| e.to_string())?;
+        if list.version != 1 {
             return Err("a version 1 CRL (RFC 5280 5.1.2.1: v2 when extensions are present, and cRLNumber is required)".into());
         }
-        if der[layout.inner_sig_alg.clone()] != der[layout.sig_alg.clone()] {
+        if der[list.inner_sig_alg.clone()] != der[list.sig_alg.clone()] {
             return Err(
                 "its inner and outer signature algorithms differ (RFC 5280 5.1.1.2)".into(),
             );
         }
-        let exts = tbs.crl_extensions.as_deref().unwrap_or(&[]);
+        let exts = &list.extensions;
         let mut numbers = 0;
         let mut idp = None;
         let mut authority_key_id = None;
         for (i, e) in exts.iter().enumerate() {
-            if exts[..i].iter().any(|p| p.extn_id == e.extn_id) {
-                return Err(format!("extension {} appears more than once", e.extn_id));
+            if exts[..i].iter().any(|p| p.oid == e.oid) {
+                return Err(format!("extension {} appears more than once", e.oid));
             }
-            match e.extn_id {
+            match e.oid {
                 CRL_NUMBER if e.critical => {
                     return Err(
                         "the cRLNumber extension is critical (RFC 5280 5.2.3: non-critical)".into(),
@@ -90,22 +87,20 @@ impl Crl {
                 DELTA_CRL_INDICATOR => return Err("a delta CRL (not supported)".into()),
                 ISSUING_DISTRIBUTION_POINT => {
                     idp = Some(
-                        IssuingDistributionPoint::from_der(e.extn_value.as_bytes())
+                        der::issuing_distribution_point(der, e)
                             .map_err(|e| format!("malformed issuingDistributionPoint: {e}"))?,
                     )
                 }
                 AUTHORITY_KEY_ID => {
-                    let aki = x509_cert::ext::pkix::AuthorityKeyIdentifier::from_der(
-                        e.extn_value.as_bytes(),
-                    )
-                    .map_err(|e| format!("malformed authorityKeyIdentifier: {e}"))?;
-                    authority_key_id = aki.key_identifier.map(|k| k.as_bytes().to_vec());
+                    let aki = der::authority_key_id(der, e)
+                        .map_err(|e| format!("malformed authorityKeyIdentifier: {e}"))?;
+                    authority_key_id = aki.key_identifier.map(<[u8]>::to_vec);
                 }
                 FRESHEST_CRL => {}
                 _ if e.critical => {
                     return Err(format!(
                         "a critical extension {} certclaims does not process",
-                        e.extn_id
+                        e.oid
                     ))
                 }
                 _ => {}
@@ -116,23 +111,23 @@ impl Crl {
         }
         let (mut only_user, mut only_ca, mut scope_names) = (false, false, None);
         if let Some(idp) = idp {
-            if idp.indirect_crl {
+            if idp.indirect {
                 return Err("an indirect CRL (not supported)".into());
             }
-            if idp.only_some_reasons.is_some() {
+            if idp.only_some_reasons {
                 return Err("a CRL partitioned by reason (onlySomeReasons, not supported)".into());
             }
-            if idp.only_contains_attribute_certs {
+            if idp.only_attribute {
                 return Err("a CRL of attribute certificates".into());
             }
-            if idp.only_contains_user_certs && idp.only_contains_ca_certs {
+            if idp.only_user && idp.only_ca {
                 return Err("an issuingDistributionPoint for both user and CA certificates only (RFC 5280 5.2.5)".into());
             }
-            only_user = idp.only_contains_user_certs;
-            only_ca = idp.only_contains_ca_certs;
+            only_user = idp.only_user;
+            only_ca = idp.only_ca;
             scope_names = match idp.distribution_point {
-                Some(DistributionPointName::FullName(names)) => Some(general_names(&names)),
-                Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => return Err(
+                Some(Some(names)) => Some(general_names(&names)),
+                Some(None) => return Err(
                     "an issuingDistributionPoint named relative to the CRL issuer (not supported)"
                         .into(),
                 ),
@@ -140,10 +135,10 @@ impl Crl {
             };
         }
         let mut revoked = Vec::new();
-        for entry in tbs.revoked_certificates.iter().flatten() {
+        for entry in &list.revoked {
             let mut remove = false;
-            for e in entry.crl_entry_extensions.iter().flatten() {
-                match e.extn_id {
+            for e in &entry.extensions {
+                match e.oid {
                     CERTIFICATE_ISSUER => {
                         return Err(
                             "an entry with a certificateIssuer (indirect CRL, not supported)"
@@ -152,7 +147,7 @@ impl Crl {
                     }
                     REASON_CODE => {
                         // ENUMERATED: tag 10, one byte for the defined reasons.
-                        let v = e.extn_value.as_bytes();
+                        let v = &der[e.value.contents()];
                         if v.len() != 3 || v[0] != 0x0a || v[1] != 1 {
                             return Err("a malformed reasonCode entry extension".into());
                         }
@@ -162,28 +157,25 @@ impl Crl {
                     _ if e.critical => {
                         return Err(format!(
                             "a critical entry extension {} certclaims does not process",
-                            e.extn_id
+                            e.oid
                         ))
                     }
                     _ => {}
                 }
             }
             if !remove {
-                revoked.push(strip(entry.serial_number.as_bytes()));
+                revoked.push(strip(entry.serial));
             }
         }
-        let next_update = tbs
-            .next_update
-            .map(|t| i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX));
         Ok(Self {
             der: der.to_vec(),
-            tbs: layout.tbs,
-            sig_alg: layout.sig_alg,
-            signature: layout.signature,
-            issuer: DistinguishedName::of(&tbs.issuer),
-            issuer_text: tbs.issuer.to_string(),
+            tbs: list.tbs,
+            sig_alg: list.sig_alg,
+            signature: list.signature,
+            issuer: DistinguishedName::of(&list.issuer),
+            issuer_text: list.issuer.to_rfc4514(),
             authority_key_id,
-            next_update,
+            next_update: list.next_update,
             revoked,
             only_user,
             only_ca,
@@ -227,4 +219,99 @@ fn strip(serial: &[u8]) -> Vec<u8> {
         .position(|b| *b != 0)
         .unwrap_or(serial.len().saturating_sub(1));
     serial[start..].to_vec()
+}
+
+/// A CertificateList (RFC 5280 5.1) as read: strict DER (see [`der`]), zero-copy.
+struct CertificateList<'a> {
+    tbs: Range<usize>,
+    version: u8,
+    /// Contents of the tbsCertList's and the outer AlgorithmIdentifier.
+    inner_sig_alg: Range<usize>,
+    sig_alg: Range<usize>,
+    signature: Range<usize>,
+    issuer: der::Name<'a>,
+    next_update: Option<i64>,
+    revoked: Vec<RevokedCert<'a>>,
+    extensions: Vec<Extension>,
+}
+
+struct RevokedCert<'a> {
+    serial: &'a [u8],
+    extensions: Vec<Extension>,
+}
+
+impl<'a> CertificateList<'a> {
+    fn parse(der: &'a [u8]) -> Result<Self, der::Error> {
+        let mut top = Reader::new(der);
+        let outer = top.expect(SEQUENCE, "a CertificateList (SEQUENCE)")?;
+        top.finish("the CRL")?;
+        let mut r = Reader::inside(der, &outer);
+        let tbs = r.expect(SEQUENCE, "the tbsCertList (SEQUENCE)")?;
+        let sig_alg = algorithm(&mut r, "the signatureAlgorithm (AlgorithmIdentifier)")?;
+        let sig = r.expect(BIT_STRING, "the signatureValue (BIT STRING)")?;
+        let signature = bit_string(der, &sig)?;
+        r.finish("the CRL")?;
+        if signature.unused != 0 {
+            return Err(der::Error::new(
+                "a signatureValue that is not a whole number of octets",
+                sig.value,
+            ));
+        }
+        let mut t = Reader::inside(der, &tbs);
+        let version = t.expect(INTEGER, "the version (INTEGER; a version 1 CRL has none)")?;
+        let version = match der[version.contents()] {
+            [n @ 0..=2] => n,
+            _ => {
+                return Err(der::Error::new(
+                    "a version other than v1, v2 or v3",
+                    version.start,
+                ))
+            }
+        };
+        let inner_sig_alg = algorithm(&mut t, "the signature (AlgorithmIdentifier)")?;
+        let issuer = name(der, &t.expect(SEQUENCE, "the issuer (Name)")?)?;
+        read_time(&mut t, "thisUpdate")?;
+        let next_update = match t.peek_tag() {
+            Some(UTC_TIME | GENERALIZED_TIME) => Some(read_time(&mut t, "nextUpdate")?),
+            _ => None,
+        };
+        let mut revoked = Vec::new();
+        if let Some(list) = t.optional(SEQUENCE)? {
+            let mut l = Reader::inside(der, &list);
+            while !l.at_end() {
+                let entry = l.expect(SEQUENCE, "a revoked certificate (SEQUENCE)")?;
+                let mut e = Reader::inside(der, &entry);
+                let serial =
+                    serial_number(der, &e.expect(INTEGER, "a userCertificate (INTEGER)")?)?;
+                read_time(&mut e, "a revocationDate")?;
+                let extensions = match e.optional(SEQUENCE)? {
+                    Some(exts) => extensions(der, &exts)?,
+                    None => Vec::new(),
+                };
+                e.finish("a revoked certificate")?;
+                revoked.push(RevokedCert { serial, extensions });
+            }
+        }
+        let extensions = match t.context(0)? {
+            Some(e) => {
+                let mut e = Reader::explicit(der, &e)?;
+                let seq = e.expect(SEQUENCE, "the crlExtensions (SEQUENCE)")?;
+                e.finish("the crlExtensions")?;
+                extensions(der, &seq)?
+            }
+            None => Vec::new(),
+        };
+        t.finish("the tbsCertList")?;
+        Ok(Self {
+            tbs: tbs.whole(),
+            version,
+            inner_sig_alg: inner_sig_alg.tlv.contents(),
+            sig_alg: sig_alg.tlv.contents(),
+            signature: signature.range,
+            issuer,
+            next_update,
+            revoked,
+            extensions,
+        })
+    }
 }
