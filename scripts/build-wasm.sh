@@ -44,7 +44,8 @@ gz_size=$(gzip -9 -c "$pkg/certclaims_wasm_bg.wasm" | wc -c)
 echo "build-wasm: $pkg built: raw $raw_size B, after wasm-bindgen + wasm-opt -Oz $opt_size B, gzip -9 $gz_size B"
 [ "$pkg" = wasm/pkg ] || exit 0
 if [ "$gz_size" -gt 200000 ]; then
-  # Issue 8's budget is 200 KB; the module is over it (x509-cert/der parsing, P-384 and
-  # rustls-webpki dominate). Reported, not yet enforced.
-  echo "build-wasm: WARNING: the gzipped module is over the 200 KB budget"
+  # Issue 8's budget: 200 KB gzipped. The module carries the core, serde_json, the forwarded
+  # decoders and Ed25519; ECDSA and RSA are the host's WebCrypto (certclaims::host).
+  echo "build-wasm: the gzipped module is $gz_size B, over the 200,000 B budget"
+  exit 1
 fi

@@ -58,6 +58,7 @@ pub static ALL: &[&dyn SignatureVerificationAlgorithm] = &[
 
 pub use crate::host::{RSA_MAX_BITS, RSA_MIN_BITS};
 
+#[cfg(any(feature = "rustcrypto-p256", feature = "rustcrypto-p384"))]
 macro_rules! ecdsa_alg {
     ($name:ident, $curve:ident, $pk:expr, $sig:expr, $digest:ty) => {
         #[derive(Debug)]

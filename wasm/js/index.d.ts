@@ -253,8 +253,9 @@ export interface AuthenticatorOptions {
   cache?: false | CacheOptions;
   /**
    * Who checks signatures. `"webcrypto"` (default): ECDSA P-256/P-384 and RSA PKCS#1 v1.5/PSS
-   * through the host's `crypto.subtle`, Ed25519 in Rust (falling back to Rust for P-256 where
-   * the host lacks it). `"rust"`: only the module's pure-Rust algorithms.
+   * through the host's `crypto.subtle`, Ed25519 in Rust. `"rust"`: only the module's
+   * pure-Rust algorithms (Ed25519 in the published module; the `rustcrypto-all` build has
+   * them all).
    */
   signatures?: "webcrypto" | "rust";
 }

@@ -14,11 +14,12 @@
 //!
 //! Signatures: each call returns a [`Verification`] that JS steps until it is done, answering
 //! the signature requests of each round with the host's WebCrypto (`crypto.subtle.verify`;
-//! see `certclaims::host` for the protocol and what is delegated). The module carries the
-//! pure-Rust P-256 and Ed25519 algorithms (`certclaims::crypto::ALL`, features
-//! `rustcrypto-p256` + `rustcrypto-ed25519`): Ed25519 is always verified in Rust, and P-256
-//! is the fallback for a host without WebCrypto ECDSA. The feature `rustcrypto-all` builds a
-//! module with the whole pure-Rust set, for the test that compares it with WebCrypto.
+//! see `certclaims::host` for the protocol and what is delegated). ECDSA P-256/P-384 and RSA
+//! go to WebCrypto, which every target host has (they are Web Crypto's baseline); Ed25519 is
+//! always verified in Rust (`certclaims::crypto::ALL` with the feature `rustcrypto-ed25519`),
+//! where its strict rules are the same everywhere. The feature `rustcrypto-all` builds a
+//! module with the whole pure-Rust set, for a host without WebCrypto (answers "unsupported"
+//! fall back to it) and for the test that compares it with WebCrypto.
 
 use std::rc::Rc;
 

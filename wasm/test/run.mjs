@@ -112,9 +112,12 @@ try {
 }
 
 // 6. Signatures: WebCrypto checks them (counted), a tampered signature is bad_signature
-// through WebCrypto and through Rust alike, and a host whose WebCrypto lacks ECDSA falls
-// back to the module's pure-Rust P-256 (this part patches crypto.subtle, so it runs last).
+// through WebCrypto and through Rust alike, and when the host's WebCrypto lacks ECDSA, the
+// module built with the whole pure-Rust set (wasm/pkg-rustcrypto) falls back to it while the
+// published one (Ed25519 only in Rust) answers unsupported_algorithm. This part patches
+// crypto.subtle, so it runs last.
 {
+  const { Authenticator: RustAuthenticator } = await import("../pkg-rustcrypto/index.js");
   const c = cases.verify.find((c) => c.exit === 0);
   const ders = c.der.map((b64) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
   const subtle = globalThis.crypto.subtle;
@@ -129,14 +132,16 @@ try {
   // One signature per link of the path (leaf … anchor).
   const links = web.ok ? web.principal.chain.length - 1 : -1;
   check("webcrypto verifies", web.ok && links > 0 && verified === links, `${verified} WebCrypto checks for ${links} links: ${pretty(web)}`);
-  const rust = await new Authenticator(c.policy, { cache: false, signatures: "rust" }).verifyChain(ders, { at: c.at });
+  const rust = await new RustAuthenticator(c.policy, { cache: false, signatures: "rust" }).verifyChain(ders, { at: c.at });
   check("rust mode", pretty(rust) === pretty(web), pretty(rust));
+  const noRust = await new Authenticator(c.policy, { cache: false, signatures: "rust" }).verifyChain(ders, { at: c.at });
+  check("rust mode without ECDSA in Rust", !noRust.ok && noRust.error.code === "unsupported_algorithm", pretty(noRust));
 
   // The last byte of the leaf is the last byte of its ECDSA signature's s: still DER.
   const tampered = [Uint8Array.from(ders[0]), ...ders.slice(1)];
   tampered[0][tampered[0].length - 1] ^= 0x01;
   const badWeb = await new Authenticator(c.policy, { cache: false }).verifyChain(tampered, { at: c.at });
-  const badRust = await new Authenticator(c.policy, { cache: false, signatures: "rust" }).verifyChain(tampered, { at: c.at });
+  const badRust = await new RustAuthenticator(c.policy, { cache: false, signatures: "rust" }).verifyChain(tampered, { at: c.at });
   check("tampered via webcrypto", !badWeb.ok && badWeb.error.code === "bad_signature", pretty(badWeb));
   check("tampered via rust", pretty(badRust) === pretty(badWeb), pretty(badRust));
 
@@ -149,8 +154,10 @@ try {
     return realImport(format, key, params, ...rest);
   };
   verified = 0;
-  const fallback = await new Authenticator(c.policy, { cache: false }).verifyChain(ders, { at: c.at });
+  const fallback = await new RustAuthenticator(c.policy, { cache: false }).verifyChain(ders, { at: c.at });
   check("fallback to rust", asked > 0 && verified === 0 && pretty(fallback) === pretty(web), `${asked} imports, ${verified} verifies: ${pretty(fallback)}`);
+  const none = await new Authenticator(c.policy, { cache: false }).verifyChain(ders, { at: c.at });
+  check("no ECDSA anywhere", !none.ok && none.error.code === "unsupported_algorithm", pretty(none));
   subtle.importKey = realImport;
   subtle.verify = realVerify;
 }

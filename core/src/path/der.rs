@@ -652,6 +652,355 @@ impl Name<'_> {
     }
 }
 
+/// The names of the directory attribute types in RFC 4514 text: those of X.520 (2.5.4.*),
+/// RFC 4524 / COSINE (0.9.2342.19200300.100.1.*), PKCS #9 (1.2.840.113549.1.9.*) and the EV
+/// jurisdiction attributes (1.3.6.1.4.1.311.60.2.1.*) that const-oid's registry names, each
+/// by its shortest name, upper-cased (a unit test holds the table to the registry). Any other
+/// type is written as its dotted OID with the value's DER in hex (RFC 4514 2.4).
+const ATTRIBUTE_NAMES: &[(ObjectIdentifier, &str)] = &[
+    (ObjectIdentifier::new_unwrap("2.5.4.0"), "OBJECTCLASS"),
+    (ObjectIdentifier::new_unwrap("2.5.4.1"), "ALIASEDOBJECTNAME"),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.2"),
+        "KNOWLEDGEINFORMATION",
+    ),
+    (ObjectIdentifier::new_unwrap("2.5.4.3"), "CN"),
+    (ObjectIdentifier::new_unwrap("2.5.4.4"), "SN"),
+    (ObjectIdentifier::new_unwrap("2.5.4.5"), "SERIALNUMBER"),
+    (ObjectIdentifier::new_unwrap("2.5.4.6"), "C"),
+    (ObjectIdentifier::new_unwrap("2.5.4.7"), "L"),
+    (ObjectIdentifier::new_unwrap("2.5.4.8"), "ST"),
+    (ObjectIdentifier::new_unwrap("2.5.4.9"), "STREET"),
+    (ObjectIdentifier::new_unwrap("2.5.4.10"), "O"),
+    (ObjectIdentifier::new_unwrap("2.5.4.11"), "OU"),
+    (ObjectIdentifier::new_unwrap("2.5.4.12"), "TITLE"),
+    (ObjectIdentifier::new_unwrap("2.5.4.13"), "DESCRIPTION"),
+    (ObjectIdentifier::new_unwrap("2.5.4.14"), "SEARCHGUIDE"),
+    (ObjectIdentifier::new_unwrap("2.5.4.15"), "BUSINESSCATEGORY"),
+    (ObjectIdentifier::new_unwrap("2.5.4.16"), "POSTALADDRESS"),
+    (ObjectIdentifier::new_unwrap("2.5.4.17"), "POSTALCODE"),
+    (ObjectIdentifier::new_unwrap("2.5.4.18"), "POSTOFFICEBOX"),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.19"),
+        "PHYSICALDELIVERYOFFICENAME",
+    ),
+    (ObjectIdentifier::new_unwrap("2.5.4.20"), "TELEPHONENUMBER"),
+    (ObjectIdentifier::new_unwrap("2.5.4.21"), "TELEXNUMBER"),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.22"),
+        "TELETEXTERMINALIDENTIFIER",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.23"),
+        "FACSIMILETELEPHONENUMBER",
+    ),
+    (ObjectIdentifier::new_unwrap("2.5.4.24"), "X121ADDRESS"),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.25"),
+        "INTERNATIONALISDNNUMBER",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.26"),
+        "REGISTEREDADDRESS",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.27"),
+        "DESTINATIONINDICATOR",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.28"),
+        "PREFERREDDELIVERYMETHOD",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.29"),
+        "PRESENTATIONADDRESS",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.30"),
+        "SUPPORTEDAPPLICATIONCONTEXT",
+    ),
+    (ObjectIdentifier::new_unwrap("2.5.4.31"), "MEMBER"),
+    (ObjectIdentifier::new_unwrap("2.5.4.32"), "OWNER"),
+    (ObjectIdentifier::new_unwrap("2.5.4.33"), "ROLEOCCUPANT"),
+    (ObjectIdentifier::new_unwrap("2.5.4.34"), "SEEALSO"),
+    (ObjectIdentifier::new_unwrap("2.5.4.35"), "USERPASSWORD"),
+    (ObjectIdentifier::new_unwrap("2.5.4.36"), "USERCERTIFICATE"),
+    (ObjectIdentifier::new_unwrap("2.5.4.37"), "CACERTIFICATE"),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.38"),
+        "AUTHORITYREVOCATIONLIST",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.39"),
+        "CERTIFICATEREVOCATIONLIST",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.40"),
+        "CROSSCERTIFICATEPAIR",
+    ),
+    (ObjectIdentifier::new_unwrap("2.5.4.41"), "NAME"),
+    (ObjectIdentifier::new_unwrap("2.5.4.42"), "GIVENNAME"),
+    (ObjectIdentifier::new_unwrap("2.5.4.43"), "INITIALS"),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.44"),
+        "GENERATIONQUALIFIER",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.45"),
+        "X500UNIQUEIDENTIFIER",
+    ),
+    (ObjectIdentifier::new_unwrap("2.5.4.46"), "DNQUALIFIER"),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.47"),
+        "ENHANCEDSEARCHGUIDE",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.48"),
+        "PROTOCOLINFORMATION",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.49"),
+        "DISTINGUISHEDNAME",
+    ),
+    (ObjectIdentifier::new_unwrap("2.5.4.50"), "UNIQUEMEMBER"),
+    (ObjectIdentifier::new_unwrap("2.5.4.51"), "HOUSEIDENTIFIER"),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.52"),
+        "SUPPORTEDALGORITHMS",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("2.5.4.53"),
+        "DELTAREVOCATIONLIST",
+    ),
+    (ObjectIdentifier::new_unwrap("2.5.4.54"), "DMDNAME"),
+    (ObjectIdentifier::new_unwrap("2.5.4.65"), "PSEUDONYM"),
+    (ObjectIdentifier::new_unwrap("2.5.4.72"), "ID-AT-ROLE"),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.1"),
+        "UID",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.2"),
+        "TEXTENCODEDORADDRESS",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.3"),
+        "MAIL",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.4"),
+        "INFO",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.5"),
+        "DRINK",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.6"),
+        "ROOMNUMBER",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.7"),
+        "PHOTO",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.8"),
+        "USERCLASS",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.9"),
+        "HOST",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.10"),
+        "MANAGER",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.11"),
+        "DOCUMENTIDENTIFIER",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.12"),
+        "DOCUMENTTITLE",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.13"),
+        "DOCUMENTVERSION",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.14"),
+        "DOCUMENTAUTHOR",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.15"),
+        "DOCUMENTLOCATION",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.20"),
+        "HOMEPHONE",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.21"),
+        "SECRETARY",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.22"),
+        "OTHERMAILBOX",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.23"),
+        "LASTMODIFIEDTIME",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.24"),
+        "LASTMODIFIEDBY",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.25"),
+        "DC",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.26"),
+        "ARECORD",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.27"),
+        "MDRECORD",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.28"),
+        "MXRECORD",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.29"),
+        "NSRECORD",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.30"),
+        "SOARECORD",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.31"),
+        "CNAMERECORD",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.37"),
+        "ASSOCIATEDDOMAIN",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.38"),
+        "ASSOCIATEDNAME",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.39"),
+        "HOMEPOSTALADDRESS",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.40"),
+        "PERSONALTITLE",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.41"),
+        "MOBILE",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.42"),
+        "PAGER",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.43"),
+        "CO",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.44"),
+        "UNIQUEIDENTIFIER",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.45"),
+        "ORGANIZATIONALSTATUS",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.46"),
+        "JANETMAILBOX",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.47"),
+        "MAILPREFERENCEOPTION",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.48"),
+        "BUILDINGNAME",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.49"),
+        "DSAQUALITY",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.50"),
+        "SINGLELEVELQUALITY",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.51"),
+        "SUBTREEMINIMUMQUALITY",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.52"),
+        "SUBTREEMAXIMUMQUALITY",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.53"),
+        "PERSONALSIGNATURE",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.54"),
+        "DITREDIRECT",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.55"),
+        "AUDIO",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.56"),
+        "DOCUMENTPUBLISHER",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.60"),
+        "JPEGPHOTO",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1"),
+        "EMAIL",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3"),
+        "ID-CONTENTTYPE",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4"),
+        "ID-MESSAGEDIGEST",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5"),
+        "ID-SIGNINGTIME",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.6"),
+        "ID-COUNTERSIGNATURE",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14"),
+        "ID-EXTENSIONREQ",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.15"),
+        "SMIMECAPABILITIES",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16"),
+        "ID-SMIME",
+    ),
+];
+
 fn attribute_text(out: &mut String, atv: &Attribute<'_>) {
     use core::fmt::Write;
     let ascii = |ok: fn(&u8) -> bool| {
@@ -667,16 +1016,13 @@ fn attribute_text(out: &mut String, atv: &Attribute<'_>) {
         IA5_STRING | TELETEX_STRING => ascii(|c| c.is_ascii()),
         _ => None,
     };
-    let key =
-        const_oid::db::DB
-            .find_names_for_oid(atv.oid)
-            .fold(None::<&str>, |best, m| match best {
-                Some(b) if m.len() >= b.len() => Some(b),
-                _ => Some(m),
-            });
+    let key = ATTRIBUTE_NAMES
+        .iter()
+        .find(|(oid, _)| *oid == atv.oid)
+        .map(|(_, name)| *name);
     match (key, text) {
         (Some(key), Some(text)) => {
-            out.push_str(&key.to_ascii_uppercase());
+            out.push_str(key);
             out.push('=');
             let mut chars = text.char_indices().peekable();
             while let Some((i, c)) = chars.next() {
@@ -1101,6 +1447,38 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use alloc::string::ToString;
+
+    /// The attribute names are const-oid registry's, for every type of the four arcs.
+    #[test]
+    fn attribute_names_are_the_registrys() {
+        let arcs: [(&str, u32, u32); 4] = [
+            ("2.5.4", 0, 100),
+            ("0.9.2342.19200300.100.1", 1, 60),
+            ("1.2.840.113549.1.9", 1, 30),
+            ("1.3.6.1.4.1.311.60.2.1", 1, 3),
+        ];
+        let mut named = 0;
+        for (arc, first, last) in arcs {
+            for i in first..=last {
+                let text = alloc::format!("{arc}.{i}");
+                let oid = ObjectIdentifier::new(&text).unwrap();
+                let registry = const_oid::db::DB
+                    .find_names_for_oid(oid)
+                    .fold(None::<&str>, |best, m| match best {
+                        Some(b) if m.len() >= b.len() => Some(b),
+                        _ => Some(m),
+                    })
+                    .map(|n| n.to_ascii_uppercase());
+                let ours = ATTRIBUTE_NAMES
+                    .iter()
+                    .find(|(o, _)| *o == oid)
+                    .map(|(_, n)| String::from(*n));
+                assert_eq!(ours, registry, "{text}");
+                named += usize::from(ours.is_some());
+            }
+        }
+        assert_eq!(named, ATTRIBUTE_NAMES.len());
+    }
 
     #[test]
     fn times_cover_the_rfc_5280_range() {
