@@ -4,11 +4,13 @@
 //!
 //! * [`name`] — name comparison (RFC 5280 7.1 / RFC 4518), used for chaining, CRL issuers
 //!   and directoryName constraints;
-//! * [`facts`] — what validation reads from a certificate (from the same x509-cert parse as
-//!   the principal's facts), [`der`] the offsets of signed bytes and times before 1970;
+//! * [`facts`] — what validation reads from a certificate (from the same parse as the
+//!   principal's facts); [`der`] — certclaims' strict DER reader: certificates, names,
+//!   extensions, CRLs, times over the whole RFC 5280 range;
 //! * [`constraints`] — name constraints of every form;
 //! * [`revocation`] — CRLs: scope, signer, status;
-//! * [`signature`] — the one interface through which signatures are checked;
+//! * [`signature`] — the one interface through which signatures are checked (answered at
+//!   once natively, or by the host in rounds: [`crate::host`]);
 //! * this module — path building (candidates by name, key identifiers first, backtracking,
 //!   cycles refused), the per-certificate checks of 6.1.3 / 6.1.4 / 6.1.5, the work budget
 //!   and the choice of the failure to report.
