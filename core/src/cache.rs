@@ -186,6 +186,11 @@ impl Cache {
         self.options
     }
 
+    /// Whether outcomes are kept at all (a validator without a cache hashes no chain).
+    pub(crate) fn enabled(&self) -> bool {
+        self.state.is_some()
+    }
+
     /// The outcome computed for `key`, if it still answers a call at `now`.
     pub(crate) fn get(&self, key: &[u8; 32], now: u64) -> Option<Outcome> {
         let state = self.state.as_ref()?;

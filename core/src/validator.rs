@@ -489,12 +489,15 @@ impl Validator {
     ) -> Result<Principal, Rejection> {
         // Input over the limits is refused before it is hashed (and never cached).
         check_limits(leaf, intermediates)?;
+        let mut oracle = Native::new(self.algs);
+        if !self.cache.enabled() {
+            return self.verify_uncached(leaf, intermediates, now, source, &mut oracle);
+        }
         let key = cache::key(source, leaf.as_ref(), intermediates);
         let at = now.as_secs();
         if let Some(hit) = self.cached(&key, at) {
             return hit;
         }
-        let mut oracle = Native::new(self.algs);
         let outcome = self.verify_uncached(leaf, intermediates, now, source, &mut oracle);
         self.cache_outcome(key, at, &outcome);
         outcome
