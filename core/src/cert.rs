@@ -209,11 +209,11 @@ impl CertFacts {
     }
 
     pub(crate) fn fingerprint_hex(&self) -> String {
-        hex::encode(self.sha256)
+        hex_text(&self.sha256, false)
     }
 
     pub(crate) fn thumbprint_hex(&self) -> String {
-        hex::encode_upper(self.sha1)
+        hex_text(&self.sha1, true)
     }
 
     /// Why this certificate may not stand anywhere in a path, if it may not: the first of
@@ -806,7 +806,23 @@ pub(crate) fn serial_hex(serial: &[u8]) -> String {
         .iter()
         .position(|b| *b != 0)
         .unwrap_or(serial.len().saturating_sub(1));
-    hex::encode_upper(&serial[start..])
+    hex_text(&serial[start..], true)
+}
+
+/// `bytes` as hex text, in one allocation (the `hex` crate's iterator builds it a char at a
+/// time, and fingerprints are formatted on every verification).
+pub(crate) fn hex_text(bytes: &[u8], upper: bool) -> String {
+    let digits: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(digits[usize::from(b >> 4)]));
+        out.push(char::from(digits[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 /// Every attribute of a name whose value is a string, in DER order (least specific first).
