@@ -472,21 +472,18 @@ pub(crate) struct Certificate<'a> {
 impl<'a> Certificate<'a> {
     /// Reads `der` as one certificate, nothing before or after it.
     pub(crate) fn parse(der: &'a [u8]) -> Result<Self, der::Error> {
-        let mut top = Reader::new(der);
-        let outer = top.expect(SEQUENCE, "a Certificate (SEQUENCE)")?;
-        top.finish("the certificate")?;
-        let mut r = Reader::inside(der, &outer);
-        let tbs = r.expect(SEQUENCE, "the tbsCertificate (SEQUENCE)")?;
-        let sig_alg = algorithm(&mut r, "the signatureAlgorithm (AlgorithmIdentifier)")?;
-        let sig = r.expect(BIT_STRING, "the signatureValue (BIT STRING)")?;
-        let signature = bit_string(der, &sig)?;
-        r.finish("the certificate")?;
-        if signature.unused != 0 {
-            return Err(der::Error::new(
-                "a signatureValue that is not a whole number of octets",
-                sig.value,
-            ));
-        }
+        let der::Signed {
+            tbs,
+            sig_alg,
+            signature,
+        } = der::signed_envelope(
+            der,
+            (
+                "a Certificate (SEQUENCE)",
+                "the tbsCertificate (SEQUENCE)",
+                "the certificate",
+            ),
+        )?;
 
         let mut t = Reader::inside(der, &tbs);
         let version = match t.context(0)? {

@@ -525,6 +525,40 @@ pub(crate) struct AlgorithmId {
     pub(crate) tlv: Tlv,
 }
 
+/// `SEQUENCE { tbs SEQUENCE, signatureAlgorithm AlgorithmIdentifier, signatureValue BIT
+/// STRING }`, the envelope of a certificate and of a CRL, filling the whole input; the
+/// signature a whole number of octets. `names` are (the whole, its tbs, the end) as error
+/// messages say them.
+pub(crate) struct Signed<'a> {
+    pub(crate) tbs: Tlv,
+    pub(crate) sig_alg: AlgorithmId,
+    pub(crate) signature: BitString<'a>,
+}
+
+pub(crate) fn signed_envelope<'a>(der: &'a [u8], names: (&str, &str, &str)) -> Result<Signed<'a>> {
+    let (whole, tbs_name, end) = names;
+    let mut top = Reader::new(der);
+    let outer = top.expect(SEQUENCE, whole)?;
+    top.finish(end)?;
+    let mut r = Reader::inside(der, &outer);
+    let tbs = r.expect(SEQUENCE, tbs_name)?;
+    let sig_alg = algorithm(&mut r, "the signatureAlgorithm (AlgorithmIdentifier)")?;
+    let sig = r.expect(BIT_STRING, "the signatureValue (BIT STRING)")?;
+    let signature = bit_string(der, &sig)?;
+    r.finish(end)?;
+    if signature.unused != 0 {
+        return fail(
+            "a signatureValue that is not a whole number of octets",
+            sig.value,
+        );
+    }
+    Ok(Signed {
+        tbs,
+        sig_alg,
+        signature,
+    })
+}
+
 pub(crate) fn algorithm(r: &mut Reader<'_>, what: &str) -> Result<AlgorithmId> {
     let tlv = r.expect(SEQUENCE, what)?;
     let mut inner = Reader::inside(r.der, &tlv);

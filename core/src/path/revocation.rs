@@ -19,8 +19,8 @@ use const_oid::ObjectIdentifier;
 
 use super::constraints::Gn;
 use super::der::{
-    self, algorithm, bit_string, extensions, name, read_time, serial_number, Extension, Reader,
-    BIT_STRING, GENERALIZED_TIME, INTEGER, SEQUENCE, UTC_TIME,
+    self, algorithm, extensions, name, read_time, serial_number, Extension, Reader,
+    GENERALIZED_TIME, INTEGER, SEQUENCE, UTC_TIME,
 };
 use super::facts::general_names;
 use super::name::DistinguishedName;
@@ -242,21 +242,18 @@ struct RevokedCert<'a> {
 
 impl<'a> CertificateList<'a> {
     fn parse(der: &'a [u8]) -> Result<Self, der::Error> {
-        let mut top = Reader::new(der);
-        let outer = top.expect(SEQUENCE, "a CertificateList (SEQUENCE)")?;
-        top.finish("the CRL")?;
-        let mut r = Reader::inside(der, &outer);
-        let tbs = r.expect(SEQUENCE, "the tbsCertList (SEQUENCE)")?;
-        let sig_alg = algorithm(&mut r, "the signatureAlgorithm (AlgorithmIdentifier)")?;
-        let sig = r.expect(BIT_STRING, "the signatureValue (BIT STRING)")?;
-        let signature = bit_string(der, &sig)?;
-        r.finish("the CRL")?;
-        if signature.unused != 0 {
-            return Err(der::Error::new(
-                "a signatureValue that is not a whole number of octets",
-                sig.value,
-            ));
-        }
+        let der::Signed {
+            tbs,
+            sig_alg,
+            signature,
+        } = der::signed_envelope(
+            der,
+            (
+                "a CertificateList (SEQUENCE)",
+                "the tbsCertList (SEQUENCE)",
+                "the CRL",
+            ),
+        )?;
         let mut t = Reader::inside(der, &tbs);
         let version = t.expect(INTEGER, "the version (INTEGER; a version 1 CRL has none)")?;
         let version = match der[version.contents()] {
