@@ -241,6 +241,8 @@ pub struct DeferredVerification {
     pub(crate) host: Vec<HostAlgorithm>,
     answers: Vec<(SignatureRequest, HostAnswer)>,
     pending: Vec<SignatureRequest>,
+    /// The host's answers to `pending`, by index, until the next step.
+    given: Vec<Option<HostAnswer>>,
     rounds: usize,
 }
 
@@ -251,6 +253,7 @@ impl DeferredVerification {
             host: host.to_vec(),
             answers: Vec::new(),
             pending: Vec::new(),
+            given: Vec::new(),
             rounds: 0,
         }
     }
@@ -265,34 +268,26 @@ impl DeferredVerification {
         &self.pending
     }
 
-    /// Records the host's answer to `pending()[index]` (an index out of range is ignored;
-    /// an unanswered request is asked again next round).
+    /// Records the host's answer to `pending()[index]` (an index out of range is ignored; a
+    /// later answer to the same index replaces an earlier one; an unanswered request is asked
+    /// again next round).
     pub fn answer(&mut self, index: usize, answer: HostAnswer) {
-        if let Some(slot) = self.pending.get_mut(index) {
-            let request = core::mem::replace(
-                slot,
-                SignatureRequest {
-                    algorithm: HostAlgorithm::EcdsaP256Sha256,
-                    spki: Vec::new(),
-                    message: Vec::new(),
-                    signature: Vec::new(),
-                },
-            );
-            if !request.spki.is_empty() {
-                self.answers.push((request, answer));
-            }
+        if let Some(slot) = self.given.get_mut(index) {
+            *slot = Some(answer);
         }
     }
 
     /// Runs a round: `Done` when every signature it needed was answered, otherwise
     /// `Pending` with new requests. `validator` must be the one that made this verification.
     pub fn step(&mut self, validator: &crate::Validator) -> Progress {
-        // Requests left unanswered are asked again.
-        let unanswered: Vec<SignatureRequest> = self
-            .pending
-            .drain(..)
-            .filter(|r| !r.spki.is_empty())
-            .collect();
+        // Answered requests join the answers; those left unanswered are asked again.
+        let mut unanswered = Vec::new();
+        for (request, given) in self.pending.drain(..).zip(self.given.drain(..)) {
+            match given {
+                Some(answer) => self.answers.push((request, answer)),
+                None => unanswered.push(request),
+            }
+        }
         let (leaf, parsed, now, source, key) = match &self.work {
             Work::Chain {
                 leaf,
@@ -345,6 +340,7 @@ impl DeferredVerification {
             self.work = Work::Finished;
             Progress::Done(outcome)
         } else {
+            self.given = alloc::vec![None; oracle.pending.len()];
             self.pending = oracle.pending;
             Progress::Pending
         }

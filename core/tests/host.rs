@@ -212,8 +212,19 @@ fn unanswered_requests_are_asked_again_and_the_rounds_are_bounded() {
     assert!(matches!(d.step(&v), Progress::Pending));
     let first = d.pending().to_vec();
     assert_eq!(first.len(), 2);
+    // An answer leaves the list as it was until the next step.
+    d.answer(7, HostAnswer::Valid);
+    d.answer(0, HostAnswer::Invalid);
+    assert_eq!(d.pending(), &first[..]);
+    assert!(matches!(d.step(&v), Progress::Pending));
+    assert_eq!(
+        d.pending(),
+        &first[1..],
+        "the answered request is not asked again"
+    );
+    let first = d.pending().to_vec();
     // Nothing answered: the same requests come back, until the round limit.
-    for _ in 1..MAX_ROUNDS {
+    for _ in 2..MAX_ROUNDS {
         assert!(matches!(d.step(&v), Progress::Pending));
         assert_eq!(d.pending(), &first[..]);
     }
