@@ -1,6 +1,7 @@
 //! The verified identity: claims read from a validated chain.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use serde::Serialize;
@@ -126,8 +127,26 @@ impl Source {
 /// Only [`Validator::verify`](crate::Validator::verify) creates one; it cannot be built or
 /// deserialized by other code. Its JSON form (`serde::Serialize`, [`Principal::to_json`]) is
 /// the contract shared by the CLI, the adapters and the npm package.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Principal {
+///
+/// Cloning one is cheap (the fields are shared): the validation cache hands out clones.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Principal(Arc<Fields>);
+
+impl core::fmt::Debug for Principal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for Principal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// What a [`Principal`] holds.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Fields {
     pub(crate) authentication_type: &'static str,
     pub(crate) source: Source,
     pub(crate) subject: String,
@@ -162,46 +181,55 @@ pub struct Principal {
 }
 
 impl Principal {
+    pub(crate) fn new(fields: Fields) -> Self {
+        Self(Arc::new(fields))
+    }
+
+    /// The last instant it is usable at, in seconds (see [`Principal::usable_until`]).
+    pub(crate) fn usable_until_unix(&self) -> Option<u64> {
+        self.0.usable_until_unix
+    }
+
     /// How the certificate reached certclaims: directly, or from a forwarder.
     pub fn source(&self) -> Source {
-        self.source
+        self.0.source
     }
 
     /// Always `"Certificate"` (ASP.NET Core's `CertificateAuthenticationDefaults`).
     pub fn authentication_type(&self) -> &str {
-        self.authentication_type
+        self.0.authentication_type
     }
     /// RFC 4514 subject, most specific RDN first (`CN=alice,O=Example Corp`).
     pub fn subject(&self) -> &str {
-        &self.subject
+        &self.0.subject
     }
     /// RFC 4514 issuer.
     pub fn issuer(&self) -> &str {
-        &self.issuer
+        &self.0.issuer
     }
     /// The most specific commonName of the subject, if any.
     pub fn common_name(&self) -> Option<&str> {
-        self.common_name.as_deref()
+        self.0.common_name.as_deref()
     }
     /// Serial number, uppercase hex, no leading zero byte.
     pub fn serial(&self) -> &str {
-        &self.serial
+        &self.0.serial
     }
     /// SHA-256 of the leaf's DER, lowercase hex.
     pub fn fingerprint_sha256(&self) -> &str {
-        &self.fingerprint_sha256
+        &self.0.fingerprint_sha256
     }
     /// SHA-1 of the leaf's DER, uppercase hex (.NET's `Thumbprint`).
     pub fn thumbprint_sha1(&self) -> &str {
-        &self.thumbprint_sha1
+        &self.0.thumbprint_sha1
     }
     /// notBefore.
     pub fn not_before(&self) -> UnixTime {
-        UnixTime::since_unix_epoch(core::time::Duration::from_secs(self.not_before_unix))
+        UnixTime::since_unix_epoch(core::time::Duration::from_secs(self.0.not_before_unix))
     }
     /// notAfter.
     pub fn not_after(&self) -> UnixTime {
-        UnixTime::since_unix_epoch(core::time::Duration::from_secs(self.not_after_unix))
+        UnixTime::since_unix_epoch(core::time::Duration::from_secs(self.0.not_after_unix))
     }
     /// The last instant (inclusive) at which the validator that made this principal still
     /// accepts the validity of its chain, with the policy's own notion of validity: the
@@ -213,70 +241,74 @@ impl Principal {
     /// Code that keeps a principal beyond the moment it was verified (a long-lived
     /// connection) asks [`Principal::is_usable_at`] rather than comparing notAfter itself.
     pub fn usable_until(&self) -> Option<UnixTime> {
-        self.usable_until_unix
+        self.0
+            .usable_until_unix
             .map(|s| UnixTime::since_unix_epoch(core::time::Duration::from_secs(s)))
     }
     /// Whether the validator that made this principal would still accept its chain's validity
     /// at `now` (see [`Principal::usable_until`]).
     pub fn is_usable_at(&self, now: UnixTime) -> bool {
-        self.usable_until_unix
+        self.0
+            .usable_until_unix
             .is_none_or(|until| now.as_secs() <= until)
     }
     /// The SPIFFE ID: set when exactly one URI SAN has the scheme `spiffe` (compared
     /// case-insensitively) and it is a valid SPIFFE ID.
     pub fn spiffe_id(&self) -> Option<&str> {
-        self.spiffe_id.as_deref()
+        self.0.spiffe_id.as_deref()
     }
     /// DNS SANs, in certificate order.
     pub fn dns(&self) -> &[String] {
-        &self.dns
+        &self.0.dns
     }
     /// URI SANs, in certificate order.
     pub fn uris(&self) -> &[String] {
-        &self.uris
+        &self.0.uris
     }
     /// rfc822Name (email) SANs, in certificate order.
     pub fn emails(&self) -> &[String] {
-        &self.emails
+        &self.0.emails
     }
     /// UPN otherName SANs (1.3.6.1.4.1.311.20.2.3), in certificate order.
     pub fn upns(&self) -> &[String] {
-        &self.upns
+        &self.0.upns
     }
     /// IP address SANs as text, in certificate order.
     pub fn ips(&self) -> &[String] {
-        &self.ips
+        &self.0.ips
     }
     /// The verified path, leaf first, trust anchor last.
     pub fn chain(&self) -> &[ChainLink] {
-        &self.chain
+        &self.0.chain
     }
     /// All claims: those read from the certificate, then the policy's.
     pub fn claims(&self) -> &[Claim] {
-        &self.claims
+        &self.0.claims
     }
     /// Values of every claim of type `claim_type`.
     pub fn claim_values<'a>(&'a self, claim_type: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.claims
+        self.0
+            .claims
             .iter()
             .filter(move |c| c.claim_type == claim_type)
             .map(|c| c.value.as_str())
     }
     /// Whether a claim `claim_type` with `value` is present (ASP.NET's `HasClaim`).
     pub fn has_claim(&self, claim_type: &str, value: &str) -> bool {
-        self.claims
+        self.0
+            .claims
             .iter()
             .any(|c| c.claim_type == claim_type && c.value == value)
     }
     pub(crate) fn match_target(&self) -> crate::policy::MatchTarget<'_> {
         crate::policy::MatchTarget {
-            spiffe_id: self.spiffe_id.as_deref(),
-            dns: &self.dns,
-            uris: &self.uris,
-            emails: &self.emails,
-            subject_attrs: &self.subject_attrs,
-            issuer_attrs: &self.issuer_attrs,
-            sha256: &self.sha256,
+            spiffe_id: self.0.spiffe_id.as_deref(),
+            dns: &self.0.dns,
+            uris: &self.0.uris,
+            emails: &self.0.emails,
+            subject_attrs: &self.0.subject_attrs,
+            issuer_attrs: &self.0.issuer_attrs,
+            sha256: &self.0.sha256,
         }
     }
 

@@ -27,7 +27,7 @@ use crate::policy::{
     DenyEntry, ExtendedKeyUsage, MatchTarget, Policy, Revocation, Rule, Trust,
     DEFAULT_CLAIMS_ISSUER,
 };
-use crate::principal::{claim_types, value_types, ChainLink, Claim, Principal, Source};
+use crate::principal::{claim_types, value_types, ChainLink, Claim, Fields, Principal, Source};
 
 /// id-kp-clientAuth (RFC 5280 4.2.1.12).
 pub(crate) const CLIENT_AUTH_OID: const_oid::ObjectIdentifier =
@@ -518,7 +518,7 @@ impl Validator {
         let until = outcome
             .as_ref()
             .ok()
-            .and_then(|p| p.usable_until_unix)
+            .and_then(|p| p.usable_until_unix())
             .map(|u| u.saturating_add(1));
         let bound = match (until, self.crl_next_update) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -760,7 +760,7 @@ impl Validator {
         }
 
         let claims = self.claims(&facts, spiffe_id.as_deref());
-        Ok(Principal {
+        Ok(Principal::new(Fields {
             authentication_type: "Certificate",
             source,
             subject: facts.subject.clone(),
@@ -785,7 +785,7 @@ impl Validator {
             not_before_unix: u64::try_from(facts.not_before).unwrap_or(0),
             not_after_unix: u64::try_from(facts.not_after).unwrap_or(0),
             usable_until_unix: usable_until,
-        })
+        }))
     }
 
     /// What a leaf must be whatever path admits it: not a CA, keyUsage allowing
