@@ -59,6 +59,9 @@ pub struct Policy {
 impl Policy {
     /// Parses a policy from JSON. Unknown fields are errors naming the field.
     pub fn from_json(json: &str) -> Result<Self, PolicyError> {
+        // A UTF-8 byte order mark (PowerShell's `Out-File` writes one) is not JSON's, but it
+        // says nothing: it is skipped.
+        let json = json.strip_prefix('\u{feff}').unwrap_or(json);
         let policy: Policy =
             serde_json::from_str(json).map_err(|e| PolicyError::Json(e.to_string()))?;
         if policy.version != POLICY_VERSION {

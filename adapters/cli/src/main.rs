@@ -266,9 +266,27 @@ pub(crate) fn read_policy(path: &Path) -> Result<Policy, CliError> {
 }
 
 /// Parses an RFC 3339 timestamp into a `UnixTime`; times before 1970 are refused.
+/// `--at`: RFC 3339 (`2026-12-01T10:30:00Z`, any offset), or without the seconds
+/// (`2026-12-01T10:30Z`), or a date alone (`2026-12-01`, midnight UTC).
 fn parse_time(s: &str) -> Result<UnixTime, CliError> {
-    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| CliError(format!("--at {s:?} is not an RFC 3339 time: {e}")))?;
+    use time::format_description::well_known::Rfc3339;
+    let bad = || {
+        CliError(format!(
+            "--at {s:?} is not a time: write RFC 3339, e.g. 2026-12-01T10:30:00Z, \
+             2026-12-01T10:30+01:00 or 2026-12-01 (midnight UTC)"
+        ))
+    };
+    let t = if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        t
+    } else if s.len() == 10 {
+        time::OffsetDateTime::parse(&format!("{s}T00:00:00Z"), &Rfc3339).map_err(|_| bad())?
+    } else if s.len() > 16 && s.is_char_boundary(16) && s.as_bytes()[13] == b':' {
+        // `YYYY-MM-DDTHH:MM` and an offset: the seconds are zero.
+        let with_seconds = format!("{}:00{}", &s[..16], &s[16..]);
+        time::OffsetDateTime::parse(&with_seconds, &Rfc3339).map_err(|_| bad())?
+    } else {
+        return Err(bad());
+    };
     let secs = u64::try_from(t.unix_timestamp())
         .map_err(|_| CliError(format!("--at {s:?} is before 1970")))?;
     Ok(UnixTime::since_unix_epoch(Duration::from_secs(secs)))

@@ -1,6 +1,5 @@
 //! `certclaims serve`: an HTTPS whoami server over mutual TLS.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -123,9 +122,10 @@ pub(crate) struct ServeArgs {
     /// The server private key (PEM).
     #[arg(long = "tls-key", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// Address to listen on.
+    /// Address to listen on: IP:PORT, [IPv6]:PORT, or HOST:PORT (e.g. localhost:8443; the
+    /// first of the host's addresses that binds)
     #[arg(long, default_value = "127.0.0.1:8443")]
-    listen: SocketAddr,
+    listen: String,
     /// Client certificate mode of the TLS handshake: require or allow (with --forwarded:
     /// none, the proxy is the TLS client).
     #[arg(long)]
@@ -243,9 +243,12 @@ fn flag_error(e: &certclaims::PolicyError) -> String {
 /// new requests use it).
 pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
     let forwarder = args.forwarder()?;
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| CliError(format!("listen on {}: {e}", args.listen)))?;
+    let listener = TcpListener::bind(args.listen.as_str()).await.map_err(|e| {
+        CliError(format!(
+            "listen on {}: {e} (write IP:PORT, [IPv6]:PORT or HOST:PORT, e.g. 127.0.0.1:8443)",
+            args.listen
+        ))
+    })?;
     let addr = listener.local_addr().map_err(|e| CliError(e.to_string()))?;
     let mut options = args.options();
     options.on_handshake_error = Some(Arc::new(|peer, e| {

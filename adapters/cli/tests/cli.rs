@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use certclaims::test_kit::{KeyType, Pki};
 use certclaims_test_support::process::CERTCLAIMS_TIMEOUT;
-use certclaims_test_support::{json, run_with_timeout, s};
+use certclaims_test_support::{json, run_with_timeout, s, text};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_certclaims");
@@ -174,6 +174,43 @@ fn at_is_honoured() {
     let earlier = "2026-04-01T00:00:00Z";
     let out = run(&["verify", "--policy", s(&policy), "--at", earlier, s(&chain)]);
     assert_eq!(json(&out)["error"]["code"], "not_yet_valid");
+    // Without seconds, or a date alone (midnight UTC).
+    for (at, code) in [
+        ("2027-06-02", Some("expired")),
+        ("2026-04-01", Some("not_yet_valid")),
+        ("2026-06-01T12:30Z", None),
+        ("2026-06-01T12:30+02:00", None),
+        ("2026-06-01t12:30:00z", None),
+    ] {
+        let out = run(&["verify", "--policy", s(&policy), "--at", at, s(&chain)]);
+        match code {
+            Some(code) => assert_eq!(json(&out)["error"]["code"], code, "{at}"),
+            None => assert_eq!(out.status.code(), Some(0), "{at}: {}", text(&out.stderr)),
+        }
+    }
+    // Not a time: exit 2, and the message shows what to write.
+    for at in [
+        "yesterday",
+        "2026-13-01",
+        "2026-06-01T25:00Z",
+        "2026-06-01 12:30",
+    ] {
+        let out = run(&["verify", "--policy", s(&policy), "--at", at, s(&chain)]);
+        assert_eq!(out.status.code(), Some(2), "{at}");
+        let err = text(&out.stderr);
+        assert!(err.contains("2026-12-01T10:30:00Z"), "{at}: {err}");
+    }
+}
+
+#[test]
+fn a_policy_with_a_utf8_bom_loads() {
+    let pki = Pki::new();
+    let alice = pki.client("alice").issue();
+    let f = Fixture::new();
+    let policy = f.write("policy.json", &format!("\u{feff}{}", pki.policy_json()));
+    let chain = f.write("alice.pem", &alice.chain_pem());
+    let out = run(&["verify", "--policy", s(&policy), "--at", AT, s(&chain)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
 #[test]

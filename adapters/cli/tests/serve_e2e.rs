@@ -595,3 +595,64 @@ fn allow_mode_with_curl_and_s_client() {
     assert!(out.contains("HTTP/1.1 401"), "{out}");
     assert!(out.contains("no_certificate"), "{out}");
 }
+
+/// `--listen` takes a host name (the first of its addresses that binds); an address that is
+/// none of IP:PORT, [IPv6]:PORT or HOST:PORT is a usage error that says what to write.
+#[test]
+fn listen_accepts_a_host_name() {
+    let pki = Pki::new();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--policy",
+            s(&pki.file("policy.json")),
+            "--tls-cert",
+            s(&pki.file("server.pem")),
+            "--tls-key",
+            s(&pki.file("server.key")),
+            "--listen",
+            "localhost:0",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn certclaims serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        if let Some(Ok(line)) = BufReader::new(stderr).lines().next() {
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx.recv_timeout(Duration::from_secs(30));
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = line.expect("certclaims serve printed its address");
+    assert!(
+        line.starts_with("certclaims serve: https://127.0.0.1:")
+            || line.starts_with("certclaims serve: https://[::1]:"),
+        "{line}"
+    );
+
+    let out = run(
+        Command::new(BIN).args([
+            "serve",
+            "--policy",
+            s(&pki.file("policy.json")),
+            "--tls-cert",
+            s(&pki.file("server.pem")),
+            "--tls-key",
+            s(&pki.file("server.key")),
+            "--listen",
+            "8443",
+        ]),
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("HOST:PORT, e.g. 127.0.0.1:8443"),
+        "{}",
+        text(&out.stderr)
+    );
+}
