@@ -115,10 +115,11 @@ pub enum UnknownStatus {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ExpiredCrl {
-    /// Use it anyway (the default).
-    #[default]
+    /// Use it anyway: the opt-in for a CRL publisher that is known to run late.
     Ignore,
-    /// Reject with `unknown_revocation_status`.
+    /// Reject with `unknown_revocation_status` (the default, as nginx and OpenSSL refuse an
+    /// expired CRL: its silence about a certificate no longer says anything).
+    #[default]
     Deny,
 }
 
@@ -337,7 +338,7 @@ fn default_true() -> bool {
 /// the author meant. (Built in code rather than read from a document, a `Trust` whose
 /// `require_client_auth_eku` is `false` counts as giving it.)
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(from = "TrustDoc")]
+#[serde(try_from = "TrustDoc")]
 #[non_exhaustive]
 pub struct Trust {
     /// Trust anchors, each a string of one or more PEM `CERTIFICATE` blocks.
@@ -411,12 +412,22 @@ struct TrustDoc {
     #[serde(default)]
     deny: Vec<DenyEntry>,
     #[serde(default)]
-    revocation: Revocation,
+    revocation: Option<Revocation>,
 }
 
-impl From<TrustDoc> for Trust {
-    fn from(doc: TrustDoc) -> Self {
-        Self {
+impl TryFrom<TrustDoc> for Trust {
+    type Error = String;
+
+    fn try_from(doc: TrustDoc) -> Result<Self, String> {
+        // Revocation options without a CRL would check nothing: fail rather than accept
+        // silently what the author meant to check.
+        if doc.revocation.is_some() && doc.crls.is_empty() {
+            return Err(String::from(
+                "trust.revocation is configured but trust.crls is empty, so no certificate \
+                 would be checked: add the CA's CRLs to trust.crls, or remove trust.revocation",
+            ));
+        }
+        Ok(Self {
             anchors: doc.anchors,
             intermediates: doc.intermediates,
             crls: doc.crls,
@@ -429,9 +440,9 @@ impl From<TrustDoc> for Trust {
             clock_skew_seconds: doc.clock_skew_seconds,
             max_depth: doc.max_depth,
             deny: doc.deny,
-            revocation: doc.revocation,
+            revocation: doc.revocation.unwrap_or_default(),
             require_client_auth_eku_given: doc.require_client_auth_eku.is_some(),
-        }
+        })
     }
 }
 

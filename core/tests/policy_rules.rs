@@ -555,3 +555,25 @@ fn a_policy_must_trust_something() {
         PolicyError::NoTrust
     );
 }
+
+/// Revocation options without a CRL would check nothing: the policy is refused, naming
+/// `trust.revocation` and what to do.
+#[test]
+fn revocation_without_crls_is_an_error() {
+    let pki = Pki::new();
+    for revocation in [
+        json!({}),
+        json!({"depth": "chain", "unknown_status": "deny"}),
+    ] {
+        match load_error(&pki, json!({"trust": {"revocation": revocation}})) {
+            PolicyError::Json(msg) => {
+                assert!(
+                    msg.starts_with("trust.revocation is configured but trust.crls is empty")
+                        && msg.contains("add the CA's CRLs to trust.crls"),
+                    "{msg}"
+                );
+            }
+            other => panic!("{revocation}: expected Json, got {other:?}"),
+        }
+    }
+}

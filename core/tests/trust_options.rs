@@ -519,14 +519,19 @@ fn expired_crl_policy() {
         Step::Validation,
     );
     accept(&ee(stale(&[]), "ignore"), &alice);
-    // Default is `ignore`.
-    accept(
-        &validator(
-            &pki,
-            json!({"trust": {"crls": stale(&[]), "revocation": {"depth": "end_entity"}}}),
-        ),
-        &alice,
-    );
+    // Default is `deny` (nginx and OpenSSL refuse an expired CRL too), with or without
+    // revocation options.
+    for doc in [
+        json!({"trust": {"crls": stale(&[]), "revocation": {"depth": "end_entity"}}}),
+        json!({"trust": {"crls": stale(&[])}}),
+    ] {
+        reject(
+            &validator(&pki, doc),
+            &alice,
+            Code::UnknownRevocationStatus,
+            Step::Validation,
+        );
+    }
     // An ignored stale CRL still revokes.
     reject(
         &ee(stale(&[&revoked]), "ignore"),
