@@ -230,6 +230,14 @@ impl DevCa {
         let mut p = Self::leaf_params(&spec.name, nb, na)?;
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         for uri in &spec.spiffe {
+            if !certclaims::policy::is_valid_spiffe_id(uri) {
+                return Err(CliError(format!(
+                    "--spiffe {uri:?} is not a SPIFFE ID: write spiffe://TRUST-DOMAIN/PATH, \
+                     e.g. spiffe://example.org/ns/prod/sa/alice (lower-case trust domain of \
+                     letters, digits, '.', '-', '_'; path segments of letters, digits, '.', \
+                     '-', '_', not '.' or '..'; no trailing '/', query, port or user)"
+                )));
+            }
             p.subject_alt_names.push(SanType::URI(
                 uri.as_str().try_into().map_err(|e| err("--spiffe", e))?,
             ));

@@ -354,6 +354,37 @@ fn an_option_before_any_client_is_a_usage_error() {
     assert!(!tmp.path().join("escape.pem").exists());
 }
 
+#[test]
+fn a_spiffe_option_that_is_not_a_spiffe_id_is_a_usage_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("pki");
+    for bad in [
+        "spiffe://Example.org/ns/prod",
+        "spiffe://example.org/ns/../sa",
+        "spiffe://example.org/",
+        "https://example.org/ns/prod",
+        "spiffe://example.org:8443/x",
+    ] {
+        let out = certclaims(&[
+            "mint",
+            "--out",
+            s(&dir),
+            "--client",
+            "alice",
+            "--spiffe",
+            bad,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("is not a SPIFFE ID")
+                && err.contains("spiffe://example.org/ns/prod/sa/alice"),
+            "{bad}: {err}"
+        );
+        assert!(!dir.join("alice.pem").exists(), "{bad}");
+    }
+}
+
 /// `openssl pkcs12 -in P12 -passin pass:PW -nodes` (no `-legacy`): exit status and output.
 fn pkcs12_nodes(p12: &Path, password: &str) -> Output {
     openssl(&[
