@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use certclaims::pki_types::{CertificateDer, UnixTime};
-use certclaims::{Chain, Policy, Validator};
+use certclaims::{Chain, Policy, Rejection, Validator};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod demo;
@@ -253,6 +253,135 @@ fn read_pem_input(path: &Path) -> Result<Vec<u8>, CliError> {
     read_at_most(path, MAX_PEM_BYTES)
 }
 
+/// The certificates of a chain input: PEM (leaf first), or one DER certificate. A private
+/// key, a CSR, a CRL or a PKCS#12 file where a chain is expected is a usage error (exit 2)
+/// that names what the file is and the openssl command that gives a chain; what is neither
+/// is the client's `malformed` rejection, as before.
+fn chain_of(input: &[u8], path: &Path) -> Result<Result<Chain<'static>, Rejection>, CliError> {
+    let file = path.display();
+    let wrong = |what: &str, how: &str| {
+        CliError(format!("{file} is {what}, not a certificate chain: {how}"))
+    };
+    let pem = |label: &str| {
+        input
+            .windows(label.len() + 11)
+            .any(|w| w.starts_with(b"-----BEGIN ") && &w[11..] == label.as_bytes())
+    };
+    if input.starts_with(b"-----BEGIN ") || input.windows(11).any(|w| w == b"-----BEGIN ") {
+        if !pem("CERTIFICATE-----") {
+            for (label, what, how) in [
+                ("PRIVATE KEY-----", "a private key", KEY_HELP),
+                ("RSA PRIVATE KEY-----", "a private key", KEY_HELP),
+                ("EC PRIVATE KEY-----", "a private key", KEY_HELP),
+                ("ENCRYPTED PRIVATE KEY-----", "a private key", KEY_HELP),
+                ("X509 CRL-----", "a CRL", CRL_HELP),
+                (
+                    "CERTIFICATE REQUEST-----",
+                    "a certificate request (CSR)",
+                    CSR_HELP,
+                ),
+                (
+                    "NEW CERTIFICATE REQUEST-----",
+                    "a certificate request (CSR)",
+                    CSR_HELP,
+                ),
+                ("PKCS12-----", "a PKCS#12 file", P12_HELP),
+            ] {
+                if pem(label) {
+                    return Err(wrong(what, how));
+                }
+            }
+        }
+        return Ok(Chain::from_pem(input));
+    }
+    match der_kind(input) {
+        DerKind::Pkcs12 => Err(wrong("a PKCS#12 file (.p12/.pfx)", P12_HELP)),
+        DerKind::PrivateKey => Err(wrong("a private key (DER)", KEY_HELP)),
+        DerKind::Crl => Err(wrong("a CRL (DER)", CRL_HELP)),
+        DerKind::Other => Ok(Chain::from_der(vec![CertificateDer::from(input.to_vec())])),
+        DerKind::NotDer => Ok(Chain::from_pem(input)),
+    }
+}
+
+const KEY_HELP: &str = "pass the certificate file (with its intermediates, leaf first); a key \
+                        belongs in --tls-key of `serve`, not here";
+const CRL_HELP: &str = "CRLs go in the policy's trust.crls; pass the certificate chain here";
+const CSR_HELP: &str = "a request is not a certificate yet: have the CA issue it, then pass \
+                        the issued certificate";
+const P12_HELP: &str = "extract the chain with `openssl pkcs12 -in FILE.p12 -nokeys -out \
+                        chain.pem` and pass chain.pem";
+
+enum DerKind {
+    NotDer,
+    Pkcs12,
+    PrivateKey,
+    Crl,
+    Other,
+}
+
+/// What a DER file is, from its first elements: PFX and private keys start with a version
+/// INTEGER (3; 0 or 1); a CRL's tbsCertList holds thisUpdate (a time) where a certificate's
+/// tbsCertificate holds its validity (a SEQUENCE).
+fn der_kind(der: &[u8]) -> DerKind {
+    /// (tag, contents, rest) of the TLV at the start of `b`.
+    fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let (&tag, rest) = b.split_first()?;
+        let (&first, rest) = rest.split_first()?;
+        let (len, rest) = if first < 0x80 {
+            (usize::from(first), rest)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 || rest.len() < n {
+                return None;
+            }
+            let len = rest[..n]
+                .iter()
+                .fold(0usize, |a, b| (a << 8) | usize::from(*b));
+            (len, &rest[n..])
+        };
+        (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+    }
+    let Some((0x30, body, _)) = tlv(der) else {
+        return DerKind::NotDer;
+    };
+    let Some((tag, first, rest)) = tlv(body) else {
+        return DerKind::Other;
+    };
+    match (tag, first) {
+        (0x02, [3]) if rest.first() == Some(&0x30) => return DerKind::Pkcs12,
+        (0x02, [0] | [1]) if matches!(rest.first(), Some(0x30 | 0x02 | 0x04)) => {
+            return DerKind::PrivateKey
+        }
+        _ => {}
+    }
+    // SEQUENCE tbs: [version INTEGER] signature issuer thisUpdate … for a CRL.
+    if tag != 0x30 {
+        return DerKind::Other;
+    }
+    let mut items = Vec::new();
+    let mut b = first;
+    while let Some((t, _, rest)) = tlv(b) {
+        items.push(t);
+        b = rest;
+        if items.len() == 4 {
+            break;
+        }
+    }
+    let is_time = |t: Option<&u8>| matches!(t, Some(0x17 | 0x18));
+    let crl = match items.first() {
+        Some(0x02) => {
+            items.get(1) == Some(&0x30) && items.get(2) == Some(&0x30) && is_time(items.get(3))
+        }
+        Some(0x30) => items.get(1) == Some(&0x30) && is_time(items.get(2)),
+        _ => false,
+    };
+    if crl {
+        DerKind::Crl
+    } else {
+        DerKind::Other
+    }
+}
+
 /// A text input (policy, anchors) of at most `limit` bytes.
 pub(crate) fn read_string(path: &Path, limit: u64) -> Result<String, CliError> {
     String::from_utf8(read_limited(path, limit)?)
@@ -265,7 +394,6 @@ pub(crate) fn read_policy(path: &Path) -> Result<Policy, CliError> {
         .map_err(|e| CliError(format!("{}: {e}", path.display())))
 }
 
-/// Parses an RFC 3339 timestamp into a `UnixTime`; times before 1970 are refused.
 /// `--at`: RFC 3339 (`2026-12-01T10:30:00Z`, any offset), or without the seconds
 /// (`2026-12-01T10:30Z`), or a date alone (`2026-12-01`, midnight UTC).
 fn parse_time(s: &str) -> Result<UnixTime, CliError> {
@@ -322,8 +450,8 @@ fn verify(
         Some(s) => parse_time(s)?,
         None => now()?,
     };
-    let pem = read_pem_input(chain_path)?;
-    match Chain::from_pem(&pem).and_then(|chain| validator.verify_chain(&chain, time)) {
+    let input = read_pem_input(chain_path)?;
+    match chain_of(&input, chain_path)?.and_then(|chain| validator.verify_chain(&chain, time)) {
         Ok(principal) => {
             print_json(&principal.to_json());
             Ok(ExitCode::SUCCESS)
@@ -336,8 +464,8 @@ fn verify(
 }
 
 fn inspect(path: &Path) -> Result<ExitCode, CliError> {
-    let pem = read_pem_input(path)?;
-    let chain = match Chain::from_pem(&pem) {
+    let input = read_pem_input(path)?;
+    let chain = match chain_of(&input, path)? {
         Ok(c) => c,
         Err(rejection) => {
             print_json(&rejection.to_json());

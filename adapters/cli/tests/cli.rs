@@ -318,3 +318,69 @@ fn chain_from_stdin() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json(&out)["common_name"], "dave");
 }
+
+/// A key, a CRL, a CSR or a PKCS#12 file where a chain is expected is a usage error (exit 2)
+/// that says what the file is and what to do; one DER certificate is accepted as a chain.
+#[test]
+fn the_wrong_kind_of_file_says_what_it_is() {
+    let pki = Pki::new();
+    let alice = pki.client("alice").issue();
+    let f = Fixture::new();
+    let policy = f.write("policy.json", &pki.policy_json());
+    let crl = pki.crl(&[]);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "key.pem",
+            alice.key_pem().as_bytes().to_vec(),
+            "is a private key",
+        ),
+        (
+            "key.der",
+            alice.key_der().to_vec(),
+            "is a private key (DER)",
+        ),
+        ("crl.pem", Pki::crl_pem(&crl).into_bytes(), "is a CRL"),
+        ("crl.der", crl.to_vec(), "is a CRL (DER)"),
+        (
+            "csr.pem",
+            b"-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n"
+                .to_vec(),
+            "is a certificate request (CSR)",
+        ),
+    ];
+    for (name, bytes, says) in cases {
+        let path = f.dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        let out = run(&["verify", "--policy", s(&policy), "--at", AT, s(&path)]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out.stdout));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(says) && err.contains("not a certificate chain"),
+            "{name}: {err}"
+        );
+    }
+    // A PKCS#12 file from mint: the openssl command to extract the chain.
+    let minted = f.dir.path().join("pki");
+    let mint = run(&["mint", "--out", s(&minted), "--client", "bob"]);
+    assert_eq!(mint.status.code(), Some(0), "{}", text(&mint.stderr));
+    let out = run(&[
+        "verify",
+        "--policy",
+        s(&minted.join("policy.json")),
+        s(&minted.join("bob.p12")),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("openssl pkcs12 -in FILE.p12 -nokeys"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // One DER certificate: verified like its PEM (the leaf alone, issued by the root here).
+    let direct = pki.client("direct").issued_by(pki.root()).issue();
+    let der = f.dir.path().join("direct.der");
+    std::fs::write(&der, direct.leaf().as_ref()).expect("write");
+    let out = run(&["verify", "--policy", s(&policy), "--at", AT, s(&der)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(json(&out)["subject"], "CN=direct");
+}
