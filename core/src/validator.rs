@@ -372,22 +372,70 @@ impl ValidatorBuilder {
     }
 }
 
-fn decode_pems<T: PemObject>(field: &str, pems: &[String]) -> Result<Vec<T>, PolicyError> {
+/// For each DER object of a policy list: the entry it came from and its 1-based place in it.
+type Origins = Vec<(usize, usize)>;
+
+/// The DER objects of a policy list of PEM strings, and for each, the entry it came from and
+/// its position in that entry (an entry may be a bundle of several blocks).
+fn decode_pems<T: PemObject>(
+    field: &str,
+    label: &str,
+    pems: &[String],
+) -> Result<(Vec<T>, Origins), PolicyError> {
     let mut out = Vec::new();
+    let mut origin = Vec::new();
     for (i, pem) in pems.iter().enumerate() {
         let f = format!("{field}[{i}]");
         let before = out.len();
         for item in T::pem_slice_iter(pem.as_bytes()) {
             out.push(item.map_err(|e| PolicyError::invalid(&f, format!("bad PEM: {e}")))?);
+            origin.push((i, out.len() - before));
         }
         if out.len() == before {
             return Err(PolicyError::invalid(
                 &f,
-                "no PEM block of the expected type",
+                format!(
+                    "holds no PEM {label} block (-----BEGIN {label}-----): write the PEM text \
+                     here (the certclaims CLI and server also take a file path, relative to \
+                     the policy file)"
+                ),
             ));
         }
     }
-    Ok(out)
+    Ok((out, origin))
+}
+
+/// A builder error about the `n`th DER object of a policy list, said of the policy entry it
+/// came from (`trust.anchors[1]`, "certificate 2 of the entry: …" for a bundle).
+fn entry_error(
+    e: PolicyError,
+    list: &str,
+    what: &str,
+    origins: &[(usize, usize)],
+    entry_sizes: &dyn Fn(usize) -> usize,
+) -> PolicyError {
+    let PolicyError::Invalid { field, reason } = &e else {
+        return e;
+    };
+    let Some(n) = field
+        .strip_prefix(list)
+        .and_then(|r| r.strip_prefix('['))
+        .and_then(|r| r.strip_suffix(']'))
+        .and_then(|r| r.parse::<usize>().ok())
+    else {
+        return e;
+    };
+    let Some(&(entry, nth)) = origins.get(n) else {
+        return e;
+    };
+    // The parser names the object by its place among all of the list's objects.
+    let reason = reason.replace(&format!("{field}: "), "");
+    let reason = if entry_sizes(entry) > 1 {
+        format!("{what} {nth} of the entry: {reason}")
+    } else {
+        reason
+    };
+    PolicyError::invalid(format!("{list}[{entry}]"), reason)
 }
 
 /// How a leaf was trusted.
@@ -417,14 +465,24 @@ impl Validator {
 
     /// A validator configured by a policy document.
     pub fn from_policy(policy: &Policy, algs: Algorithms) -> Result<Self, PolicyError> {
-        let anchors =
-            decode_pems::<CertificateDer<'static>>("trust.anchors", &policy.trust.anchors)?;
-        let intermediates = decode_pems::<CertificateDer<'static>>(
+        let (anchors, anchor_origins) = decode_pems::<CertificateDer<'static>>(
+            "trust.anchors",
+            "CERTIFICATE",
+            &policy.trust.anchors,
+        )?;
+        let (intermediates, intermediate_origins) = decode_pems::<CertificateDer<'static>>(
             "trust.intermediates",
+            "CERTIFICATE",
             &policy.trust.intermediates,
         )?;
-        let crls =
-            decode_pems::<CertificateRevocationListDer<'static>>("trust.crls", &policy.trust.crls)?;
+        let (crls, crl_origins) = decode_pems::<CertificateRevocationListDer<'static>>(
+            "trust.crls",
+            "X509 CRL",
+            &policy.trust.crls,
+        )?;
+        let size = |origins: &[(usize, usize)], entry: usize| {
+            origins.iter().filter(|(e, _)| *e == entry).count()
+        };
         let mut trust = policy.trust.clone();
         trust.anchors.clear();
         trust.intermediates.clear();
@@ -443,6 +501,21 @@ impl Validator {
             cache: CacheOptions::DEFAULT,
         }
         .build()
+        .map_err(|e| {
+            let e = entry_error(e, "trust.anchors", "certificate", &anchor_origins, &|i| {
+                size(&anchor_origins, i)
+            });
+            let e = entry_error(
+                e,
+                "trust.intermediates",
+                "certificate",
+                &intermediate_origins,
+                &|i| size(&intermediate_origins, i),
+            );
+            entry_error(e, "trust.crls", "CRL", &crl_origins, &|i| {
+                size(&crl_origins, i)
+            })
+        })
     }
 
     /// Parses a JSON policy and builds a validator from it.

@@ -490,14 +490,32 @@ fn bad_patterns_and_fingerprints_name_their_field() {
     );
     invalid(
         "trust.anchors[0]",
-        "no PEM block",
+        "holds no PEM CERTIFICATE block (-----BEGIN CERTIFICATE-----): write the PEM text here",
         load_error(&pki, json!({"trust": {"anchors": ["not pem"]}})),
     );
     invalid(
         "trust.crls[0]",
-        "no PEM block",
+        "holds no PEM X509 CRL block",
         load_error(&pki, json!({"trust": {"crls": [pki.root_pem()]}})),
     );
+    // An entry may be a bundle: a bad certificate in it is named by the entry and its place
+    // in it, not by its place among all certificates.
+    let bad = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    let bundle = format!("{}{bad}", pki.root_pem());
+    let err = load_error(
+        &pki,
+        json!({"trust": {"anchors": [pki.root_pem(), bundle], "intermediates": [pki.issuing_ca().pem(), bad]}}),
+    );
+    invalid(
+        "trust.anchors[1]",
+        "certificate 2 of the entry: not a usable trust anchor",
+        err,
+    );
+    let err = load_error(
+        &pki,
+        json!({"trust": {"anchors": [format!("{}{}", pki.root_pem(), pki.root_pem())], "intermediates": [pki.issuing_ca().pem(), bad]}}),
+    );
+    invalid("trust.intermediates[1]", "expected a Certificate", err);
     invalid(
         "claims.add[0].when.dns",
         "`*` must be a whole DNS label",

@@ -14,6 +14,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod demo;
 mod mint;
+mod policy_file;
 mod serve;
 
 #[derive(Parser, Debug)]
@@ -35,9 +36,14 @@ enum Command {
         /// The policy JSON file.
         #[arg(long)]
         policy: PathBuf,
-        /// Extra trust anchor PEM files, added to the policy's `trust.anchors`.
-        #[arg(long = "anchor", value_name = "PEM")]
+        /// Extra trust anchor files (PEM bundle or DER certificate), added to the policy's
+        /// `trust.anchors` (repeatable).
+        #[arg(long = "anchor", value_name = "FILE")]
         anchors: Vec<PathBuf>,
+        /// Extra intermediate certificate files (PEM bundle or DER), added to the policy's
+        /// `trust.intermediates`: what a client that sends only its leaf needs (repeatable).
+        #[arg(long = "intermediate", value_name = "FILE")]
+        intermediates: Vec<PathBuf>,
         /// Validation time, RFC 3339 (default: now).
         #[arg(long, value_name = "RFC3339")]
         at: Option<String>,
@@ -111,9 +117,10 @@ fn main() -> ExitCode {
         Command::Verify {
             policy,
             anchors,
+            intermediates,
             at,
             chain,
-        } => verify(&policy, &anchors, at.as_deref(), &chain),
+        } => verify(&policy, &anchors, &intermediates, at.as_deref(), &chain),
         Command::Inspect { cert } => inspect(&cert),
         Command::Serve(args) => {
             runtime().and_then(|rt| rt.block_on(serve::run(args)).map(|()| ExitCode::SUCCESS))
@@ -204,7 +211,7 @@ fn mint_specs(m: &clap::ArgMatches) -> Result<Vec<mint::ClientSpec>, CliError> {
 }
 
 /// The most bytes of a chain or certificate PEM read (`malformed` beyond): the core's limit.
-const MAX_PEM_BYTES: u64 = certclaims::input::limits::MAX_PEM_BYTES as u64;
+pub(crate) const MAX_PEM_BYTES: u64 = certclaims::input::limits::MAX_PEM_BYTES as u64;
 
 /// The most bytes of a policy file read: room for its anchors and for CRLs of up to 16 MiB
 /// of DER each in PEM (exit 2 beyond).
@@ -437,15 +444,19 @@ fn print_json(value: &serde_json::Value) {
 fn verify(
     policy_path: &Path,
     anchors: &[PathBuf],
+    intermediates: &[PathBuf],
     at: Option<&str>,
     chain_path: &Path,
 ) -> Result<ExitCode, CliError> {
-    let mut policy = read_policy(policy_path)?;
+    use policy_file::{List, PolicyFile};
+    let mut policy = PolicyFile::load(policy_path)?;
     for a in anchors {
-        policy.trust.anchors.push(read_string(a, MAX_PEM_BYTES)?);
+        policy.add_file(List::Anchors, "--anchor", a)?;
     }
-    let validator = Validator::from_policy(&policy, certclaims::crypto::ALL)
-        .map_err(|e| CliError(format!("{}: {e}", policy_path.display())))?;
+    for i in intermediates {
+        policy.add_file(List::Intermediates, "--intermediate", i)?;
+    }
+    let validator = policy.build(|p| Validator::from_policy(p, certclaims::crypto::ALL))?;
     let time = match at {
         Some(s) => parse_time(s)?,
         None => now()?,

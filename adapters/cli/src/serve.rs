@@ -10,7 +10,6 @@ use axum::Router;
 use certclaims::forwarded::{Format, Forwarder};
 use certclaims::pki_types::pem::PemObject;
 use certclaims::pki_types::{CertificateDer, PrivateKeyDer};
-use certclaims::Policy;
 use certclaims_rustls::{Mode, RejectionObserver, Reloadable, TlsSettings};
 use certclaims_tower::{
     rejection_response, ClientIdentity, ForwardedLayer, ServeOptions, SharedValidator,
@@ -18,6 +17,7 @@ use certclaims_tower::{
 use tokio::net::TcpListener;
 use tower_layer::Layer;
 
+use crate::policy_file::PolicyFile;
 use crate::CliError;
 
 /// Loads the server identity and the policy into a reloadable TLS configuration.
@@ -28,12 +28,8 @@ pub(crate) fn tls(
     mode: Mode,
     observer: Option<RejectionObserver>,
 ) -> Result<Arc<Reloadable>, CliError> {
-    let chain = CertificateDer::pem_file_iter(cert_path)
-        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| CliError(format!("{}: {e}", cert_path.display())))?;
-    let key = PrivateKeyDer::from_pem_file(key_path)
-        .map_err(|e| CliError(format!("{}: {e}", key_path.display())))?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let (chain, key) = server_identity(cert_path, key_path, &provider)?;
     let mut settings = TlsSettings::new(provider, chain, key, mode);
     if let Some(o) = observer {
         settings = settings.with_observer(o);
@@ -44,17 +40,99 @@ pub(crate) fn tls(
         .map_err(|e| CliError(format!("TLS configuration: {e}")))
 }
 
+/// The most bytes of a server certificate chain or key file read.
+const MAX_IDENTITY_BYTES: u64 = 1024 * 1024;
+
+/// Reads the server's certificate chain and private key, and checks that they belong
+/// together before rustls sees them: a swapped pair, a key where the chain belongs (or the
+/// reverse), a chain whose first certificate is not the key's, and a key of another
+/// certificate are each named with both files and what to do.
+pub(crate) fn server_identity(
+    cert_path: &Path,
+    key_path: &Path,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), CliError> {
+    use rustls::sign::CertifiedKey;
+    let cert_file = cert_path.display();
+    let key_file = key_path.display();
+    let cert_pem = crate::read_limited(cert_path, MAX_IDENTITY_BYTES)?;
+    let key_pem = crate::read_limited(key_path, MAX_IDENTITY_BYTES)?;
+    let certs_in = |pem: &[u8]| -> Vec<CertificateDer<'static>> {
+        CertificateDer::pem_slice_iter(pem)
+            .map_while(Result::ok)
+            .collect()
+    };
+    let key_in = |pem: &[u8]| PrivateKeyDer::from_pem_slice(pem).ok();
+    let chain = certs_in(&cert_pem);
+    let key = key_in(&key_pem);
+    let (chain, key) = match (chain.is_empty(), key) {
+        (false, Some(key)) => (chain, key),
+        (true, None) if key_in(&cert_pem).is_some() && !certs_in(&key_pem).is_empty() => {
+            return Err(CliError(format!(
+                "--tls-cert {cert_file} holds a private key and --tls-key {key_file} a \
+                 certificate: the two are swapped; pass --tls-cert {key_file} --tls-key \
+                 {cert_file}"
+            )))
+        }
+        (true, _) if key_in(&cert_pem).is_some() => {
+            return Err(CliError(format!(
+                "--tls-cert {cert_file} holds a private key, not a certificate: pass the \
+                 server's certificate chain (PEM, server certificate first) there and the key \
+                 in --tls-key"
+            )))
+        }
+        (true, _) => {
+            return Err(CliError(format!(
+                "--tls-cert {cert_file} holds no PEM certificate (-----BEGIN CERTIFICATE-----): \
+                 pass the server's certificate chain, server certificate first; convert DER \
+                 with `openssl x509 -inform der -in FILE -out server.pem`"
+            )))
+        }
+        (false, None) if !certs_in(&key_pem).is_empty() => {
+            return Err(CliError(format!(
+                "--tls-key {key_file} holds a certificate, not a private key: pass the key that \
+                 was generated with the certificate in --tls-cert {cert_file}"
+            )))
+        }
+        (false, None) => {
+            return Err(CliError(format!(
+                "--tls-key {key_file} holds no PEM private key (PKCS#8, PKCS#1 or SEC1; an \
+                 encrypted key must be decrypted first: `openssl pkey -in FILE -out server.key`)"
+            )))
+        }
+    };
+    let belongs = |cert: &CertificateDer<'static>| {
+        CertifiedKey::from_der(vec![cert.clone()], key.clone_key(), provider).map(|_| ())
+    };
+    match belongs(&chain[0]) {
+        Ok(()) => Ok((chain, key)),
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+            if let Some(n) = chain.iter().skip(1).position(|c| belongs(c).is_ok()) {
+                return Err(CliError(format!(
+                    "--tls-cert {cert_file}: the private key in --tls-key {key_file} belongs to \
+                     certificate {} of the file, not the first: put the server certificate \
+                     first, then its intermediates",
+                    n + 2
+                )));
+            }
+            Err(CliError(format!(
+                "the private key in --tls-key {key_file} does not belong to the certificate in \
+                 --tls-cert {cert_file} (their public keys differ): pass the key that was \
+                 generated with this certificate, or the certificate issued for this key"
+            )))
+        }
+        Err(e) => Err(CliError(format!(
+            "--tls-key {key_file}: this key cannot serve the certificate in --tls-cert \
+             {cert_file}: {e}"
+        ))),
+    }
+}
+
 pub(crate) fn load_validator(
     policy_path: &Path,
     settings: &TlsSettings,
 ) -> Result<certclaims::Validator, CliError> {
-    let text = std::fs::read_to_string(policy_path)
-        .map_err(|e| CliError(format!("{}: {e}", policy_path.display())))?;
-    let policy = Policy::from_json(&text)
-        .map_err(|e| CliError(format!("{}: {e}", policy_path.display())))?;
-    settings
-        .validator(&policy)
-        .map_err(|e| CliError(format!("{}: {e}", policy_path.display())))
+    PolicyFile::load(policy_path)?.build(|p| settings.validator(p))
 }
 
 /// The whoami application: `GET /healthz` (and `HEAD`) answers 200 to anyone; every other
@@ -126,9 +204,11 @@ pub(crate) struct ServeArgs {
     /// first of the host's addresses that binds)
     #[arg(long, default_value = "127.0.0.1:8443")]
     listen: String,
-    /// Client certificate mode of the TLS handshake: require or allow (with --forwarded:
-    /// none, the proxy is the TLS client).
-    #[arg(long)]
+    /// Client certificate mode of the TLS handshake: require (a valid certificate or no
+    /// handshake), allow (optional; one that is presented must be valid) or none (not asked
+    /// for: with --forwarded, where the proxy is the TLS client). Default: require, or none
+    /// with --forwarded.
+    #[arg(long, value_parser = parse_mode, value_name = "MODE")]
     mode: Option<Mode>,
     /// Read the client certificate from a trusted proxy's header in this format: rfc9440,
     /// xfcc, nginx, apache, haproxy, caddy, aws-alb, azure, cloudflare, traefik, gcp, pem,
@@ -185,6 +265,14 @@ pub(crate) struct ServeArgs {
     /// they were admitted with (by default `serve` shuts them down after SIGHUP).
     #[arg(long = "keep-refused-on-reload")]
     keep_refused_on_reload: bool,
+}
+
+/// The values of `--mode`, in the order help and errors list them.
+pub(crate) const MODES: [&str; 3] = ["require", "allow", "none"];
+
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    s.parse::<Mode>()
+        .map_err(|_| format!("`{s}` is not a mode: write one of {}", MODES.join(", ")))
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -275,12 +363,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         }
         let provider = rustls::crypto::aws_lc_rs::default_provider();
         let load = move |path: &Path| -> Result<certclaims::Validator, CliError> {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
-            let policy = Policy::from_json(&text)
-                .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
-            certclaims_rustls::validator_for(&policy, &provider)
-                .map_err(|e| CliError(format!("{}: {e}", path.display())))
+            PolicyFile::load(path)?.build(|p| certclaims_rustls::validator_for(p, &provider))
         };
         let validators = Arc::new(SharedValidator::new(load(&policy)?));
         eprintln!(

@@ -122,8 +122,8 @@ fn endless_inputs_end_at_the_limit() {
     }
     // A policy or an anchor: a configuration error naming the limit, exit 2.
     let chain = dir.join("alice.pem");
-    for (args, limit) in [
-        (vec!["verify", "--policy", zero, s(&chain)], 64 * MIB),
+    for (args, limit, blame) in [
+        (vec!["verify", "--policy", zero, s(&chain)], 64 * MIB, ""),
         (
             vec![
                 "verify",
@@ -134,6 +134,7 @@ fn endless_inputs_end_at_the_limit() {
                 s(&chain),
             ],
             MIB,
+            "--anchor: ",
         ),
     ] {
         let (code, out, err) = run_with(&args, drop, quick);
@@ -141,7 +142,7 @@ fn endless_inputs_end_at_the_limit() {
         assert_eq!(out, "");
         assert_eq!(
             err,
-            format!("certclaims: /dev/zero: larger than the limit of {limit} bytes\n")
+            format!("certclaims: {blame}/dev/zero: larger than the limit of {limit} bytes\n")
         );
     }
     // At the limit exactly, an input is read and judged as usual.
