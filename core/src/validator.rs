@@ -653,7 +653,8 @@ impl Validator {
         source: Source,
         oracle: &mut dyn SignatureOracle,
     ) -> Result<Principal, Rejection> {
-        self.check_leaf(leaf, &facts)?;
+        self.check_leaf(leaf, &facts)
+            .map_err(|r| out_of_order(r, &facts, presented.iter().map(|p| &**p)))?;
         self.check_leaf_eku(&facts)?;
         let time = self.evaluation_time(&facts, now.as_secs());
 
@@ -772,7 +773,13 @@ impl Validator {
     ) -> Result<Principal, Rejection> {
         check_limits(leaf, intermediates)?;
         let facts = CertFacts::parse(leaf, "client certificate")?;
-        self.check_leaf(leaf, &facts)?;
+        self.check_leaf(leaf, &facts).map_err(|r| {
+            let parsed: Vec<CertFacts> = intermediates
+                .iter()
+                .filter_map(|c| CertFacts::parse(c, "intermediate").ok())
+                .collect();
+            out_of_order(r, &facts, parsed.iter())
+        })?;
         self.check_leaf_eku(&facts)?;
         if self.trust.check_validity {
             let at = self.evaluation_time(&facts, now.as_secs());
@@ -868,7 +875,12 @@ impl Validator {
         if facts.is_ca {
             return Err(reject(
                 Code::CaAsLeaf,
-                "the presented certificate is a CA certificate (basicConstraints cA=true)",
+                format!(
+                    "the first certificate presented ({}) is a CA certificate (basicConstraints \
+                     cA=true), not a client's own: present the end-entity certificate the CA \
+                     issued, leaf first",
+                    facts.subject
+                ),
             ));
         }
         if facts.digital_signature == Some(false) {
@@ -1237,6 +1249,33 @@ fn link(f: &CertFacts) -> ChainLink {
         subject: f.subject.clone(),
         issuer: f.issuer.clone(),
         fingerprint_sha256: f.fingerprint_hex(),
+    }
+}
+
+/// A `ca_as_leaf` rejection of a chain whose leaf comes after its CA (`cat ca.pem
+/// client.pem`): said as the ordering mistake it is, naming both certificates.
+fn out_of_order<'a>(
+    r: Rejection,
+    first: &CertFacts,
+    presented: impl Iterator<Item = &'a CertFacts>,
+) -> Rejection {
+    if r.code() != Code::CaAsLeaf {
+        return r;
+    }
+    let mut presented = presented.enumerate();
+    match presented.find(|(_, p)| !p.is_ca) {
+        Some((i, leaf)) => reject(
+            Code::CaAsLeaf,
+            format!(
+                "the chain is out of order: the first certificate ({}) is a CA certificate and \
+                 certificate {} ({}) is an end-entity certificate: put the leaf first, then its \
+                 intermediates",
+                first.subject,
+                i + 2,
+                leaf.subject
+            ),
+        ),
+        None => r,
     }
 }
 

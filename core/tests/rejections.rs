@@ -549,3 +549,35 @@ fn revoked_leaf_with_only_its_issuers_crl_depends_on_depth() {
     common::reject(&ee_depth, &revoked, Code::Revoked, Step::Validation);
     common::accept(&ee_depth, &pki.client("fine").issue());
 }
+
+#[test]
+fn a_chain_in_the_wrong_order_says_put_the_leaf_first() {
+    let pki = Pki::new();
+    let v = validator(&pki, json!({}));
+    let alice = pki.client("alice").issue();
+    let issuing = pki.issuing_ca().der();
+    let ca_subject = "CN=Test Issuing CA,O=certclaims test kit";
+    // `cat issuing.pem alice.pem`: the CA first.
+    let reversed = v.verify(&issuing, std::slice::from_ref(alice.leaf()), NOW);
+    let r = reversed.unwrap_err();
+    assert_eq!(r.code(), Code::CaAsLeaf);
+    assert_eq!(
+        r.detail(),
+        format!(
+            "the chain is out of order: the first certificate ({ca_subject}) is a CA \
+             certificate and certificate 2 (CN=alice) is an end-entity certificate: put the \
+             leaf first, then its intermediates"
+        )
+    );
+    // The CA alone: no client certificate to put first.
+    let r = v.verify(&issuing, &[], NOW).unwrap_err();
+    assert_eq!(r.code(), Code::CaAsLeaf);
+    assert_eq!(
+        r.detail(),
+        format!(
+            "the first certificate presented ({ca_subject}) is a CA certificate \
+             (basicConstraints cA=true), not a client's own: present the end-entity \
+             certificate the CA issued, leaf first"
+        )
+    );
+}
