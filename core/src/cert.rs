@@ -47,6 +47,9 @@ pub(crate) struct CertFacts {
     pub(crate) digital_signature: Option<bool>,
     /// The keyUsage keyCertSign bit; `None` when the certificate has no keyUsage extension.
     pub(crate) key_cert_sign: Option<bool>,
+    /// Every keyUsage bit (bit `n` of RFC 5280 4.2.1.3 as `1 << n`); `None` without the
+    /// extension.
+    pub(crate) key_usage: Option<u16>,
     /// Whether the certificate has a basicConstraints extension.
     pub(crate) has_basic_constraints: bool,
     /// Whether the certificate has a nameConstraints extension.
@@ -111,6 +114,7 @@ impl CertFacts {
             spki: der[cert.spki.whole()].to_vec(),
             digital_signature: None,
             key_cert_sign: None,
+            key_usage: None,
             has_basic_constraints: false,
             has_name_constraints: false,
             has_subject_key_id: false,
@@ -132,6 +136,7 @@ impl CertFacts {
             facts.has_basic_constraints = true;
         }
         if let Some(ku) = ext.key_usage {
+            facts.key_usage = Some(ku);
             facts.digital_signature = Some(ku & KU_DIGITAL_SIGNATURE != 0);
             facts.key_cert_sign = Some(ku & KU_KEY_CERT_SIGN != 0);
         }
@@ -729,6 +734,87 @@ fn profile_problems(cert: &Certificate<'_>, pkix: &PathFacts, ext: &Decoded<'_>)
         out.push(p);
     }
     out
+}
+
+/// The keyUsage bits' names (RFC 5280 4.2.1.3), bit `n` at index `n`.
+pub(crate) const KEY_USAGE_NAMES: [&str; 9] = [
+    "digitalSignature",
+    "contentCommitment",
+    "keyEncipherment",
+    "dataEncipherment",
+    "keyAgreement",
+    "keyCertSign",
+    "cRLSign",
+    "encipherOnly",
+    "decipherOnly",
+];
+
+/// The names of extendedKeyUsage purposes certclaims knows (RFC 5280 4.2.1.12), in the
+/// words of the policy's `extended_key_usage` where it has one.
+pub(crate) fn eku_name(oid: &ObjectIdentifier) -> String {
+    const NAMES: [(&str, &str); 7] = [
+        ("1.3.6.1.5.5.7.3.1", "server_auth"),
+        ("1.3.6.1.5.5.7.3.2", "client_auth"),
+        ("1.3.6.1.5.5.7.3.3", "code_signing"),
+        ("1.3.6.1.5.5.7.3.4", "email_protection"),
+        ("1.3.6.1.5.5.7.3.8", "time_stamping"),
+        ("1.3.6.1.5.5.7.3.9", "ocsp_signing"),
+        ("2.5.29.37.0", "any"),
+    ];
+    let dotted = oid.to_string();
+    NAMES
+        .iter()
+        .find(|(o, _)| *o == dotted)
+        .map_or(dotted, |(_, n)| String::from(*n))
+}
+
+/// The subject public key in words: algorithm and size (`ECDSA P-256`, `RSA 2048`,
+/// `Ed25519`), or the algorithm's OID for one certclaims does not name.
+pub(crate) fn public_key_description(spki: &[u8]) -> String {
+    let described = (|| -> Option<String> {
+        let mut top = Reader::new(spki);
+        let seq = top.expect(SEQUENCE, "a SubjectPublicKeyInfo").ok()?;
+        let mut k = Reader::inside(spki, &seq);
+        let alg = algorithm(&mut k, "the algorithm").ok()?;
+        let key = bit_string(spki, &k.expect(BIT_STRING, "the key").ok()?).ok()?;
+        let key = Spki {
+            algorithm: alg.oid,
+            parameters: alg.parameters.map(|p| (p.tag, &spki[p.contents()])),
+            key: key.bytes,
+        };
+        Some(
+            if key.algorithm == RSA_ENCRYPTION_OID || key.algorithm == RSASSA_PSS_OID {
+                let pss = if key.algorithm == RSASSA_PSS_OID {
+                    "-PSS"
+                } else {
+                    ""
+                };
+                match rsa_modulus_bits(key.key) {
+                    Some(bits) => format!("RSA{pss} {bits}"),
+                    None => format!("RSA{pss} (malformed key)"),
+                }
+            } else if key.algorithm == EC_PUBLIC_KEY_OID {
+                let curve = key
+                    .parameters
+                    .filter(|(tag, _)| *tag == der::OID)
+                    .and_then(|(_, p)| ObjectIdentifier::from_bytes(p).ok());
+                match curve {
+                    Some(c) => match NAMED_CURVES.iter().find(|(oid, _)| *oid == c) {
+                        Some((_, name)) => format!("ECDSA {name}"),
+                        None => format!("ECDSA curve {c}"),
+                    },
+                    None => "ECDSA (explicit curve parameters)".into(),
+                }
+            } else if key.algorithm == ED25519_OID {
+                "Ed25519".into()
+            } else if key.algorithm == ED448_OID {
+                "Ed448".into()
+            } else {
+                key.algorithm.to_string()
+            },
+        )
+    })();
+    described.unwrap_or_else(|| "unreadable public key".into())
 }
 
 /// What [`key_problem`] looks at in a SubjectPublicKeyInfo.

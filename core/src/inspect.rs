@@ -5,7 +5,11 @@ use alloc::vec::Vec;
 
 use serde::Serialize;
 
-use crate::cert::{rfc3339, CertFacts};
+use sha2::{Digest, Sha256};
+
+use crate::cert::{
+    eku_name, hex_text, public_key_description, rfc3339, CertFacts, KEY_USAGE_NAMES,
+};
 use crate::error::Rejection;
 use crate::pki_types::CertificateDer;
 
@@ -20,10 +24,22 @@ pub struct UnverifiedCertificate {
     serial: String,
     fingerprint_sha256: String,
     thumbprint_sha1: String,
+    /// `sha256:<hex>` of the SubjectPublicKeyInfo: what `trust.deny[].issuer_key` takes.
+    spki_sha256: String,
+    /// Algorithm and size: `ECDSA P-256`, `RSA 2048`, `Ed25519`.
+    public_key: String,
     not_before: String,
     not_after: String,
     is_ca: bool,
     self_issued: bool,
+    /// The keyUsage bits by RFC 5280 name; `None` without the extension (any use).
+    key_usage: Option<Vec<&'static str>>,
+    /// The extendedKeyUsage purposes (`client_auth`, `server_auth`, … or a dotted OID);
+    /// `None` without the extension (any purpose).
+    extended_key_usage: Option<Vec<String>>,
+    /// The subject's one SPIFFE ID, as a principal would carry it (`None` without a valid
+    /// one, or with several `spiffe://` URIs).
+    spiffe_id: Option<String>,
     dns: Vec<String>,
     uris: Vec<String>,
     emails: Vec<String>,
@@ -58,7 +74,23 @@ impl UnverifiedCertificate {
 pub fn inspect(cert: &CertificateDer<'_>) -> Result<UnverifiedCertificate, Rejection> {
     crate::input::check_limits(cert, &[])?;
     let f = CertFacts::parse(cert, "certificate")?;
+    let spiffe_id = crate::validator::spiffe_id_of(&f.uris);
     Ok(UnverifiedCertificate {
+        spki_sha256: alloc::format!(
+            "sha256:{}",
+            hex_text(&<[u8; 32]>::from(Sha256::digest(&f.spki)), false)
+        ),
+        public_key: public_key_description(&f.spki),
+        key_usage: f.key_usage.map(|bits| {
+            KEY_USAGE_NAMES
+                .iter()
+                .enumerate()
+                .filter(|(n, _)| bits & (1 << n) != 0)
+                .map(|(_, name)| *name)
+                .collect()
+        }),
+        extended_key_usage: f.has_eku.then(|| f.ekus.iter().map(eku_name).collect()),
+        spiffe_id,
         verified: false,
         common_name: f.common_name().map(String::from),
         serial: f.serial_hex(),

@@ -820,11 +820,7 @@ impl Validator {
         source: Source,
         usable_until: Option<u64>,
     ) -> Result<Principal, Rejection> {
-        let spiffe: Vec<&String> = facts.uris.iter().filter(|u| has_spiffe_scheme(u)).collect();
-        let spiffe_id = match spiffe.as_slice() {
-            [one] if crate::policy::is_valid_spiffe_id(one) => Some((*one).clone()),
-            _ => None,
-        };
+        let spiffe_id = spiffe_id_of(&facts.uris);
 
         if !self.rules.is_empty()
             && !self
@@ -1239,6 +1235,16 @@ impl Validator {
 
 /// Whether `uri`'s scheme is `spiffe`, compared ASCII case-insensitively as RFC 3986 3.1
 /// compares schemes: `spiffe://…`, `SPIFFE://…`, but also `spiffe:/…` and `spiffe:…`.
+/// A leaf's SPIFFE ID: its one `spiffe:` URI SAN if that is a valid SPIFFE ID; none with
+/// several (an SVID has exactly one).
+pub(crate) fn spiffe_id_of(uris: &[String]) -> Option<String> {
+    let mut spiffe = uris.iter().filter(|u| has_spiffe_scheme(u));
+    match (spiffe.next(), spiffe.next()) {
+        (Some(one), None) if crate::policy::is_valid_spiffe_id(one) => Some(one.clone()),
+        _ => None,
+    }
+}
+
 fn has_spiffe_scheme(uri: &str) -> bool {
     uri.split_once(':')
         .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("spiffe"))

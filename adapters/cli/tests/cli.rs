@@ -304,6 +304,107 @@ fn inspect_is_labelled_unverified() {
     assert_eq!(run(&["inspect", s(&stranger)]).status.code(), Some(0));
 }
 
+/// `openssl`'s view of a certificate file: (SHA-256 of the SPKI DER, SHA-1 thumbprint).
+fn openssl_digests(f: &Fixture, pem: &std::path::Path) -> (String, String) {
+    use certclaims_test_support::openssl;
+    let spki = f.dir.path().join("spki.der");
+    let pubkey = f.dir.path().join("pub.pem");
+    let out = openssl(&[
+        "x509",
+        "-in",
+        s(pem),
+        "-pubkey",
+        "-noout",
+        "-out",
+        s(&pubkey),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = openssl(&[
+        "pkey",
+        "-pubin",
+        "-in",
+        s(&pubkey),
+        "-outform",
+        "der",
+        "-out",
+        s(&spki),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = openssl(&["dgst", "-sha256", "-r", s(&spki)]);
+    let spki_hex = text(&out.stdout)
+        .split(' ')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let out = openssl(&["x509", "-in", s(pem), "-noout", "-fingerprint", "-sha1"]);
+    let sha1 = text(&out.stdout)
+        .trim()
+        .rsplit('=')
+        .next()
+        .unwrap_or("")
+        .replace(':', "");
+    (format!("sha256:{spki_hex}"), sha1)
+}
+
+#[test]
+fn inspect_shows_key_usages_spiffe_id_and_key_digests() {
+    use certclaims::test_kit::Eku;
+    use rcgen::KeyUsagePurpose;
+    let f = Fixture::new();
+    let pki = Pki::new();
+    let svid = pki
+        .client("workload")
+        .spiffe("spiffe://example.org/ns/prod/sa/api")
+        .issue();
+    let leaf = f.write("svid.pem", &svid.leaf_pem());
+    let out = run(&["inspect", s(&leaf)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let c = &json(&out)["certificates"][0];
+    assert_eq!(c["spiffe_id"], "spiffe://example.org/ns/prod/sa/api");
+    assert_eq!(c["public_key"], "ECDSA P-256");
+    assert_eq!(c["key_usage"], serde_json::json!(["digitalSignature"]));
+    assert_eq!(c["extended_key_usage"], serde_json::json!(["client_auth"]));
+    let (spki, sha1) = openssl_digests(&f, &leaf);
+    assert_eq!(c["spki_sha256"], spki);
+    assert_eq!(c["thumbprint_sha1"], sha1);
+
+    // RSA, several usages and purposes, no SPIFFE ID; the root: no EKU at all.
+    let rsa = Pki::with_key_type("Rsa", KeyType::Rsa3072);
+    let both = rsa
+        .client("both")
+        .eku(Eku::Both)
+        .key_usage(Some(vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ]))
+        .issue();
+    let chain = f.write(
+        "both.pem",
+        &format!("{}{}", both.chain_pem(), rsa.root_pem()),
+    );
+    let out = run(&["inspect", s(&chain)]);
+    let v = json(&out);
+    let c = &v["certificates"][0];
+    assert_eq!(c["public_key"], "RSA 3072");
+    assert_eq!(
+        c["key_usage"],
+        serde_json::json!(["digitalSignature", "keyEncipherment"])
+    );
+    assert_eq!(
+        c["extended_key_usage"],
+        serde_json::json!(["server_auth", "client_auth"])
+    );
+    assert_eq!(c["spiffe_id"], Value::Null);
+    let root = &v["certificates"][2];
+    assert_eq!(root["extended_key_usage"], Value::Null);
+    assert_eq!(
+        root["key_usage"],
+        serde_json::json!(["digitalSignature", "keyCertSign", "cRLSign"])
+    );
+    let root_pem = f.write("root.pem", &rsa.root_pem());
+    assert_eq!(root["spki_sha256"], openssl_digests(&f, &root_pem).0);
+}
+
 #[test]
 fn chain_from_stdin() {
     let pki = Pki::new();
