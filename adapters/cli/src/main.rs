@@ -81,6 +81,10 @@ enum Command {
         /// Password of the PKCS#12 files.
         #[arg(long = "p12-password", default_value = mint::DEFAULT_P12_PASSWORD)]
         p12_password: String,
+        /// Reissue clients that exist (new key and certificate), and mint into a folder that
+        /// holds another CA's certificates.
+        #[arg(long)]
+        force: bool,
     },
     /// The end-to-end demonstration: mint a PKI, serve on 127.0.0.1, connect as a valid,
     /// anonymous, foreign, expired and denied client, and print what happened.
@@ -126,12 +130,15 @@ fn main() -> ExitCode {
             runtime().and_then(|rt| rt.block_on(serve::run(args)).map(|()| ExitCode::SUCCESS))
         }
         Command::Mint {
-            out, p12_password, ..
+            out,
+            p12_password,
+            force,
+            ..
         } => matches
             .subcommand_matches("mint")
             .ok_or_else(|| CliError("mint: arguments".into()))
             .and_then(mint_specs)
-            .and_then(|specs| mint::run(&out, &specs, &p12_password))
+            .and_then(|specs| mint::run(&out, &specs, &p12_password, force))
             .map(|()| ExitCode::SUCCESS),
         Command::Demo { json } => runtime()
             .and_then(|rt| rt.block_on(demo::run(json)))

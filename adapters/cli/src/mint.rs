@@ -312,10 +312,95 @@ impl DevCa {
     }
 }
 
-/// `certclaims mint`.
-pub(crate) fn run(dir: &Path, clients: &[ClientSpec], p12_password: &str) -> Result<(), CliError> {
+/// The issuer (RFC 4514) of the first certificate of a PEM file, if it holds one.
+fn issuer_of(path: &Path) -> Option<String> {
+    let pem = crate::read_string(path, crate::MAX_PEM_BYTES).ok()?;
+    let chain = certclaims::Chain::from_pem(pem.as_bytes()).ok()?;
+    certclaims::inspect(chain.leaf())
+        .ok()
+        .map(|i| i.issuer().to_string())
+}
+
+/// The names of the files of `dir` with one of `extensions`, sorted.
+fn files_with(dir: &Path, extensions: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| {
+            extensions
+                .iter()
+                .any(|x| n.strip_suffix(x).is_some_and(|stem| stem.ends_with('.')))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `certclaims mint`. Without `force` it never replaces a client's files and never puts
+/// certificates of two CAs in one folder: a folder with certificates but no CA, a
+/// certificate there issued by another CA, or a client name already issued is an error that
+/// says what to do.
+pub(crate) fn run(
+    dir: &Path,
+    clients: &[ClientSpec],
+    p12_password: &str,
+    force: bool,
+) -> Result<(), CliError> {
+    let folder = dir.display();
+    if !force {
+        if !dir.join("ca.pem").exists() && !dir.join("ca.key").exists() {
+            let mut present = files_with(dir, &["pem", "key", "p12"]);
+            if dir.join("policy.json").exists() {
+                present.push("policy.json".into());
+            }
+            if !present.is_empty() {
+                return Err(CliError(format!(
+                    "{folder} has no CA (ca.pem, ca.key) but holds {}: a new CA there would mix \
+                     two CAs in one folder; mint into an empty folder, restore the CA, or pass \
+                     --force",
+                    present.join(", ")
+                )));
+            }
+        }
+        for spec in clients {
+            let taken: Vec<String> = ["pem", "key", "p12"]
+                .iter()
+                .map(|x| format!("{}.{x}", spec.name))
+                .filter(|n| dir.join(n).exists())
+                .collect();
+            if !taken.is_empty() {
+                return Err(CliError(format!(
+                    "{folder}/{} already exists: client {:?} was issued before; choose another \
+                     --client name, or pass --force to issue a new key and certificate in its \
+                     place",
+                    taken.join(", "),
+                    spec.name
+                )));
+            }
+        }
+    }
     let ca = DevCa::open_or_create(dir)?;
-    if !dir.join("server.pem").exists() || !dir.join("server.key").exists() {
+    let ca_subject = certclaims::Chain::from_pem(ca.pem.as_bytes())
+        .ok()
+        .and_then(|c| certclaims::inspect(c.leaf()).ok())
+        .map(|i| i.subject().to_string())
+        .unwrap_or_default();
+    let foreign: Vec<String> = files_with(dir, &["pem"])
+        .into_iter()
+        .filter(|n| n != "ca.pem")
+        .filter(|n| issuer_of(&dir.join(n)).is_some_and(|i| i != ca_subject))
+        .collect();
+    if !foreign.is_empty() && !force {
+        return Err(CliError(format!(
+            "{folder}: {} issued by another CA than {folder}/ca.pem ({ca_subject}): one folder \
+             holds one CA's certificates; mint into another folder, or pass --force",
+            foreign.join(", ")
+        )));
+    }
+    let server_is_foreign = foreign.iter().any(|n| n == "server.pem");
+    if server_is_foreign || !dir.join("server.pem").exists() || !dir.join("server.key").exists() {
         ca.issue_server(dir)?;
     }
     for spec in clients {

@@ -181,7 +181,10 @@ fn mint_never_writes_a_key_into_a_file_others_can_read() {
     std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o644)).unwrap();
     std::os::unix::fs::symlink(&outside, dir.join("alice.p12")).unwrap();
 
+    // Without --force mint refuses to replace them (and to mint a CA beside them).
     let (code, _, err) = run(&["mint", "--out", s(&dir), "--client", "alice"]);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, _, err) = run(&["mint", "--out", s(&dir), "--client", "alice", "--force"]);
     assert_eq!(code, Some(0), "{err}");
 
     // The reader of the old file never sees the new key.

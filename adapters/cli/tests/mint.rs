@@ -484,3 +484,91 @@ fn p12_password_option_is_honoured() {
         "the default password no longer opens it"
     );
 }
+
+/// `certclaims mint --out DIR ARGS...`, which must fail with exit 2; its stderr.
+fn mint_refused(dir: &Path, args: &[&str]) -> String {
+    let mut all = vec!["mint", "--out", s(dir)];
+    all.extend_from_slice(args);
+    let out = certclaims(&all);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "mint {args:?}: {}",
+        stderr(&out)
+    );
+    stderr(&out)
+}
+
+#[test]
+fn an_issued_client_is_not_replaced_without_force() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("pki");
+    mint_alice_and_bob(&dir);
+    let names = ["alice.pem", "alice.key", "alice.p12", "bob.pem"];
+    let before: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| std::fs::read(dir.join(n)).unwrap())
+        .collect();
+    // carol is new, alice exists: nothing is written, carol included.
+    let err = mint_refused(&dir, &["--client", "carol", "--client", "alice"]);
+    assert_eq!(
+        err,
+        format!(
+            "certclaims: {}/alice.pem, alice.key, alice.p12 already exists: client \"alice\" was \
+             issued before; choose another --client name, or pass --force to issue a new key and \
+             certificate in its place\n",
+            s(&dir)
+        )
+    );
+    assert!(!dir.join("carol.pem").exists());
+    for (n, b) in names.iter().zip(&before) {
+        assert_eq!(&std::fs::read(dir.join(n)).unwrap(), b, "{n}");
+    }
+    // --force reissues alice (a new key), by the same CA; bob is untouched.
+    mint(&dir, &["--client", "alice", "--force"]);
+    assert_ne!(std::fs::read(dir.join("alice.key")).unwrap(), before[1]);
+    assert_eq!(std::fs::read(dir.join("bob.pem")).unwrap(), before[3]);
+    let (code, p) = verify(&dir, "alice.pem");
+    assert_eq!(code, Some(0), "{p}");
+}
+
+#[test]
+fn two_cas_are_not_mixed_in_one_folder_without_force() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("pki");
+    mint_alice_and_bob(&dir);
+    // The CA is gone but its certificates remain: a new CA would issue beside them.
+    for n in ["ca.pem", "ca.key"] {
+        std::fs::remove_file(dir.join(n)).unwrap();
+    }
+    let err = mint_refused(&dir, &["--client", "carol"]);
+    assert!(
+        err.starts_with(&format!(
+            "certclaims: {} has no CA (ca.pem, ca.key) but holds alice.key, alice.p12, \
+             alice.pem, bob.key, bob.p12, bob.pem, server.key, server.pem, policy.json: a new CA \
+             there would mix two CAs in one folder",
+            s(&dir)
+        )),
+        "{err}"
+    );
+    assert!(!dir.join("ca.pem").exists());
+
+    // A certificate of another folder's CA copied into a folder with its own CA.
+    let fresh = tmp.path().join("fresh");
+    mint(&fresh, &["--client", "frank"]);
+    std::fs::copy(dir.join("alice.pem"), fresh.join("alice.pem")).unwrap();
+    let err = mint_refused(&fresh, &["--client", "gina"]);
+    assert!(
+        err.starts_with(&format!(
+            "certclaims: {}: alice.pem issued by another CA than {}/ca.pem (",
+            s(&fresh),
+            s(&fresh)
+        )),
+        "{err}"
+    );
+    assert!(!fresh.join("gina.pem").exists());
+    // --force mints anyway.
+    mint(&fresh, &["--client", "gina", "--force"]);
+    let (code, p) = verify(&fresh, "gina.pem");
+    assert_eq!(code, Some(0), "{p}");
+}
