@@ -507,7 +507,7 @@ fn an_issued_client_is_not_replaced_without_force() {
     let names = ["alice.pem", "alice.key", "alice.p12", "bob.pem"];
     let before: Vec<Vec<u8>> = names
         .iter()
-        .map(|n| std::fs::read(dir.join(n)).unwrap())
+        .map(|n| std::fs::read(dir.join(n)).expect("file"))
         .collect();
     // carol is new, alice exists: nothing is written, carol included.
     let err = mint_refused(&dir, &["--client", "carol", "--client", "alice"]);
@@ -522,12 +522,12 @@ fn an_issued_client_is_not_replaced_without_force() {
     );
     assert!(!dir.join("carol.pem").exists());
     for (n, b) in names.iter().zip(&before) {
-        assert_eq!(&std::fs::read(dir.join(n)).unwrap(), b, "{n}");
+        assert_eq!(&std::fs::read(dir.join(n)).expect("file"), b, "{n}");
     }
     // --force reissues alice (a new key), by the same CA; bob is untouched.
     mint(&dir, &["--client", "alice", "--force"]);
-    assert_ne!(std::fs::read(dir.join("alice.key")).unwrap(), before[1]);
-    assert_eq!(std::fs::read(dir.join("bob.pem")).unwrap(), before[3]);
+    assert_ne!(std::fs::read(dir.join("alice.key")).expect("file"), before[1]);
+    assert_eq!(std::fs::read(dir.join("bob.pem")).expect("file"), before[3]);
     let (code, p) = verify(&dir, "alice.pem");
     assert_eq!(code, Some(0), "{p}");
 }
@@ -539,7 +539,7 @@ fn two_cas_are_not_mixed_in_one_folder_without_force() {
     mint_alice_and_bob(&dir);
     // The CA is gone but its certificates remain: a new CA would issue beside them.
     for n in ["ca.pem", "ca.key"] {
-        std::fs::remove_file(dir.join(n)).unwrap();
+        std::fs::remove_file(dir.join(n)).expect("file");
     }
     let err = mint_refused(&dir, &["--client", "carol"]);
     assert!(
@@ -556,7 +556,7 @@ fn two_cas_are_not_mixed_in_one_folder_without_force() {
     // A certificate of another folder's CA copied into a folder with its own CA.
     let fresh = tmp.path().join("fresh");
     mint(&fresh, &["--client", "frank"]);
-    std::fs::copy(dir.join("alice.pem"), fresh.join("alice.pem")).unwrap();
+    std::fs::copy(dir.join("alice.pem"), fresh.join("alice.pem")).expect("file");
     let err = mint_refused(&fresh, &["--client", "gina"]);
     assert!(
         err.starts_with(&format!(
