@@ -86,12 +86,33 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Check a policy file and what it points at, and print what it trusts and admits (JSON;
+    /// exit 0), or say what is wrong (exit 2).
+    Policy {
+        #[command(subcommand)]
+        action: PolicyCommand,
+    },
     /// The end-to-end demonstration: mint a PKI, serve on 127.0.0.1, connect as a valid,
     /// anonymous, foreign, expired and denied client, and print what happened.
     Demo {
         /// Print the results as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCommand {
+    /// Validate POLICY.json (and the files it names) as `verify` and `serve` load it, and
+    /// print its trust anchors, intermediates and CRLs with where each came from, what it
+    /// admits and grants, and warnings (an anchor that expires soon, an allow-list that
+    /// admits anyone the anchors issue).
+    Check {
+        /// The policy JSON file.
+        policy: PathBuf,
+        /// The time expiry warnings are judged at, RFC 3339 (default: now).
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
     },
 }
 
@@ -126,6 +147,9 @@ fn main() -> ExitCode {
             chain,
         } => verify(&policy, &anchors, &intermediates, at.as_deref(), &chain),
         Command::Inspect { cert } => inspect(&cert),
+        Command::Policy {
+            action: PolicyCommand::Check { policy, at },
+        } => policy_check(&policy, at.as_deref()),
         Command::Serve(args) => {
             runtime().and_then(|rt| rt.block_on(serve::run(args)).map(|()| ExitCode::SUCCESS))
         }
@@ -504,6 +528,120 @@ fn inspect(path: &Path) -> Result<ExitCode, CliError> {
         "verified": false,
         "warning": "UNVERIFIED: these are the certificates' own claims; nothing was validated",
         "certificates": certs,
+    }));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Days before an anchor's or intermediate's notAfter from which `policy check` warns.
+const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// `certclaims policy check`.
+fn policy_check(path: &Path, at: Option<&str>) -> Result<ExitCode, CliError> {
+    use policy_file::{List, PolicyFile};
+    let pf = PolicyFile::load(path)?;
+    let validator = pf.build(|p| Validator::from_policy(p, certclaims::crypto::ALL))?;
+    let now = i64::try_from(
+        match at {
+            Some(s) => parse_time(s)?,
+            None => now()?,
+        }
+        .as_secs(),
+    )
+    .unwrap_or(i64::MAX);
+    let mut warnings = Vec::new();
+    let describe = |list: List, n: usize, der: &CertificateDer<'_>, warnings: &mut Vec<String>| {
+        let source = pf.source(list, n);
+        let Ok(info) = certclaims::inspect(der) else {
+            return serde_json::json!({ "source": source });
+        };
+        let json = info.to_json();
+        let not_after = json["not_after"].as_str().unwrap_or_default().to_string();
+        let expiry =
+            time::OffsetDateTime::parse(&not_after, &time::format_description::well_known::Rfc3339)
+                .map(|t| t.unix_timestamp())
+                .unwrap_or(i64::MIN);
+        let what = if list == List::Anchors {
+            "trust anchor"
+        } else {
+            "intermediate"
+        };
+        if expiry < now {
+            warnings.push(format!(
+                "{what} {} ({source}) expired at {not_after}: nothing it issued validates; \
+                 replace it",
+                info.subject()
+            ));
+        } else if expiry - now < EXPIRY_WARNING_DAYS * 86_400 {
+            warnings.push(format!(
+                "{what} {} ({source}) expires at {not_after}, in {} days: plan its \
+                 replacement",
+                info.subject(),
+                (expiry - now) / 86_400
+            ));
+        }
+        if json["is_ca"] != true {
+            warnings.push(format!(
+                "{what} {} ({source}) is not a CA certificate: it cannot issue client \
+                 certificates",
+                info.subject()
+            ));
+        }
+        serde_json::json!({
+            "subject": info.subject(),
+            "fingerprint_sha256": info.fingerprint_sha256(),
+            "spki_sha256": json["spki_sha256"],
+            "not_after": not_after,
+            "source": source,
+        })
+    };
+    let anchors: Vec<serde_json::Value> = validator
+        .anchors()
+        .iter()
+        .enumerate()
+        .map(|(n, der)| describe(List::Anchors, n, der, &mut warnings))
+        .collect();
+    let mut intermediates = Vec::new();
+    for (n, pem) in pf.policy.trust.intermediates.iter().enumerate() {
+        if let Ok(chain) = Chain::from_pem(pem.as_bytes()) {
+            intermediates.push(describe(
+                List::Intermediates,
+                n,
+                chain.leaf(),
+                &mut warnings,
+            ));
+        }
+    }
+    let crls: Vec<serde_json::Value> = (0..pf.policy.trust.crls.len())
+        .map(|n| serde_json::json!({ "source": pf.source(List::Crls, n) }))
+        .collect();
+    // What it admits and grants, as written (the parse above checked it).
+    let raw: serde_json::Value = read_string(pf.path(), MAX_POLICY_BYTES)
+        .ok()
+        .and_then(|t| serde_json::from_str(t.trim_start_matches('\u{feff}')).ok())
+        .unwrap_or_default();
+    let allow = raw["identity"]["allow"].clone();
+    if allow.as_array().is_none_or(|a| a.is_empty()) {
+        warnings.push(
+            "identity.allow is empty: every certificate that validates against the trust \
+             anchors is admitted; list the identities to admit (spiffe_id, dns, email, uri, \
+             subject, issuer, fingerprint) to narrow it"
+                .into(),
+        );
+    }
+    print_json(&serde_json::json!({
+        "policy": pf.path().display().to_string(),
+        "valid": true,
+        "trust": {
+            "anchors": anchors,
+            "intermediates": intermediates,
+            "crls": crls,
+            "allowed_types": raw["trust"].get("allowed_types").cloned().unwrap_or("chained".into()),
+            "pinned": raw["trust"].get("pinned").cloned().unwrap_or_else(|| serde_json::json!([])),
+            "deny": raw["trust"].get("deny").cloned().unwrap_or_else(|| serde_json::json!([])),
+        },
+        "admits": allow.as_array().cloned().unwrap_or_default(),
+        "claims": raw["claims"].get("add").cloned().unwrap_or_else(|| serde_json::json!([])),
+        "warnings": warnings,
     }));
     Ok(ExitCode::SUCCESS)
 }

@@ -250,6 +250,28 @@ impl PolicyFile {
         CliError(format!("{policy}: {e}"))
     }
 
+    /// Where object `n` of a resolved list came from: `inline` or the file's path.
+    pub(crate) fn source(&self, list: List, n: usize) -> String {
+        let origins = match list {
+            List::Anchors => &self.anchors,
+            List::Intermediates => &self.intermediates,
+            List::Crls => &self.crls,
+        };
+        match origins.get(n) {
+            Some(Origin::Inline { entry }) => format!("{}[{entry}] (inline)", list.field()),
+            Some(Origin::File { entry, path, .. }) => {
+                format!("{}[{entry}] ({})", list.field(), path.display())
+            }
+            Some(Origin::Flag { flag, path, .. }) => format!("{flag} {}", path.display()),
+            None => "?".into(),
+        }
+    }
+
+    /// The policy file's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Builds something from the resolved policy (a validator), its errors said by
     /// [`PolicyFile::error`].
     pub(crate) fn build<T>(

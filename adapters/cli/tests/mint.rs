@@ -526,7 +526,10 @@ fn an_issued_client_is_not_replaced_without_force() {
     }
     // --force reissues alice (a new key), by the same CA; bob is untouched.
     mint(&dir, &["--client", "alice", "--force"]);
-    assert_ne!(std::fs::read(dir.join("alice.key")).expect("file"), before[1]);
+    assert_ne!(
+        std::fs::read(dir.join("alice.key")).expect("file"),
+        before[1]
+    );
     assert_eq!(std::fs::read(dir.join("bob.pem")).expect("file"), before[3]);
     let (code, p) = verify(&dir, "alice.pem");
     assert_eq!(code, Some(0), "{p}");

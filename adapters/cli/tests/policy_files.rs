@@ -364,3 +364,99 @@ fn mode_help_and_error_list_the_same_values() {
         );
     }
 }
+
+#[test]
+fn policy_check_prints_what_the_policy_trusts_and_admits() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(d, "pki/root.pem", pki.root_pem());
+    write(d, "pki/issuing.der", pki.issuing_ca().der().as_ref());
+    write(d, "pki/crl.pem", Pki::crl_pem(&pki.crl(&[])));
+    let allow = serde_json::json!([{"spiffe_id": "spiffe://example.org/ns/prod/sa/*"}]);
+    let p = write(
+        d,
+        "policy.json",
+        serde_json::json!({
+            "version": 1,
+            "trust": {
+                "anchors": ["pki/root.pem"],
+                "intermediates": ["pki/issuing.der"],
+                "crls": ["pki/crl.pem"],
+                "revocation": {"depth": "end_entity"},
+            },
+            "identity": {"allow": allow},
+        })
+        .to_string(),
+    );
+    let out = run_in(d, &["policy", "check", s(&p), "--at", AT]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["valid"], true);
+    let anchors = v["trust"]["anchors"].as_array().expect("anchors");
+    assert_eq!(anchors.len(), 1);
+    assert_eq!(
+        anchors[0]["subject"],
+        "CN=Test Root CA,O=certclaims test kit"
+    );
+    assert_eq!(
+        anchors[0]["fingerprint_sha256"],
+        pki.root().fingerprint().trim_start_matches("sha256:")
+    );
+    assert_eq!(
+        anchors[0]["source"],
+        format!("trust.anchors[0] ({})", s(&d.join("pki/root.pem")))
+    );
+    assert_eq!(
+        v["trust"]["intermediates"][0]["subject"],
+        "CN=Test Issuing CA,O=certclaims test kit"
+    );
+    assert_eq!(
+        v["trust"]["crls"][0]["source"],
+        format!("trust.crls[0] ({})", s(&d.join("pki/crl.pem")))
+    );
+    assert_eq!(v["admits"], allow);
+    assert_eq!(v["warnings"], serde_json::json!([]));
+
+    // Far in the future the anchors have expired; an empty allow-list is said to admit all.
+    let open = write(
+        d,
+        "open.json",
+        policy(serde_json::json!({"anchors": ["pki/root.pem"]})),
+    );
+    let out = run_in(d, &["policy", "check", s(&open), "--at", "2200-01-01"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let warnings = json(&out)["warnings"].clone();
+    let warnings: Vec<&str> = warnings
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0]
+            .starts_with("trust anchor CN=Test Root CA,O=certclaims test kit (trust.anchors[0] (")
+            && warnings[0].contains(") expired at "),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].starts_with("identity.allow is empty"),
+        "{warnings:?}"
+    );
+
+    // A bad policy: exit 2 with the message verify gives.
+    let bad = write(
+        d,
+        "bad.json",
+        policy(serde_json::json!({"anchors": ["pki/none.pem"]})),
+    );
+    let out = run_in(d, &["policy", "check", s(&bad)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).contains("bad.json: trust.anchors[0]: "),
+        "{}",
+        stderr(&out)
+    );
+}
