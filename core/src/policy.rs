@@ -13,7 +13,7 @@
 //!
 //! | matcher | compared with | pattern syntax |
 //! |---|---|---|
-//! | `spiffe_id` | the certificate's SPIFFE ID (set only when exactly one URI SAN has the `spiffe` scheme, in any case, and it is a valid SPIFFE ID) | `spiffe://td/a/*/b`: `*` is exactly one non-empty path segment; the trust domain is literal |
+//! | `spiffe_id` | the certificate's SPIFFE ID (set only when exactly one URI SAN has the `spiffe` scheme, in any case, and it is a valid SPIFFE ID) | `spiffe://td/a/*/b`: `*` is exactly one non-empty path segment; `**` as the last segment is one or more (`spiffe://td/**`: every ID of the trust domain with a path; `spiffe://td/ns/**`: every ID below `ns`); literal segments are case-sensitive; the trust domain is literal and lower case. A pattern that no SPIFFE ID could match (an upper-case trust domain, an empty or dot segment, a trailing `/`, a percent-encoding or a character outside `[A-Za-z0-9._-]`, `**` before the end) is rejected when the policy loads |
 //! | `uri` | any URI SAN | split on `/`; literal segments are byte-exact; `*` is exactly one non-empty path segment of RFC 3986 `pchar`s that is not `.` or `..` and has no percent-encoded `.`, `/` or `\` (so not `..`, `%2e%2e`, `a%2Fb`); a pattern with `*` never matches a URI with a query (`?`) or fragment (`#`). Patterns with dot segments or percent-encoded `.`, `/`, `\`, and patterns with both `*` and `?`/`#`, are rejected when the policy loads: a pattern never matches a name that a path normaliser would turn into another |
 //! | `dns` | any DNS SAN | `*` is exactly one whole label of letters, digits, `-` and `_` (`*.svc.example` matches `a.svc.example`, not `a.b.svc.example`, `svc.example` nor a wildcard SAN `*.svc.example`); ASCII case-insensitive; partial-label wildcards (`a*.example`) are rejected when the policy loads |
 //! | `email` | any rfc822Name SAN | `local@domain`; the local part is exact (case-sensitive) or `*` (any non-empty local part); the domain follows the `dns` rules |
@@ -710,7 +710,10 @@ pub(crate) struct CompiledRule {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
+    /// `*`: one segment (or label).
     Any,
+    /// `**`, last in a `spiffe_id` pattern: one or more segments.
+    AnyBelow,
     Literal(String),
 }
 
@@ -814,6 +817,65 @@ fn path_segments(field: &str, s: &str) -> Result<Vec<Segment>, PolicyError> {
         ));
     }
     Ok(segs)
+}
+
+/// The path of a `spiffe_id` pattern: segments of the SPIFFE ID character set
+/// (`[A-Za-z0-9._-]`, not `.` or `..`), `*` for one segment, and `**` last for one or more.
+/// Anything a SPIFFE ID cannot hold (an empty segment, a trailing `/`, a percent-encoding)
+/// would match nothing, and is an error that says so.
+fn spiffe_path_pattern(
+    field: &str,
+    pattern: &str,
+    path: &str,
+) -> Result<Vec<Segment>, PolicyError> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let last = segments.len() - 1;
+    segments
+        .iter()
+        .enumerate()
+        .map(|(i, seg)| match *seg {
+            "*" => Ok(Segment::Any),
+            "**" if i == last => Ok(Segment::AnyBelow),
+            "**" => Err(PolicyError::invalid(
+                field,
+                format!(
+                    "`**` must be the last segment of `{pattern}` (it matches every path below)"
+                ),
+            )),
+            "" if i == last => Err(PolicyError::invalid(
+                field,
+                format!(
+                    "`{pattern}` ends with `/`, which no SPIFFE ID does: remove it, or end with \
+                     `/**` for every ID below"
+                ),
+            )),
+            "" => Err(PolicyError::invalid(
+                field,
+                format!("`{pattern}` has an empty path segment (`//`), which no SPIFFE ID has"),
+            )),
+            "." | ".." => Err(PolicyError::invalid(
+                field,
+                format!("`{pattern}` has a dot segment (`{seg}`), which no SPIFFE ID has"),
+            )),
+            _ if seg.contains('*') => Err(PolicyError::invalid(
+                field,
+                format!("`*` must be a whole path segment in `{pattern}`"),
+            )),
+            _ if !seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) =>
+            {
+                Err(PolicyError::invalid(
+                    field,
+                    format!(
+                        "`{seg}` in `{pattern}` has a character no SPIFFE ID path has: letters, \
+                         digits, `.`, `-` and `_` only (no percent-encoding)"
+                    ),
+                ))
+            }
+            _ => Ok(Segment::Literal((*seg).to_string())),
+        })
+        .collect()
 }
 
 /// `.` or `..`, also when spelled with percent-encoded dots (`%2e`, `.%2E`, ...).
@@ -944,18 +1006,33 @@ impl CompiledRule {
             let rest = p.strip_prefix("spiffe://").ok_or_else(|| {
                 PolicyError::invalid(&f, "SPIFFE ID pattern must start with `spiffe://`")
             })?;
-            let (td, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let (td, path) = match rest.split_once('/') {
+                Some((td, path)) => (td, Some(path)),
+                None => (rest, None),
+            };
             if td.is_empty() || td.contains('*') {
                 return Err(PolicyError::invalid(
                     &f,
                     "the trust domain must be literal and non-empty",
                 ));
             }
+            if !td
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+            {
+                return Err(PolicyError::invalid(
+                    &f,
+                    format!(
+                        "the trust domain `{td}` is not one a SPIFFE ID can have: lower-case \
+                         letters, digits, `.`, `-` and `_` only (write `{}`)",
+                        td.to_ascii_lowercase()
+                    ),
+                ));
+            }
             out.spiffe_td = Some(td.to_string());
-            out.spiffe_id = Some(if path.is_empty() {
-                Vec::new()
-            } else {
-                path_segments(&f, path)?
+            out.spiffe_id = Some(match path {
+                None => Vec::new(),
+                Some(path) => spiffe_path_pattern(&f, p, path)?,
             });
         }
         if let Some(p) = &rule.dns {
@@ -1078,6 +1155,7 @@ fn match_segments<'a>(
     for seg in pattern {
         let Some(v) = value.next() else { return false };
         match seg {
+            Segment::AnyBelow => return plain(v) && value.all(plain),
             Segment::Any => {
                 if !plain(v) {
                     return false;

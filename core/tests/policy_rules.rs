@@ -85,6 +85,74 @@ fn spiffe_id_wildcards_are_exactly_one_segment() {
 }
 
 #[test]
+fn spiffe_double_star_is_every_id_below() {
+    let pki = Pki::new();
+    let id = |u: &str| with_uri(&pki, u);
+    let deep = id("spiffe://example.org/ns/prod/sa/alice");
+    let one = id("spiffe://example.org/ns");
+    let bare = id("spiffe://example.org");
+    let other_td = id("spiffe://example.com/ns/prod");
+    let suffix_td = id("spiffe://example.org.evil/ns/prod");
+    let prefix_path = id("spiffe://example.org/nsx/a");
+    let upper_path = id("spiffe://example.org/NS/a");
+    check_rule(
+        &pki,
+        json!({"spiffe_id": "spiffe://example.org/**"}),
+        &[
+            ("four segments", &deep, true),
+            ("one segment", &one, true),
+            ("the trust domain's own ID (no path)", &bare, false),
+            ("another trust domain", &other_td, false),
+            ("a trust domain that extends it", &suffix_td, false),
+        ],
+    );
+    check_rule(
+        &pki,
+        json!({"spiffe_id": "spiffe://example.org/ns/**"}),
+        &[
+            ("below ns", &deep, true),
+            ("ns itself", &one, false),
+            ("a segment that starts with ns", &prefix_path, false),
+            ("NS (paths are case-sensitive)", &upper_path, false),
+        ],
+    );
+    check_rule(
+        &pki,
+        json!({"spiffe_id": "spiffe://example.org/*/prod/**"}),
+        &[("ns/prod/sa/alice", &deep, true), ("ns alone", &one, false)],
+    );
+}
+
+#[test]
+fn spiffe_patterns_no_id_could_match_are_refused() {
+    let pki = Pki::new();
+    let cases: [(&str, &str); 9] = [
+        ("spiffe://Example.org/ns/*", "the trust domain `Example.org` is not one a SPIFFE ID can have: lower-case letters, digits, `.`, `-` and `_` only (write `example.org`)"),
+        ("spiffe://example.org/ns//sa", "has an empty path segment (`//`)"),
+        ("spiffe://example.org/ns/", "ends with `/`, which no SPIFFE ID does: remove it, or end with `/**` for every ID below"),
+        ("spiffe://example.org/", "ends with `/`"),
+        ("spiffe://example.org/ns/../sa", "has a dot segment (`..`)"),
+        ("spiffe://example.org/ns/./sa", "has a dot segment (`.`)"),
+        ("spiffe://example.org/ns%2Fprod", "`ns%2Fprod` in `spiffe://example.org/ns%2Fprod` has a character no SPIFFE ID path has"),
+        ("spiffe://example.org/**/sa", "`**` must be the last segment of `spiffe://example.org/**/sa`"),
+        ("spiffe://example.org/ns/a**", "`*` must be a whole path segment"),
+    ];
+    for (pattern, reason) in cases {
+        let err = load_error(
+            &pki,
+            json!({"identity": {"allow": [{"spiffe_id": pattern}]}}),
+        );
+        match &err {
+            PolicyError::Invalid { field, reason: r } => {
+                assert_eq!(field, "identity.allow[0].spiffe_id", "{pattern}");
+                assert!(r.contains(reason), "{pattern}: {r:?} lacks {reason:?}");
+            }
+            other => panic!("{pattern}: {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn dns_wildcard_is_one_label_and_case_insensitive() {
     let pki = Pki::new();
     let one = pki.client("w").dns("a.svc.example").issue();
