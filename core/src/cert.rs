@@ -978,8 +978,11 @@ const ECDSA_ORDERS: [&str; 3] = [
 /// The curve of the issuer is not needed: a twin is computed for each curve order greater
 /// than `s`; a twin that is not a valid signature can only match a deny-list entry if it is
 /// the very certificate that entry names.
-pub(crate) fn presentable_fingerprints(der: &[u8]) -> Vec<[u8; 32]> {
-    let mut out = alloc::vec![<[u8; 32]>::from(Sha256::digest(der))];
+pub(crate) fn presentable_fingerprints(der: &[u8]) -> Vec<([u8; 32], [u8; 20])> {
+    let digests = |der: &[u8]| -> ([u8; 32], [u8; 20]) {
+        (Sha256::digest(der).into(), Sha1::digest(der).into())
+    };
+    let mut out = alloc::vec![digests(der)];
     let Ok(cert) = Certificate::parse(der) else {
         return out;
     };
@@ -1011,7 +1014,7 @@ pub(crate) fn presentable_fingerprints(der: &[u8]) -> Vec<[u8; 32]> {
         der::push_length(&mut twin, signed.len() + bits.len());
         twin.extend_from_slice(signed);
         twin.extend_from_slice(&bits);
-        out.push(Sha256::digest(&twin).into());
+        out.push(digests(&twin));
     }
     out
 }

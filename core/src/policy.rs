@@ -646,6 +646,7 @@ pub(crate) struct MatchTarget<'a> {
     pub(crate) subject_attrs: &'a [(ObjectIdentifier, String)],
     pub(crate) issuer_attrs: &'a [(ObjectIdentifier, String)],
     pub(crate) sha256: &'a [u8; 32],
+    pub(crate) sha1: &'a [u8; 20],
 }
 
 impl<'a> MatchTarget<'a> {
@@ -658,6 +659,7 @@ impl<'a> MatchTarget<'a> {
             subject_attrs: &leaf.subject_attrs,
             issuer_attrs: &leaf.issuer_attrs,
             sha256: &leaf.sha256,
+            sha1: &leaf.sha1,
         }
     }
 }
@@ -705,7 +707,7 @@ pub(crate) struct CompiledRule {
     uri: Option<Vec<Segment>>,
     subject: Vec<(ObjectIdentifier, String)>,
     issuer: Vec<(ObjectIdentifier, String)>,
-    fingerprint: Option<[u8; 32]>,
+    fingerprint: Option<CertDigest>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -750,6 +752,61 @@ pub fn is_valid_spiffe_id(id: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
     })
+}
+
+/// A certificate named by its digest: the SHA-256 fingerprint (`sha256:<hex>`) or the SHA-1
+/// thumbprint Windows and ASP.NET Core show (`sha1:<hex>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CertDigest {
+    Sha256([u8; 32]),
+    Sha1([u8; 20]),
+}
+
+impl CertDigest {
+    /// Whether a certificate with these digests is the one named.
+    pub(crate) fn matches(&self, sha256: &[u8; 32], sha1: &[u8; 20]) -> bool {
+        match self {
+            Self::Sha256(d) => d == sha256,
+            Self::Sha1(d) => d == sha1,
+        }
+    }
+}
+
+/// Parses `sha256:<64 hex>` or `sha1:<40 hex>` (prefix and digits case-insensitive, `:` or
+/// spaces between bytes allowed, as Windows' certificate dialog shows a thumbprint).
+pub(crate) fn parse_cert_digest(field: &str, s: &str) -> Result<CertDigest, PolicyError> {
+    let lower = s.get(..5).map(str::to_ascii_lowercase);
+    if lower.as_deref() == Some("sha1:") {
+        let cleaned: String = s[5..].chars().filter(|c| *c != ':' && *c != ' ').collect();
+        let mut out = [0u8; 20];
+        hex::decode_to_slice(&cleaned, &mut out).map_err(|e| {
+            PolicyError::invalid(
+                field,
+                format!("expected 40 hex digits (a SHA-1 thumbprint) after `sha1:`: {e}"),
+            )
+        })?;
+        return Ok(CertDigest::Sha1(out));
+    }
+    if s.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("sha256:"))
+    {
+        return parse_fingerprint(field, &alloc::format!("sha256:{}", &s[7..]))
+            .map(CertDigest::Sha256);
+    }
+    let bare: String = s.chars().filter(|c| *c != ':' && *c != ' ').collect();
+    let hint = match bare.len() {
+        40 if bare.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            " (40 hex digits are a SHA-1 thumbprint: write `sha1:` before them)"
+        }
+        64 if bare.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            " (64 hex digits are a SHA-256 fingerprint: write `sha256:` before them)"
+        }
+        _ => "",
+    };
+    Err(PolicyError::invalid(
+        field,
+        alloc::format!("expected `sha256:<64 hex digits>` or `sha1:<40 hex digits>`{hint}"),
+    ))
 }
 
 /// Parses `sha256:<hex>` (case-insensitive, `:` between bytes allowed).
@@ -1069,7 +1126,7 @@ impl CompiledRule {
         }
         if let Some(fp) = &rule.fingerprint {
             any = true;
-            out.fingerprint = Some(parse_fingerprint(&format!("{field}.fingerprint"), fp)?);
+            out.fingerprint = Some(parse_cert_digest(&format!("{field}.fingerprint"), fp)?);
         }
         if !any {
             return Err(PolicyError::invalid(
@@ -1136,7 +1193,7 @@ impl CompiledRule {
             return false;
         }
         if let Some(fp) = &self.fingerprint {
-            if fp != leaf.sha256 {
+            if !fp.matches(leaf.sha256, leaf.sha1) {
                 return false;
             }
         }

@@ -33,6 +33,20 @@ pub mod claim_types {
     pub const URI: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/uri";
     /// The plain `issuer` claim ASP.NET Core's certificate handler adds.
     pub const ISSUER: &str = "issuer";
+    /// `ClaimTypes.Role`: what `[Authorize(Roles = "...")]` and `User.IsInRole` read. A
+    /// policy's `claims.add` grants it under the short type `role`.
+    pub const ROLE: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
+
+    /// The claim type a policy's short type stands for: `role` is [`ROLE`]; every other type
+    /// is itself (write a full URI for any other ASP.NET claim type). Granting and querying
+    /// ([`crate::Principal::has_claim`], [`crate::Principal::claim_values`]) both go through
+    /// it, so `has_claim("role", …)` and `has_claim(ROLE, …)` are the same question.
+    pub fn canonical(claim_type: &str) -> &str {
+        match claim_type {
+            "role" => ROLE,
+            other => other,
+        }
+    }
 }
 
 /// `ClaimValueTypes` URIs.
@@ -172,6 +186,8 @@ pub(crate) struct Fields {
     #[serde(skip)]
     pub(crate) sha256: [u8; 32],
     #[serde(skip)]
+    pub(crate) sha1: [u8; 20],
+    #[serde(skip)]
     pub(crate) not_before_unix: u64,
     #[serde(skip)]
     pub(crate) not_after_unix: u64,
@@ -285,20 +301,29 @@ impl Principal {
     pub fn claims(&self) -> &[Claim] {
         &self.0.claims
     }
-    /// Values of every claim of type `claim_type`.
+    /// Values of every claim of type `claim_type` (`role` is
+    /// [`claim_types::ROLE`], see [`claim_types::canonical`]).
     pub fn claim_values<'a>(&'a self, claim_type: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let claim_type = claim_types::canonical(claim_type);
         self.0
             .claims
             .iter()
             .filter(move |c| c.claim_type == claim_type)
             .map(|c| c.value.as_str())
     }
-    /// Whether a claim `claim_type` with `value` is present (ASP.NET's `HasClaim`).
+    /// Whether a claim `claim_type` with `value` is present (ASP.NET's `HasClaim`; `role` is
+    /// [`claim_types::ROLE`]).
     pub fn has_claim(&self, claim_type: &str, value: &str) -> bool {
+        let claim_type = claim_types::canonical(claim_type);
         self.0
             .claims
             .iter()
             .any(|c| c.claim_type == claim_type && c.value == value)
+    }
+    /// Whether the principal has the role `role` (ASP.NET's `IsInRole`): a
+    /// [`claim_types::ROLE`] claim with that value.
+    pub fn is_in_role(&self, role: &str) -> bool {
+        self.has_claim(claim_types::ROLE, role)
     }
     pub(crate) fn match_target(&self) -> crate::policy::MatchTarget<'_> {
         crate::policy::MatchTarget {
@@ -309,6 +334,7 @@ impl Principal {
             subject_attrs: &self.0.subject_attrs,
             issuer_attrs: &self.0.issuer_attrs,
             sha256: &self.0.sha256,
+            sha1: &self.0.sha1,
         }
     }
 

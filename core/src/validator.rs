@@ -23,9 +23,9 @@ use crate::pki_types::{
     CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, UnixTime,
 };
 use crate::policy::{
-    normalize_serial, parse_fingerprint, parse_serial, AllowedTypes, ClaimGrant, CompiledRule,
-    DenyEntry, ExtendedKeyUsage, MatchTarget, Policy, Revocation, Rule, Trust,
-    DEFAULT_CLAIMS_ISSUER,
+    normalize_serial, parse_cert_digest, parse_fingerprint, parse_serial, AllowedTypes, CertDigest,
+    ClaimGrant, CompiledRule, DenyEntry, ExtendedKeyUsage, MatchTarget, Policy, Revocation, Rule,
+    Trust, DEFAULT_CLAIMS_ISSUER,
 };
 use crate::principal::{claim_types, value_types, ChainLink, Claim, Fields, Principal, Source};
 
@@ -50,7 +50,7 @@ pub struct Validator {
     trust: Trust,
     eku: ExtendedKeyUsage,
     pinned: Vec<[u8; 32]>,
-    deny_fingerprints: Vec<[u8; 32]>,
+    deny_fingerprints: Vec<CertDigest>,
     deny_serials: Vec<(IssuerId, Vec<u8>)>,
     rules: Vec<CompiledRule>,
     grants: Vec<(CompiledRule, Vec<(String, String)>)>,
@@ -123,13 +123,13 @@ impl Parsed {
 
 /// What deny-lists match an intermediate by: its presentable fingerprints, its serial, and
 /// the SHA-256 of its SubjectPublicKeyInfo.
-type PathCertIds = (Vec<[u8; 32]>, Vec<u8>, [u8; 32]);
+type PathCertIds = (Vec<([u8; 32], [u8; 20])>, Vec<u8>, [u8; 32]);
 
 /// How a deny-list entry names the issuer of a denied serial number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum IssuerId {
-    /// SHA-256 of one of the issuer's certificates (any presentable encoding of it).
-    Certificate([u8; 32]),
+    /// SHA-256 or SHA-1 of one of the issuer's certificates (any presentable encoding of it).
+    Certificate(CertDigest),
     /// SHA-256 of the issuer's SubjectPublicKeyInfo.
     Key([u8; 32]),
 }
@@ -303,10 +303,10 @@ impl ValidatorBuilder {
             let field = format!("trust.deny[{i}]");
             match d {
                 DenyEntry::Fingerprint(fp) => {
-                    deny_fingerprints.push(parse_fingerprint(&field, fp)?)
+                    deny_fingerprints.push(parse_cert_digest(&field, fp)?)
                 }
                 DenyEntry::IssuerSerial { issuer, serial } => deny_serials.push((
-                    IssuerId::Certificate(parse_fingerprint(&format!("{field}.issuer"), issuer)?),
+                    IssuerId::Certificate(parse_cert_digest(&format!("{field}.issuer"), issuer)?),
                     parse_serial(&format!("{field}.serial"), serial)?,
                 )),
                 DenyEntry::IssuerKeySerial { issuer_key, serial } => deny_serials.push((
@@ -340,8 +340,9 @@ impl ValidatorBuilder {
                         "empty claim type",
                     ));
                 }
+                let ty = crate::principal::claim_types::canonical(ty);
                 for v in values.as_slice() {
-                    claims.push((ty.clone(), v.clone()));
+                    claims.push((ty.to_string(), v.clone()));
                 }
             }
             grants.push((rule, claims));
@@ -858,6 +859,7 @@ impl Validator {
             subject_attrs: facts.subject_attrs,
             issuer_attrs: facts.issuer_attrs,
             sha256: facts.sha256,
+            sha1: facts.sha1,
             not_before_unix: u64::try_from(facts.not_before).unwrap_or(0),
             not_after_unix: u64::try_from(facts.not_after).unwrap_or(0),
             usable_until_unix: usable_until,
@@ -885,11 +887,7 @@ impl Validator {
                 "the keyUsage extension does not allow digitalSignature",
             ));
         }
-        if !self.deny_fingerprints.is_empty()
-            && presentable_fingerprints(leaf)
-                .iter()
-                .any(|fp| self.deny_fingerprints.contains(fp))
-        {
+        if !self.deny_fingerprints.is_empty() && self.deny_listed(&presentable_fingerprints(leaf)) {
             return Err(reject(
                 Code::Denied,
                 format!(
@@ -1128,17 +1126,17 @@ impl Validator {
             .collect();
         let anchor = &self.anchor_facts[path.anchor];
         for (f, (fps, _, _)) in path.intermediates().iter().zip(&inters) {
-            if fps.iter().any(|fp| self.deny_fingerprints.contains(fp)) {
+            if self.deny_listed(fps) {
                 return Err(denied("the intermediate", f, ""));
             }
         }
-        if self.deny_fingerprints.contains(&anchor.sha256) {
+        if self.deny_listed(&[(anchor.sha256, anchor.sha1)]) {
             return Err(denied("the trust anchor", anchor, ""));
         }
         if !self.deny_serials.is_empty() {
             // For each certificate below the anchor: its serial, and its issuer's presentable
             // fingerprints and key hash (the next certificate up, or the anchor).
-            let anchor_fps = [anchor.sha256];
+            let anchor_fps = [(anchor.sha256, anchor.sha1)];
             let anchor_key: [u8; 32] = Sha256::digest(&anchor.spki).into();
             let mut issuers = inters
                 .iter()
@@ -1160,18 +1158,28 @@ impl Validator {
         Ok(())
     }
 
+    /// Whether a fingerprint or thumbprint deny entry names a certificate presentable under
+    /// one of `fps` (SHA-256, SHA-1).
+    fn deny_listed(&self, fps: &[([u8; 32], [u8; 20])]) -> bool {
+        self.deny_fingerprints
+            .iter()
+            .any(|d| fps.iter().any(|(s256, s1)| d.matches(s256, s1)))
+    }
+
     /// Whether an issuer + serial deny entry names `serial` under an issuer with one of
     /// `issuer_fps` as certificate fingerprint or `issuer_key` as key hash.
     fn serial_denied(
         &self,
         serial: &[u8],
-        issuer_fps: &[[u8; 32]],
+        issuer_fps: &[([u8; 32], [u8; 20])],
         issuer_key: Option<[u8; 32]>,
     ) -> bool {
         self.deny_serials.iter().any(|(issuer, s)| {
             s == serial
                 && match issuer {
-                    IssuerId::Certificate(fp) => issuer_fps.contains(fp),
+                    IssuerId::Certificate(fp) => {
+                        issuer_fps.iter().any(|(s256, s1)| fp.matches(s256, s1))
+                    }
                     IssuerId::Key(k) => issuer_key == Some(*k),
                 }
         })
@@ -1233,8 +1241,6 @@ impl Validator {
     }
 }
 
-/// Whether `uri`'s scheme is `spiffe`, compared ASCII case-insensitively as RFC 3986 3.1
-/// compares schemes: `spiffe://…`, `SPIFFE://…`, but also `spiffe:/…` and `spiffe:…`.
 /// A leaf's SPIFFE ID: its one `spiffe:` URI SAN if that is a valid SPIFFE ID; none with
 /// several (an SVID has exactly one).
 pub(crate) fn spiffe_id_of(uris: &[String]) -> Option<String> {
@@ -1245,6 +1251,8 @@ pub(crate) fn spiffe_id_of(uris: &[String]) -> Option<String> {
     }
 }
 
+/// Whether `uri`'s scheme is `spiffe`, compared ASCII case-insensitively as RFC 3986 3.1
+/// compares schemes: `spiffe://…`, `SPIFFE://…`, but also `spiffe:/…` and `spiffe:…`.
 fn has_spiffe_scheme(uri: &str) -> bool {
     uri.split_once(':')
         .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("spiffe"))

@@ -663,3 +663,77 @@ fn revocation_without_crls_is_an_error() {
         }
     }
 }
+
+/// The SHA-1 thumbprint of a DER certificate as Windows shows it: upper-case hex in pairs.
+fn thumbprint(der: &[u8]) -> String {
+    use sha1::Digest;
+    let d = sha1::Sha1::digest(der);
+    d.iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn sha1_thumbprints_allow_and_deny_as_sha256_fingerprints_do() {
+    let pki = Pki::new();
+    let alice = pki.client("alice").issue();
+    let bob = pki.client("bob").issue();
+    let alice_tp = thumbprint(alice.leaf().as_ref());
+    // Allow: the thumbprint as ASP.NET users copy it, with spaces, under `sha1:`.
+    check_rule(
+        &pki,
+        json!({"fingerprint": format!("sha1:{alice_tp}")}),
+        &[("alice", &alice, true), ("bob", &bob, false)],
+    );
+    check_rule(
+        &pki,
+        json!({"fingerprint": format!("SHA1:{}", alice_tp.replace(' ', "").to_lowercase())}),
+        &[("alice", &alice, true), ("bob", &bob, false)],
+    );
+    // Deny: the leaf, the intermediate, the issuer of a serial.
+    let v = validator(
+        &pki,
+        json!({"trust": {"deny": [format!("sha1:{alice_tp}")]}}),
+    );
+    let r = reject(&v, &alice, Code::Denied, Step::Validation);
+    assert!(r.detail().contains("is deny-listed"), "{r}");
+    assert!(verify(&v, &bob).is_ok());
+    let issuing_tp = thumbprint(pki.issuing_ca().der().as_ref());
+    let v = validator(
+        &pki,
+        json!({"trust": {"deny": [format!("sha1:{issuing_tp}")]}}),
+    );
+    let r = reject(&v, &bob, Code::Denied, Step::Validation);
+    assert!(
+        r.detail()
+            .starts_with("the intermediate `CN=Test Issuing CA"),
+        "{r}"
+    );
+    let serial: String = alice.serial().iter().map(|b| format!("{b:02x}")).collect();
+    let v = validator(
+        &pki,
+        json!({"trust": {"deny": [{"issuer": format!("sha1:{issuing_tp}"), "serial": serial}]}}),
+    );
+    reject(&v, &alice, Code::Denied, Step::Validation);
+    assert!(verify(&v, &bob).is_ok());
+    // A bare thumbprint or fingerprint says which prefix it needs.
+    invalid(
+        "trust.deny[0]",
+        "(40 hex digits are a SHA-1 thumbprint: write `sha1:` before them)",
+        load_error(&pki, json!({"trust": {"deny": [alice_tp.clone()]}})),
+    );
+    invalid(
+        "identity.allow[1].fingerprint",
+        "(64 hex digits are a SHA-256 fingerprint: write `sha256:` before them)",
+        load_error(
+            &pki,
+            json!({"identity": {"allow": [{"subject": {"cn": "ok"}}, {"fingerprint": pki.root().fingerprint().trim_start_matches("sha256:")}]}}),
+        ),
+    );
+    invalid(
+        "trust.deny[0]",
+        "expected 40 hex digits (a SHA-1 thumbprint) after `sha1:`",
+        load_error(&pki, json!({"trust": {"deny": ["sha1:abcd"]}})),
+    );
+}

@@ -163,8 +163,9 @@ fn policy_claims_and_claims_issuer() {
     assert_eq!(
         all[13..],
         [
-            ("role", "reader", STR, iss),
-            ("role", "writer", STR, iss),
+            // `role` is granted as ASP.NET's ClaimTypes.Role; other short types as written.
+            (ct::ROLE, "reader", STR, iss),
+            (ct::ROLE, "writer", STR, iss),
             ("tenant", "acme", STR, iss),
             (
                 "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
@@ -195,6 +196,16 @@ fn policy_claims_and_claims_issuer() {
         )]
     );
     assert!(!p.has_claim("role", "never"));
+    // The short and the full type ask the same question; IsInRole reads the same claims.
+    let a = accept(&v, &alice);
+    assert!(a.has_claim("role", "writer") && a.has_claim(ct::ROLE, "writer"));
+    assert!(a.is_in_role("reader") && a.is_in_role("svc") && !a.is_in_role("acme"));
+    assert_eq!(
+        a.claim_values("role").collect::<Vec<_>>(),
+        ["reader", "writer", "svc"]
+    );
+    assert_eq!(a.claim_values("tenant").collect::<Vec<_>>(), ["acme"]);
+    assert!(!a.has_claim("Role", "reader"), "types are case-sensitive");
 
     // Default issuer.
     let p = accept(&validator(&pki, json!({})), &bob);
@@ -264,7 +275,7 @@ fn principal_json_shape() {
             c(ct::EMAIL, "alice@example.com", STR),
             c(ct::UPN, "alice@corp.example", STR),
             c(ct::URI, "spiffe://example.org/ns/prod/sa/alice", STR),
-            c("role", "admin", STR),
+            c(ct::ROLE, "admin", STR),
         ],
     });
     let got = p.to_json();

@@ -2,6 +2,7 @@
 // an edge handler that answers the principal or the rejection with its status.
 import {
   Authenticator,
+  ClaimTypes,
   Forwarder,
   PolicyError,
   type ForwarderDocument,
@@ -36,7 +37,7 @@ export function makeHandler(): (request: Request, remoteAddress: string) => Prom
     const outcome: Outcome = await auth.authenticate(request, { forwarder: fwd, remoteAddress });
     if (outcome.ok) {
       const p: Principal = outcome.principal;
-      const roles: string[] = p.claims.filter((c) => c.type === "role").map((c) => c.value);
+      const roles: string[] = p.claims.filter((c) => c.type === ClaimTypes.Role).map((c) => c.value);
       return Response.json({ who: p.spiffe_id ?? p.subject, roles, source: p.source });
     }
     return Response.json({ error: outcome.error }, { status: outcome.error.status });

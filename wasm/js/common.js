@@ -4,6 +4,21 @@
 import { Engine, ForwarderConfig } from "./certclaims_wasm.js";
 
 /** Thrown for a bad policy or forwarder document: the operator's mistake, not the client's. */
+// ASP.NET Core's claim type URIs, as the core emits them (certclaims::claim_types). A
+// policy grants `role` as ClaimTypes.Role.
+export const ClaimTypes = Object.freeze({
+  NameIdentifier: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
+  Name: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+  X500DistinguishedName: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/x500distinguishedname",
+  Thumbprint: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/thumbprint",
+  SerialNumber: "http://schemas.microsoft.com/ws/2008/06/identity/claims/serialnumber",
+  Dns: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/dns",
+  Email: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+  Upn: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+  Uri: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/uri",
+  Role: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+});
+
 export class PolicyError extends Error {
   constructor(detail) {
     super(detail.message);

@@ -3,6 +3,8 @@
 
 /** `sha256:` followed by 64 hex digits. */
 export type Fingerprint = string;
+/** A {@link Fingerprint}, or `sha1:` followed by the 40 hex digits of a SHA-1 thumbprint (as Windows and ASP.NET show it). */
+export type CertDigest = string;
 
 /** A policy document, version 1 (the same JSON the CLI and the native adapters read). */
 export interface Policy {
@@ -39,8 +41,8 @@ export interface Trust {
 }
 
 export type DenyEntry =
-  | Fingerprint
-  | { issuer: Fingerprint; serial: string }
+  | CertDigest
+  | { issuer: CertDigest; serial: string }
   | { issuer_key: Fingerprint; serial: string };
 
 export interface Revocation {
@@ -62,7 +64,7 @@ export interface Rule {
   uri?: string;
   subject?: NameMatch;
   issuer?: NameMatch;
-  fingerprint?: Fingerprint;
+  fingerprint?: CertDigest;
 }
 
 /** Attributes read by OID; `"*"` means present with any value. */
@@ -227,6 +229,20 @@ export interface RequestLike {
   headers: Iterable<[string, string]>;
   cf?: { tlsClientAuth?: TlsClientAuth };
 }
+
+/** ASP.NET Core's claim type URIs, as the principal carries them; a policy's `role` grant is `ClaimTypes.Role`. */
+export declare const ClaimTypes: {
+  readonly NameIdentifier: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier";
+  readonly Name: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name";
+  readonly X500DistinguishedName: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/x500distinguishedname";
+  readonly Thumbprint: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/thumbprint";
+  readonly SerialNumber: "http://schemas.microsoft.com/ws/2008/06/identity/claims/serialnumber";
+  readonly Dns: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/dns";
+  readonly Email: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress";
+  readonly Upn: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
+  readonly Uri: "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/uri";
+  readonly Role: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
+};
 
 export declare class PolicyError extends Error {
   readonly name: "PolicyError";

@@ -13,4 +13,4 @@ if (typeof Deno !== "undefined") {
 }
 initSync({ module: bytes });
 
-export { Authenticator, Forwarder, PolicyError } from "./common.js";
+export { Authenticator, ClaimTypes, Forwarder, PolicyError } from "./common.js";

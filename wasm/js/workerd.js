@@ -5,4 +5,4 @@ import module from "./certclaims_wasm_bg.wasm";
 
 initSync({ module });
 
-export { Authenticator, Forwarder, PolicyError } from "./common.js";
+export { Authenticator, ClaimTypes, Forwarder, PolicyError } from "./common.js";

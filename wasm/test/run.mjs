@@ -2,7 +2,7 @@
 // `deno run --allow-read wasm/test/run.mjs CASES.json`, `bun wasm/test/run.mjs CASES.json`.
 // CASES.json (written by scripts/test-wasm.sh) holds minted chains, policies and what the
 // native CLI printed for each; the package must give the same document, byte for byte.
-import { Authenticator, Forwarder, PolicyError } from "../pkg/index.js";
+import { Authenticator, ClaimTypes, Forwarder, PolicyError } from "../pkg/index.js";
 
 const runtime = typeof Deno !== "undefined" ? "deno" : typeof Bun !== "undefined" ? "bun" : "node";
 const file = (typeof Deno !== "undefined" ? Deno.args : process.argv.slice(2))[0];
@@ -36,6 +36,17 @@ for (const c of cases.verify) {
     const want = got.error.code === "no_certificate" ? 401 : got.error.code === "malformed_header" ? 400 : 403;
     check(`verify ${c.name} status`, got.error.status === want, `status ${got.error.status}`);
   }
+}
+
+// 1a. A policy's `role` grant is ASP.NET's ClaimTypes.Role, as natively.
+{
+  const granted = [];
+  for (const c of cases.verify) {
+    const got = await new Authenticator(c.policy).verifyChain(c.chain, { at: c.at });
+    if (got.ok) granted.push(...got.principal.claims.filter((x) => x.type === ClaimTypes.Role).map((x) => x.value));
+  }
+  check("ClaimTypes.Role", granted.includes("payments") && granted.includes("audit") && Object.isFrozen(ClaimTypes),
+    `roles ${JSON.stringify(granted)}`);
 }
 
 // 1b. The cache: the same chain again is answered from it with the identical document, an

@@ -119,7 +119,7 @@ for (const [name, t, headers, status, code] of cases) {
   const ok =
     r.status === status &&
     (code === null
-      ? body.common_name === "alice" && body.source === "forwarded" && body.claims.some((c) => c.type === "role" && c.value === "payments")
+      ? body.common_name === "alice" && body.source === "forwarded" && body.claims.some((c) => c.type === "http://schemas.microsoft.com/ws/2008/06/identity/claims/role" && c.value === "payments")
       : body.error && body.error.code === code && body.error.status === status);
   if (ok) passed++;
   else failed.push(`${name}: ${r.status} ${JSON.stringify(body).slice(-700)}`);
