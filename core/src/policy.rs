@@ -54,6 +54,10 @@ pub struct Policy {
     /// Which claims a principal carries beyond those read from the certificate.
     #[serde(default)]
     pub claims: Claims,
+    /// `$schema`: the JSON Schema an editor completes the document with
+    /// (`docs/policy.schema.json`); read and ignored.
+    #[serde(default, rename = "$schema")]
+    pub(crate) schema: Option<String>,
 }
 
 impl Policy {
