@@ -47,12 +47,20 @@ enum Command {
         /// Validation time, RFC 3339 (default: now).
         #[arg(long, value_name = "RFC3339")]
         at: Option<String>,
-        /// The chain PEM file (`-` for standard input).
+        /// The password of a PKCS#12 (.p12/.pfx) chain file (default: none).
+        #[arg(long, value_name = "PW")]
+        password: Option<String>,
+        /// The chain: PEM (leaf first), one DER certificate, or a PKCS#12 file (`-` for
+        /// standard input).
         chain: PathBuf,
     },
-    /// Print what the certificates in a PEM file say about themselves, WITHOUT validation.
+    /// Print what the certificates in a PEM, DER or PKCS#12 file say about themselves,
+    /// WITHOUT validation.
     Inspect {
-        /// The PEM file (`-` for standard input).
+        /// The password of a PKCS#12 (.p12/.pfx) file (default: none).
+        #[arg(long, value_name = "PW")]
+        password: Option<String>,
+        /// The file (`-` for standard input).
         cert: PathBuf,
     },
     /// Serve HTTPS over mutual TLS (or, with --forwarded, plain HTTP behind a proxy that
@@ -144,9 +152,17 @@ fn main() -> ExitCode {
             anchors,
             intermediates,
             at,
+            password,
             chain,
-        } => verify(&policy, &anchors, &intermediates, at.as_deref(), &chain),
-        Command::Inspect { cert } => inspect(&cert),
+        } => verify(
+            &policy,
+            &anchors,
+            &intermediates,
+            at.as_deref(),
+            password.as_deref(),
+            &chain,
+        ),
+        Command::Inspect { cert, password } => inspect(&cert, password.as_deref()),
         Command::Policy {
             action: PolicyCommand::Check { policy, at },
         } => policy_check(&policy, at.as_deref()),
@@ -295,7 +311,11 @@ fn read_pem_input(path: &Path) -> Result<Vec<u8>, CliError> {
 /// key, a CSR, a CRL or a PKCS#12 file where a chain is expected is a usage error (exit 2)
 /// that names what the file is and the openssl command that gives a chain; what is neither
 /// is the client's `malformed` rejection, as before.
-fn chain_of(input: &[u8], path: &Path) -> Result<Result<Chain<'static>, Rejection>, CliError> {
+fn chain_of(
+    input: &[u8],
+    path: &Path,
+    password: Option<&str>,
+) -> Result<Result<Chain<'static>, Rejection>, CliError> {
     let file = path.display();
     let wrong = |what: &str, how: &str| {
         CliError(format!("{file} is {what}, not a certificate chain: {how}"))
@@ -323,7 +343,7 @@ fn chain_of(input: &[u8], path: &Path) -> Result<Result<Chain<'static>, Rejectio
                     "a certificate request (CSR)",
                     CSR_HELP,
                 ),
-                ("PKCS12-----", "a PKCS#12 file", P12_HELP),
+                ("PKCS12-----", "a PKCS#12 file in PEM", P12_HELP),
             ] {
                 if pem(label) {
                     return Err(wrong(what, how));
@@ -333,7 +353,7 @@ fn chain_of(input: &[u8], path: &Path) -> Result<Result<Chain<'static>, Rejectio
         return Ok(Chain::from_pem(input));
     }
     match der_kind(input) {
-        DerKind::Pkcs12 => Err(wrong("a PKCS#12 file (.p12/.pfx)", P12_HELP)),
+        DerKind::Pkcs12 => pkcs12_chain(input, path, password).map(Ok),
         DerKind::PrivateKey => Err(wrong("a private key (DER)", KEY_HELP)),
         DerKind::Crl => Err(wrong("a CRL (DER)", CRL_HELP)),
         DerKind::Other => Ok(Chain::from_der(vec![CertificateDer::from(input.to_vec())])),
@@ -346,8 +366,45 @@ const KEY_HELP: &str = "pass the certificate file (with its intermediates, leaf 
 const CRL_HELP: &str = "CRLs go in the policy's trust.crls; pass the certificate chain here";
 const CSR_HELP: &str = "a request is not a certificate yet: have the CA issue it, then pass \
                         the issued certificate";
-const P12_HELP: &str = "extract the chain with `openssl pkcs12 -in FILE.p12 -nokeys -out \
-                        chain.pem` and pass chain.pem";
+const P12_HELP: &str = "pass the binary .p12/.pfx file (with --password), or extract the \
+                        chain with `openssl pkcs12 -in FILE.p12 -nokeys -out chain.pem`";
+
+/// The certificate chain of a PKCS#12 file, leaf first (its key is not read further). No
+/// `password` tries the empty one.
+fn pkcs12_chain(
+    input: &[u8],
+    path: &Path,
+    password: Option<&str>,
+) -> Result<Chain<'static>, CliError> {
+    use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
+    let file = path.display();
+    let store = KeyStore::from_pkcs12(input, password.unwrap_or(""), Pkcs12ImportPolicy::Strict)
+        .map_err(|e| match password {
+            None => CliError(format!(
+                "{file} is a PKCS#12 file (.p12/.pfx) that needs a password: pass --password PW \
+                 (`certclaims mint` writes them with `changeit`)"
+            )),
+            Some(_) => CliError(format!(
+                "{file}: the PKCS#12 file does not open with this --password ({e})"
+            )),
+        })?;
+    let certs: Vec<CertificateDer<'static>> = match store.private_key_chain() {
+        Some((_, chain)) => chain
+            .certs()
+            .iter()
+            .map(|c| CertificateDer::from(c.as_der().to_vec()))
+            .collect(),
+        None => Vec::new(),
+    };
+    if certs.is_empty() {
+        return Err(CliError(format!(
+            "{file}: the PKCS#12 file holds no certificate with its private key: export the \
+             client's certificate and key together (`openssl pkcs12 -export -in client.pem \
+             -inkey client.key -out client.p12`)"
+        )));
+    }
+    Chain::from_der(certs).map_err(|r| CliError(format!("{file}: {}", r.detail())))
+}
 
 enum DerKind {
     NotDer,
@@ -477,6 +534,7 @@ fn verify(
     anchors: &[PathBuf],
     intermediates: &[PathBuf],
     at: Option<&str>,
+    password: Option<&str>,
     chain_path: &Path,
 ) -> Result<ExitCode, CliError> {
     use policy_file::{List, PolicyFile};
@@ -493,7 +551,9 @@ fn verify(
         None => now()?,
     };
     let input = read_pem_input(chain_path)?;
-    match chain_of(&input, chain_path)?.and_then(|chain| validator.verify_chain(&chain, time)) {
+    match chain_of(&input, chain_path, password)?
+        .and_then(|chain| validator.verify_chain(&chain, time))
+    {
         Ok(principal) => {
             print_json(&principal.to_json());
             Ok(ExitCode::SUCCESS)
@@ -505,9 +565,9 @@ fn verify(
     }
 }
 
-fn inspect(path: &Path) -> Result<ExitCode, CliError> {
+fn inspect(path: &Path, password: Option<&str>) -> Result<ExitCode, CliError> {
     let input = read_pem_input(path)?;
-    let chain = match chain_of(&input, path)? {
+    let chain = match chain_of(&input, path, password)? {
         Ok(c) => c,
         Err(rejection) => {
             print_json(&rejection.to_json());

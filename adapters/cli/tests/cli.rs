@@ -460,19 +460,84 @@ fn the_wrong_kind_of_file_says_what_it_is() {
             "{name}: {err}"
         );
     }
-    // A PKCS#12 file from mint: the openssl command to extract the chain.
+    // A PKCS#12 file from mint: verified with --password; without one, or with a wrong one,
+    // a usage error that says so.
     let minted = f.dir.path().join("pki");
-    let mint = run(&["mint", "--out", s(&minted), "--client", "bob"]);
+    let mint = run(&[
+        "mint",
+        "--out",
+        s(&minted),
+        "--client",
+        "bob",
+        "--dns",
+        "bob.example",
+    ]);
     assert_eq!(mint.status.code(), Some(0), "{}", text(&mint.stderr));
+    let p12 = minted.join("bob.p12");
+    let mpolicy = minted.join("policy.json");
+    let out = run(&["verify", "--policy", s(&mpolicy), s(&p12)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "certclaims: {} is a PKCS#12 file (.p12/.pfx) that needs a password: pass \
+             --password PW (`certclaims mint` writes them with `changeit`)\n",
+            s(&p12)
+        )
+    );
     let out = run(&[
         "verify",
         "--policy",
-        s(&minted.join("policy.json")),
-        s(&minted.join("bob.p12")),
+        s(&mpolicy),
+        "--password",
+        "wrong",
+        s(&p12),
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("openssl pkcs12 -in FILE.p12 -nokeys"),
+        text(&out.stderr).starts_with(&format!(
+            "certclaims: {}: the PKCS#12 file does not open with this --password",
+            s(&p12)
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&[
+        "verify",
+        "--policy",
+        s(&mpolicy),
+        "--password",
+        "changeit",
+        s(&p12),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let p = json(&out);
+    assert_eq!(p["subject"], "CN=bob,O=certclaims");
+    assert_eq!(p["dns"], serde_json::json!(["bob.example"]));
+    assert_eq!(p["chain"].as_array().map(Vec::len), Some(2));
+    // The same chain as bob.pem gives.
+    let pem_out = run(&[
+        "verify",
+        "--policy",
+        s(&mpolicy),
+        s(&minted.join("bob.pem")),
+    ]);
+    assert_eq!(json(&pem_out), p);
+    let out = run(&["inspect", "--password", "changeit", s(&p12)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        json(&out)["certificates"][0]["subject"],
+        "CN=bob,O=certclaims"
+    );
+    // A PEM-armoured PKCS#12 is named, with how to pass it.
+    let armoured = f.write(
+        "bob.p12.pem",
+        "-----BEGIN PKCS12-----\nAAAA\n-----END PKCS12-----\n",
+    );
+    let out = run(&["verify", "--policy", s(&mpolicy), s(&armoured)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("a PKCS#12 file in PEM"),
         "{}",
         text(&out.stderr)
     );
