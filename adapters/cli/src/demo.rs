@@ -293,7 +293,7 @@ pub(crate) async fn run(as_json: bool) -> Result<bool, CliError> {
                     println!("       fingerprint sha256:{}", p["fingerprint_sha256"].as_str().unwrap_or(""));
                     let roles: Vec<&str> = p["claims"]
                         .as_array()
-                        .map(|cs| cs.iter().filter(|c| c["type"] == "role").filter_map(|c| c["value"].as_str()).collect())
+                        .map(|cs| cs.iter().filter(|c| c["type"] == certclaims::claim_types::ROLE).filter_map(|c| c["value"].as_str()).collect())
                         .unwrap_or_default();
                     println!("       roles       {}", roles.join(", "));
                 }

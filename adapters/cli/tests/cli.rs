@@ -82,7 +82,7 @@ fn verify_prints_principal_and_exits_0() {
         .as_array()
         .expect("claims")
         .iter()
-        .filter(|c| c["type"] == "role")
+        .filter(|c| c["type"] == certclaims::claim_types::ROLE)
         .map(|c| &c["value"])
         .collect();
     assert_eq!(roles, [&Value::from("payments")]);

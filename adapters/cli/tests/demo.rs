@@ -55,7 +55,7 @@ fn demo_json_reports_five_cases_all_as_expected() {
             .as_array()
             .expect("claims")
             .iter()
-            .any(|c| c["type"] == "role" && c["value"] == "payments"),
+            .any(|c| c["type"] == certclaims::claim_types::ROLE && c["value"] == "payments"),
         "{p:#}"
     );
 
