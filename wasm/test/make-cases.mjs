@@ -63,7 +63,7 @@ cases.forwarded.push({ name: "xfcc appended by a client", policy: p, forwarder: 
   headers: [["x-forwarded-client-cert", `${el(join(home, "bob.pem"))},${el(join(home, "alice.pem"))}`]], principal: forwarded });
 
 for (const [name, doc] of [["version 2", { version: 2 }], ["unknown field", { version: 1, trusts: {} }],
-  ["bad anchor", { version: 1, trust: { anchors: ["not pem"] } }], ["bad pattern", { ...policy, identity: { allow: [{ dns: "a*.example" }] } }]]) {
+  ["bad anchor", { version: 1, trust: { anchors: ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"] } }], ["bad pattern", { ...policy, identity: { allow: [{ dns: "a*.example" }] } }]]) {
   const f = join(out, `bad-${name.replace(/ /g, "-")}.json`);
   writeFileSync(f, JSON.stringify(doc));
   const r = run(["verify", "--policy", f, join(home, "alice.pem")]);

@@ -112,7 +112,8 @@ impl PolicyFile {
                 let name = text.trim();
                 if name.is_empty() {
                     return Err(CliError(format!(
-                        "{}: {}[{entry}] is empty: write inline PEM or the path of a file",
+                        "{}: invalid policy field `{}[{entry}]`: empty: write inline PEM or the \
+                         path of a file",
                         path.display(),
                         list.field()
                     )));
@@ -126,7 +127,7 @@ impl PolicyFile {
                          -----BEGIN)"
                     };
                     CliError(format!(
-                        "{}: {}[{entry}]: {why}{hint}",
+                        "{}: invalid policy field `{}[{entry}]`: {why}{hint}",
                         path.display(),
                         list.field()
                     ))
@@ -225,7 +226,10 @@ impl PolicyFile {
             };
             return CliError(match origins.get(n) {
                 Some(Origin::Inline { entry }) => {
-                    format!("{policy}: {}[{entry}]: {reason}", list.field())
+                    format!(
+                        "{policy}: invalid policy field `{}[{entry}]`: {reason}",
+                        list.field()
+                    )
                 }
                 Some(Origin::File {
                     entry,
@@ -233,7 +237,7 @@ impl PolicyFile {
                     nth: k,
                     of,
                 }) => format!(
-                    "{policy}: {}[{entry}] ({}{}): {reason}",
+                    "{policy}: invalid policy field `{}[{entry}]` ({}{}): {reason}",
                     list.field(),
                     path.display(),
                     nth(*k, *of)

@@ -133,7 +133,7 @@ fn a_bad_referenced_file_is_named_with_its_policy_entry() {
             "missing",
             serde_json::json!({"anchors": [pki.root_pem(), "nope.pem"]}),
             &[
-                "missing.json: trust.anchors[1]: ",
+                "missing.json: invalid policy field `trust.anchors[1]`: ",
                 "nope.pem",
                 "relative to the policy file",
             ],
@@ -142,7 +142,7 @@ fn a_bad_referenced_file_is_named_with_its_policy_entry() {
             "key",
             serde_json::json!({"anchors": ["alice.key"]}),
             &[
-                "key.json: trust.anchors[0]: ",
+                "key.json: invalid policy field `trust.anchors[0]`: ",
                 "alice.key holds no certificate",
             ],
         ),
@@ -150,19 +150,22 @@ fn a_bad_referenced_file_is_named_with_its_policy_entry() {
             "bundle",
             serde_json::json!({"anchors": ["half-bad.pem"]}),
             &[
-                "bundle.json: trust.anchors[0] (",
+                "bundle.json: invalid policy field `trust.anchors[0]` (",
                 "half-bad.pem, certificate 2 of 2): not a usable trust anchor",
             ],
         ),
         (
             "crl",
             serde_json::json!({"anchors": [pki.root_pem()], "crls": ["alice.pem"]}),
-            &["crl.json: trust.crls[0]: ", "alice.pem holds no CRL"],
+            &[
+                "crl.json: invalid policy field `trust.crls[0]`: ",
+                "alice.pem holds no CRL",
+            ],
         ),
         (
             "empty",
             serde_json::json!({"anchors": ["  "]}),
-            &["empty.json: trust.anchors[0] is empty"],
+            &["empty.json: invalid policy field `trust.anchors[0]`: empty"],
         ),
     ];
     for (name, trust, parts) in cases {
@@ -455,7 +458,7 @@ fn policy_check_prints_what_the_policy_trusts_and_admits() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert!(
-        stderr(&out).contains("bad.json: trust.anchors[0]: "),
+        stderr(&out).contains("bad.json: invalid policy field `trust.anchors[0]`: "),
         "{}",
         stderr(&out)
     );
