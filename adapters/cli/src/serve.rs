@@ -205,9 +205,11 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8443")]
     listen: String,
     /// Client certificate mode of the TLS handshake: require (a valid certificate or no
-    /// handshake), allow (optional; one that is presented must be valid) or none (not asked
-    /// for: with --forwarded, where the proxy is the TLS client). Default: require, or none
-    /// with --forwarded.
+    /// handshake), allow (optional; one that is presented must be valid), http (optional;
+    /// the handshake takes any certificate whose key the client holds and every request is
+    /// answered with the verdict: 401/403 rejection JSON the client can read, like nginx's
+    /// optional_no_ca) or none (not asked for: with --forwarded, where the proxy is the TLS
+    /// client). Default: require, or none with --forwarded.
     #[arg(long, value_parser = parse_mode, value_name = "MODE")]
     mode: Option<Mode>,
     /// Read the client certificate from a trusted proxy's header in this format: rfc9440,
@@ -268,7 +270,7 @@ pub(crate) struct ServeArgs {
 }
 
 /// The values of `--mode`, in the order help and errors list them.
-pub(crate) const MODES: [&str; 3] = ["require", "allow", "none"];
+pub(crate) const MODES: [&str; 4] = ["require", "allow", "http", "none"];
 
 fn parse_mode(s: &str) -> Result<Mode, String> {
     s.parse::<Mode>()
@@ -391,8 +393,17 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         (None, Some(_)) => Mode::None,
         (None, None) => Mode::Require,
     };
-    let observer: RejectionObserver =
-        Arc::new(|r| eprintln!("handshake rejected: {} ({})", r.code(), r.detail()));
+    let observer: RejectionObserver = if mode == Mode::Http {
+        Arc::new(|r| {
+            eprintln!(
+                "client certificate refused, answered in HTTP: {} ({})",
+                r.code(),
+                r.detail()
+            )
+        })
+    } else {
+        Arc::new(|r| eprintln!("handshake rejected: {} ({})", r.code(), r.detail()))
+    };
     let tls = tls(&policy, cert, key, mode, Some(observer))?;
     eprintln!(
         "certclaims serve: https://{addr} (mode {mode:?}, policy {})",

@@ -357,10 +357,10 @@ fn mode_help_and_error_list_the_same_values() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("`optional` is not a mode: write one of require, allow, none"),
+        err.contains("`optional` is not a mode: write one of require, allow, http, none"),
         "{err}"
     );
-    for mode in ["require", "allow", "none"] {
+    for mode in ["require", "allow", "http", "none"] {
         assert!(
             help.contains(&format!("{mode} (")),
             "{mode} missing from {help}"

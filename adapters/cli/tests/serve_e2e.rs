@@ -596,6 +596,47 @@ fn allow_mode_with_curl_and_s_client() {
     assert!(out.contains("no_certificate"), "{out}");
 }
 
+#[test]
+fn http_mode_answers_every_refusal_in_json() {
+    let pki = Pki::new();
+    let server = Server::start(&pki, &pki.file("policy.json"), "http");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while curl(&server, &pki, "/healthz", &[]).status.is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A valid certificate: 200, as in the other modes.
+    let c = curl_as(&server, &pki, &pki.client("alice"));
+    assert_eq!((c.code, c.status), (Some(0), Some(200)), "{}", c.stderr);
+    assert_alice(&c.json(), &pki);
+    // No certificate: 401 no_certificate.
+    let c = curl(&server, &pki, "/whoami", &[]);
+    assert_eq!((c.code, c.status), (Some(0), Some(401)), "{}", c.stderr);
+    assert_eq!(c.json()["error"]["code"], "no_certificate");
+    // Where require and allow end the handshake with an alert, the client reads why.
+    for (client, code) in [
+        (pki.expired.clone(), "expired"),
+        (pki.foreign_alice(), "unknown_issuer"),
+    ] {
+        let c = curl_as(&server, &pki, &client);
+        assert_eq!(
+            (c.code, c.status),
+            (Some(0), Some(403)),
+            "{code}: {}",
+            c.stderr
+        );
+        let e = c.json();
+        assert_eq!(e["error"]["code"], code, "{e}");
+        assert_eq!(e["error"]["step"], "validation", "{e}");
+        server.expect_line(&[&format!("GET /whoami 403 {code}")]);
+        server.expect_line(&["client certificate refused, answered in HTTP: ", code]);
+    }
+    // s_client sees the handshake complete and the 403 over it.
+    let (ok, out) = s_client(&server, &pki, Some(&pki.foreign_alice()));
+    assert!(ok, "{out}");
+    assert!(out.contains("HTTP/1.1 403"), "{out}");
+    assert!(out.contains("unknown_issuer"), "{out}");
+}
+
 /// `--listen` takes a host name (the first of its addresses that binds); an address that is
 /// none of IP:PORT, [IPv6]:PORT or HOST:PORT is a usage error that says what to write.
 #[test]

@@ -15,7 +15,10 @@
 //!
 //! Modes mirror Kestrel's `ClientCertificateMode`: [`Mode::Require`], [`Mode::Allow`]
 //! (anonymous clients get through; a presented certificate must still verify) and
-//! [`Mode::None`]. Signature algorithms come from the server's rustls `CryptoProvider`.
+//! [`Mode::None`]; [`Mode::Http`] (nginx's `optional_no_ca`) lets every client through whose
+//! certificate's key signed the handshake, and leaves the verdict to the HTTP layer, which
+//! answers the rejection JSON. Signature algorithms come from the server's rustls
+//! `CryptoProvider`.
 //!
 //! [`Reloadable`] swaps trust anchors and policy while the server runs: new connections use
 //! the new generation, existing connections keep the principal they were admitted with.
@@ -48,6 +51,12 @@ pub enum Mode {
     Allow,
     /// No certificate is requested.
     None,
+    /// A certificate is requested but optional, and the handshake accepts any the client
+    /// proves it holds (its CertificateVerify signature is checked); the verdict is left to
+    /// the HTTP layer, which answers the rejection (401/403 JSON) so the client sees why
+    /// instead of a TLS alert. nginx's `ssl_verify_client optional_no_ca`; `principal` (or
+    /// the tower layer) must be consulted for every request.
+    Http,
 }
 
 impl std::str::FromStr for Mode {
@@ -57,7 +66,10 @@ impl std::str::FromStr for Mode {
             "require" => Ok(Self::Require),
             "allow" => Ok(Self::Allow),
             "none" => Ok(Self::None),
-            other => Err(format!("unknown mode `{other}` (require, allow, none)")),
+            "http" | "optional_no_ca" => Ok(Self::Http),
+            other => Err(format!(
+                "unknown mode `{other}` (require, allow, http, none)"
+            )),
         }
     }
 }
@@ -223,6 +235,11 @@ impl ClientCertVerifier for CertclaimsVerifier {
             Err(rejection) => {
                 if let Some(observe) = &self.observer {
                     observe(&rejection);
+                }
+                if self.mode == Mode::Http {
+                    // Possession is still proven (the CertificateVerify signature); the HTTP
+                    // layer answers the rejection.
+                    return Ok(ClientCertVerified::assertion());
                 }
                 Err(to_rustls_error(&rejection))
             }
