@@ -77,6 +77,15 @@ out=$(client bob payments || true)
 echo "$out" | grep -q '^403 Forbidden' && echo "$out" | grep -q '"code":"policy_denied"'
 echo "examples: alice reached /payments, bob got 403 policy_denied"
 
+step "cargo install: the documented install, then the installed binary mints and verifies"
+root=$(mktemp -d)
+CARGO_TARGET_DIR=$PWD/target cargo install -q --path adapters/cli --locked --debug --root "$root"
+"$root/bin/certclaims" --version | grep -qx "certclaims $(cargo pkgid -p certclaims-cli | sed 's/.*[#@]//')"
+"$root/bin/certclaims" mint --out "$root/pki" --client alice 2>/dev/null
+"$root/bin/certclaims" verify --policy "$root/pki/policy.json" "$root/pki/alice.pem" | grep -q '"common_name": "alice"'
+echo "cargo install: $("$root/bin/certclaims" --version) installed, minted and verified"
+rm -rf "$root"
+
 step "npm package: wasm/pkg built, types checked, the CLI's verdicts in Node, Deno and Bun"
 ./scripts/test-wasm.sh
 

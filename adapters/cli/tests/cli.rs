@@ -550,3 +550,13 @@ fn the_wrong_kind_of_file_says_what_it_is() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert_eq!(json(&out)["subject"], "CN=direct");
 }
+
+#[test]
+fn version_prints_the_crate_version() {
+    let out = run(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        format!("certclaims {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
