@@ -171,7 +171,7 @@ pub(crate) async fn run(as_json: bool) -> Result<bool, CliError> {
     let log = server_log.clone();
     let observer: RejectionObserver = Arc::new(move |r| {
         if let Ok(mut l) = log.lock() {
-            l.push(r.code().to_string());
+            l.push(r.rejection.code().to_string());
         }
     });
     let tls = crate::serve::tls(

@@ -13,6 +13,7 @@ use certclaims::{Chain, Policy, Rejection, Validator};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod demo;
+mod log;
 mod mint;
 mod policy_file;
 mod serve;

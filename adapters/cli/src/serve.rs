@@ -153,9 +153,25 @@ pub(crate) fn app() -> Router {
     })
 }
 
+/// The client's address, from the connection (tower's `PeerAddr`).
+fn peer_of(req: &Request) -> String {
+    req.extensions()
+        .get::<certclaims_tower::PeerAddr>()
+        .map_or_else(|| "?".to_string(), |p| p.0.to_string())
+}
+
 /// `GET /healthz`: 200 `ok`, no certificate needed.
 fn healthz(req: &Request) -> Response {
-    eprintln!("{} {} 200 healthz", req.method(), req.uri().path());
+    tracing::info!(
+        peer = %peer_of(req),
+        method = %req.method(),
+        path = req.uri().path(),
+        status = 200,
+        outcome = "healthz",
+        "{} {} 200 healthz",
+        req.method(),
+        req.uri().path()
+    );
     let mut res = Response::new(Body::from("ok\n"));
     res.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
@@ -165,25 +181,47 @@ fn healthz(req: &Request) -> Response {
 }
 
 async fn whoami(req: Request) -> Response {
+    let started = std::time::Instant::now();
     let result = ClientIdentity::from_extensions(req.extensions());
-    let (res, who) = match &result {
+    let res = match &result {
         Ok(p) => {
             let mut res = Response::new(Body::from(format!("{:#}\n", p.to_json())));
             res.headers_mut().insert(
                 axum::http::header::CONTENT_TYPE,
                 axum::http::HeaderValue::from_static("application/json"),
             );
-            (res, p.subject().to_string())
+            res
         }
-        Err(r) => (rejection_response::<Body>(r), r.code().to_string()),
+        Err(r) => rejection_response::<Body>(r),
     };
-    eprintln!(
-        "{} {} {} {}",
-        req.method(),
-        req.uri().path(),
-        res.status().as_u16(),
-        who
-    );
+    let status = res.status().as_u16();
+    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let (method, path, peer) = (req.method(), req.uri().path(), peer_of(&req));
+    match &result {
+        Ok(p) => tracing::info!(
+            peer = %peer,
+            method = %method,
+            path,
+            status,
+            outcome = "ok",
+            subject = p.subject(),
+            fingerprint_sha256 = p.fingerprint_sha256(),
+            source = p.source().as_str(),
+            latency_us,
+            "{method} {path} {status} {}",
+            p.subject()
+        ),
+        Err(r) => tracing::info!(
+            peer = %peer,
+            method = %method,
+            path,
+            status,
+            outcome = %r.code(),
+            latency_us,
+            "{method} {path} {status} {}",
+            r.code()
+        ),
+    }
     res
 }
 
@@ -263,6 +301,11 @@ pub(crate) struct ServeArgs {
     /// Most TLS handshake steps computing at once.
     #[arg(long = "max-handshakes", value_name = "N", default_value_t = 64)]
     max_handshakes: usize,
+    /// Log lines on stderr: text (timestamp, level, message, fields) or json (one object per
+    /// line: timestamp, level, message, peer, method, path, status, outcome, subject,
+    /// fingerprint_sha256, latency_us).
+    #[arg(long = "log-format", value_enum, default_value = "text")]
+    log_format: crate::log::LogFormat,
     /// Keep open connections whose client a reloaded policy refuses, with the principal
     /// they were admitted with (by default `serve` shuts them down after SIGHUP).
     #[arg(long = "keep-refused-on-reload")]
@@ -332,6 +375,7 @@ fn flag_error(e: &certclaims::PolicyError) -> String {
 /// `certclaims serve`. SIGHUP re-reads the policy (new connections and, in forwarded mode,
 /// new requests use it).
 pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
+    crate::log::init(args.log_format);
     let forwarder = args.forwarder()?;
     let listener = TcpListener::bind(args.listen.as_str()).await.map_err(|e| {
         CliError(format!(
@@ -342,7 +386,16 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
     let addr = listener.local_addr().map_err(|e| CliError(e.to_string()))?;
     let mut options = args.options();
     options.on_handshake_error = Some(Arc::new(|peer, e| {
-        eprintln!("handshake failed from {peer}: {}", handshake_error_code(e))
+        // A certificate the verifier refused was logged by its observer, with the subject
+        // and the code; every other failed handshake is logged here.
+        if !refused_by_verifier(e) {
+            tracing::warn!(
+                peer = %peer,
+                outcome = %handshake_error_code(e),
+                "handshake failed from {peer}: {}",
+                handshake_error_code(e)
+            );
+        }
     }));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -368,12 +421,15 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
             PolicyFile::load(path)?.build(|p| certclaims_rustls::validator_for(p, &provider))
         };
         let validators = Arc::new(SharedValidator::new(load(&policy)?));
-        eprintln!(
-            "certclaims serve: http://{addr} (forwarded {} from header `{}`, trusted proxies {}, policy {})",
-            forwarder.format,
-            forwarder.header(),
-            forwarder.trusted_proxies.join(", "),
-            policy.display()
+        banner(
+            args.log_format,
+            &format!(
+                "certclaims serve: http://{addr} (forwarded {} from header `{}`, trusted proxies {}, policy {})",
+                forwarder.format,
+                forwarder.header(),
+                forwarder.trusted_proxies.join(", "),
+                policy.display()
+            ),
         );
         #[cfg(unix)]
         {
@@ -393,21 +449,35 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         (None, Some(_)) => Mode::None,
         (None, None) => Mode::Require,
     };
-    let observer: RejectionObserver = if mode == Mode::Http {
-        Arc::new(|r| {
-            eprintln!(
-                "client certificate refused, answered in HTTP: {} ({})",
-                r.code(),
-                r.detail()
-            )
-        })
-    } else {
-        Arc::new(|r| eprintln!("handshake rejected: {} ({})", r.code(), r.detail()))
-    };
+    let answered_in_http = mode == Mode::Http;
+    let observer: RejectionObserver = Arc::new(move |r| {
+        let (code, detail) = (r.rejection.code(), r.rejection.detail());
+        // What the refused certificate says of itself (unverified: it was refused).
+        let presented = certclaims::inspect(r.leaf).ok();
+        let subject = presented.as_ref().map_or("", |c| c.subject());
+        let fingerprint = presented.as_ref().map_or("", |c| c.fingerprint_sha256());
+        let peer = r.peer.map_or_else(|| "?".to_string(), |p| p.to_string());
+        let what = if answered_in_http {
+            "client certificate refused, answered in HTTP"
+        } else {
+            "handshake rejected"
+        };
+        tracing::warn!(
+            peer = %peer,
+            outcome = %code,
+            subject,
+            fingerprint_sha256 = fingerprint,
+            detail,
+            "{what}: {code} ({detail})"
+        );
+    });
     let tls = tls(&policy, cert, key, mode, Some(observer))?;
-    eprintln!(
-        "certclaims serve: https://{addr} (mode {mode:?}, policy {})",
-        policy.display()
+    banner(
+        args.log_format,
+        &format!(
+            "certclaims serve: https://{addr} (mode {mode:?}, policy {})",
+            policy.display()
+        ),
     );
     #[cfg(unix)]
     {
@@ -433,12 +503,26 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
 fn log_refusal() -> certclaims_tower::RefusalHook {
     Arc::new(|method, path, peer, r| {
         let peer = peer.map_or_else(|| "?".to_string(), |p| p.to_string());
-        eprintln!(
+        tracing::info!(
+            peer = %peer,
+            method = %method,
+            path = %path,
+            status = r.http_status(),
+            outcome = %r.code(),
             "{method} {path} {} {} from {peer}",
             r.http_status(),
             r.code()
         );
     })
+}
+
+/// The line that says where the server listens, once the socket is bound: first on stderr
+/// and exactly this text in text mode (scripts wait for it), a log event in JSON mode.
+fn banner(format: crate::log::LogFormat, text: &str) {
+    match format {
+        crate::log::LogFormat::Text => eprintln!("{text}"),
+        crate::log::LogFormat::Json => tracing::info!(event = "listening", "{text}"),
+    }
 }
 
 /// Runs `reload` on every SIGHUP and says how it went.
@@ -451,11 +535,25 @@ fn on_sighup(reload: impl Fn() -> Result<u64, CliError> + Send + 'static) {
         };
         while hup.recv().await.is_some() {
             match reload() {
-                Ok(n) => eprintln!("policy reloaded: generation {n}"),
-                Err(e) => eprintln!("policy reload failed (the previous policy stays): {e}"),
+                Ok(n) => tracing::info!(generation = n, "policy reloaded: generation {n}"),
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "policy reload failed (the previous policy stays): {e}"
+                ),
             }
         }
     });
+}
+
+/// Whether a failed handshake is one the certclaims verifier refused (its observer logged
+/// it): an invalid-certificate error other than a bad signature, which can also be the
+/// client's CertificateVerify.
+fn refused_by_verifier(e: &std::io::Error) -> bool {
+    matches!(
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        Some(rustls::Error::InvalidCertificate(c)) if *c != rustls::CertificateError::BadSignature
+    )
 }
 
 /// A short description of a failed handshake: the certclaims code when the client sent no

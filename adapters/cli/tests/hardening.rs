@@ -353,7 +353,13 @@ fn serve_answers_every_method_on_every_path_with_json_and_one_log_line() {
         assert_eq!(json["error"]["step"], "input");
         let line = format!("{method} {path} 401 no_certificate");
         let lines = server.lines_with(&line, 1);
-        assert_eq!(lines, std::slice::from_ref(&line), "{:#?}", server.lines());
+        assert_eq!(lines.len(), 1, "{:#?}", server.lines());
+        // `<timestamp>  INFO <line> peer=… method=… path=… status=401 outcome=no_certificate`
+        assert!(
+            lines[0].contains(&format!("Z  INFO {line} peer=127.0.0.1:"))
+                && lines[0].contains(" status=401 outcome=no_certificate "),
+            "{lines:?}"
+        );
     }
     // GET /healthz keeps its answer and logs once per request.
     let (status, body) = curl(&server, &dir, "GET", "/healthz");

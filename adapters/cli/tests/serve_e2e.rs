@@ -202,6 +202,10 @@ struct Server {
 
 impl Server {
     fn start(pki: &Pki, policy: &Path, mode: &str) -> Self {
+        Self::start_with(pki, policy, mode, &[])
+    }
+
+    fn start_with(pki: &Pki, policy: &Path, mode: &str, extra: &[&str]) -> Self {
         let mut child = Command::new(BIN)
             .args([
                 "serve",
@@ -216,6 +220,7 @@ impl Server {
                 "--mode",
                 mode,
             ])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -246,6 +251,11 @@ impl Server {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
+                    // In JSON mode the banner is the message of a log event.
+                    let line = serde_json::from_str::<Value>(&line)
+                        .ok()
+                        .and_then(|v| v["message"].as_str().map(String::from))
+                        .unwrap_or(line);
                     if let Some(rest) = line.strip_prefix("certclaims serve: https://127.0.0.1:") {
                         server.port = rest
                             .split(' ')
@@ -635,6 +645,72 @@ fn http_mode_answers_every_refusal_in_json() {
     assert!(ok, "{out}");
     assert!(out.contains("HTTP/1.1 403"), "{out}");
     assert!(out.contains("unknown_issuer"), "{out}");
+}
+
+#[test]
+fn json_logs_have_one_object_per_request_and_refused_handshake() {
+    let pki = Pki::new();
+    let server = Server::start_with(
+        &pki,
+        &pki.file("policy.json"),
+        "require",
+        &["--log-format", "json"],
+    );
+    let c = curl_as(&server, &pki, &pki.client("alice"));
+    assert_eq!(c.status, Some(200), "{}", c.stderr);
+    let r = s_client(&server, &pki, Some(&pki.foreign_alice()));
+    assert_s_client_alert(&r, "alert unknown ca");
+    let request = server.expect_line(&["\"GET /whoami 200 CN=alice,O=certclaims\""]);
+    let refused = server.expect_line(&["\"handshake rejected: unknown_issuer"]);
+    for line in server.lines() {
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let ts = v["timestamp"].as_str().unwrap_or_default();
+        assert!(ts.len() >= 20 && ts.ends_with('Z'), "{line}");
+        assert!(v["level"].is_string(), "{line}");
+    }
+    let request: Value = serde_json::from_str(&request).expect("JSON");
+    assert_eq!(request["level"], "INFO");
+    assert_eq!(request["method"], "GET");
+    assert_eq!(request["path"], "/whoami");
+    assert_eq!(request["status"], 200);
+    assert_eq!(request["outcome"], "ok");
+    assert_eq!(request["subject"], "CN=alice,O=certclaims");
+    assert!(
+        request["peer"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("127.0.0.1:")),
+        "{request}"
+    );
+    assert_eq!(
+        request["fingerprint_sha256"].as_str().map(str::len),
+        Some(64)
+    );
+    assert!(request["latency_us"].is_u64(), "{request}");
+    let refused: Value = serde_json::from_str(&refused).expect("JSON");
+    assert_eq!(refused["level"], "WARN");
+    assert_eq!(refused["outcome"], "unknown_issuer");
+    assert_eq!(refused["subject"], "CN=alice,O=certclaims");
+    assert_eq!(
+        refused["fingerprint_sha256"].as_str().map(str::len),
+        Some(64)
+    );
+    assert!(
+        refused["peer"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("127.0.0.1:")),
+        "{refused}"
+    );
+    assert_eq!(request["source"], "direct");
+    // One line for the refused handshake, not a second from the failed-handshake hook (the
+    // hook's lines are the other failures, such as the readiness probe's bare TCP connect).
+    assert!(
+        !server
+            .lines()
+            .iter()
+            .any(|l| l.contains("handshake failed") && l.contains("certificate")),
+        "{:#?}",
+        server.lines()
+    );
 }
 
 /// `--listen` takes a host name (the first of its addresses that binds); an address that is

@@ -91,7 +91,9 @@ fn observer() -> (RejectionObserver, Arc<Mutex<Vec<Rejection>>>) {
     let seen: Arc<Mutex<Vec<Rejection>>> = Arc::default();
     let log = seen.clone();
     (
-        Arc::new(move |r: &Rejection| log.lock().unwrap().push(r.clone())),
+        Arc::new(move |r: &certclaims_rustls::Refusal<'_>| {
+            log.lock().unwrap().push(r.rejection.clone())
+        }),
         seen,
     )
 }

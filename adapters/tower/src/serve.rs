@@ -232,7 +232,10 @@ where
                 inner: tcp,
                 meter: meter.clone(),
             };
-            let accept = Gated::new(acceptor.accept(tcp).into_fallible(), lanes, meter.clone());
+            let accept = certclaims_rustls::with_handshake_peer(
+                peer,
+                Gated::new(acceptor.accept(tcp).into_fallible(), lanes, meter.clone()),
+            );
             let stream = match tokio::time::timeout(options.handshake_timeout, accept).await {
                 Ok(Ok(stream)) => stream,
                 Ok(Err((e, mut tcp))) => {
