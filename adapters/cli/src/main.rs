@@ -14,6 +14,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod demo;
 mod log;
+mod metrics;
 mod mint;
 mod policy_file;
 mod serve;

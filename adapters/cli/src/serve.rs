@@ -172,12 +172,41 @@ fn healthz(req: &Request) -> Response {
         req.method(),
         req.uri().path()
     );
-    let mut res = Response::new(Body::from("ok\n"));
+    crate::metrics::metrics().request(200, "healthz", std::time::Duration::ZERO);
+    text_response("ok\n", "text/plain; charset=utf-8")
+}
+
+fn text_response(body: impl Into<Body>, content_type: &'static str) -> Response {
+    let mut res = Response::new(body.into());
     res.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("text/plain; charset=utf-8"),
+        axum::http::HeaderValue::from_static(content_type),
     );
     res
+}
+
+/// The health listener's application (`--health-listen`): `GET /healthz` (200 `ok`) and
+/// `GET /metrics` (Prometheus text), plain HTTP, no certificate in any mode; 404 otherwise.
+fn health_app() -> Router {
+    Router::new().fallback(|req: Request| async move {
+        let get =
+            req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
+        match req.uri().path() {
+            "/healthz" if get => text_response("ok\n", "text/plain; charset=utf-8"),
+            "/metrics" if get => text_response(
+                crate::metrics::metrics().render(),
+                "text/plain; version=0.0.4; charset=utf-8",
+            ),
+            _ => {
+                let mut res = text_response(
+                    "not found: GET /healthz or /metrics\n",
+                    "text/plain; charset=utf-8",
+                );
+                *res.status_mut() = axum::http::StatusCode::NOT_FOUND;
+                res
+            }
+        }
+    })
 }
 
 async fn whoami(req: Request) -> Response {
@@ -195,7 +224,13 @@ async fn whoami(req: Request) -> Response {
         Err(r) => rejection_response::<Body>(r),
     };
     let status = res.status().as_u16();
-    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let latency = started.elapsed();
+    let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+    let outcome = match &result {
+        Ok(_) => "ok".to_string(),
+        Err(r) => r.code().to_string(),
+    };
+    crate::metrics::metrics().request(status, &outcome, latency);
     let (method, path, peer) = (req.method(), req.uri().path(), peer_of(&req));
     match &result {
         Ok(p) => tracing::info!(
@@ -301,6 +336,11 @@ pub(crate) struct ServeArgs {
     /// Most TLS handshake steps computing at once.
     #[arg(long = "max-handshakes", value_name = "N", default_value_t = 64)]
     max_handshakes: usize,
+    /// Also serve `GET /healthz` and `GET /metrics` (Prometheus) over plain HTTP on this
+    /// address, with no client certificate in any mode (e.g. 127.0.0.1:9090; keep it off
+    /// public interfaces).
+    #[arg(long = "health-listen", value_name = "ADDR")]
+    health_listen: Option<String>,
     /// Log lines on stderr: text (timestamp, level, message, fields) or json (one object per
     /// line: timestamp, level, message, peer, method, path, status, outcome, subject,
     /// fingerprint_sha256, latency_us).
@@ -389,6 +429,14 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         // A certificate the verifier refused was logged by its observer, with the subject
         // and the code; every other failed handshake is logged here.
         if !refused_by_verifier(e) {
+            let code = handshake_error_code(e);
+            crate::metrics::metrics().handshake(
+                if code == certclaims::Code::NoCertificate.to_string() {
+                    "no_certificate"
+                } else {
+                    "failed"
+                },
+            );
             tracing::warn!(
                 peer = %peer,
                 outcome = %handshake_error_code(e),
@@ -397,6 +445,35 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
             );
         }
     }));
+    options.on_handshake = Some(Arc::new(|_, identity| {
+        crate::metrics::metrics().handshake(match identity {
+            Ok(_) => "ok",
+            Err(r) => r.code().as_str(),
+        })
+    }));
+    let mut health_banner = None;
+    if let Some(health) = &args.health_listen {
+        let listener = TcpListener::bind(health.as_str()).await.map_err(|e| {
+            CliError(format!(
+                "--health-listen {health}: {e} (write IP:PORT, e.g. 127.0.0.1:9090)"
+            ))
+        })?;
+        let at = listener.local_addr().map_err(|e| CliError(e.to_string()))?;
+        health_banner = Some(format!(
+            "certclaims serve: health and metrics on http://{at} (/healthz, /metrics)"
+        ));
+        tokio::spawn(async move {
+            let stop = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            if let Err(e) =
+                certclaims_tower::serve_plain(listener, health_app(), ServeOptions::default(), stop)
+                    .await
+            {
+                tracing::error!(error = %e, "health listener stopped: {e}");
+            }
+        });
+    }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -406,13 +483,15 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         // Plain HTTP: forwarded mode only.
         let Some(forwarder) = forwarder else {
             return Err(CliError(
-                "serve needs --tls-cert and --tls-key, or --forwarded FORMAT --trusted-proxy                  CIDR to serve plain HTTP behind a TLS-terminating proxy"
+                "serve needs --tls-cert and --tls-key, or --forwarded FORMAT --trusted-proxy CIDR to \
+                 serve plain HTTP behind a TLS-terminating proxy"
                     .into(),
             ));
         };
         if args.mode.is_some() {
             return Err(CliError(
-                "--mode applies to the TLS handshake; without --tls-cert the proxy is the TLS                  client"
+                "--mode applies to the TLS handshake; without --tls-cert the proxy is the TLS \
+                 client"
                     .into(),
             ));
         }
@@ -431,6 +510,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
                 policy.display()
             ),
         );
+        if let Some(b) = &health_banner {
+            banner(args.log_format, b);
+        }
         #[cfg(unix)]
         {
             let validators = validators.clone();
@@ -457,6 +539,10 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         let subject = presented.as_ref().map_or("", |c| c.subject());
         let fingerprint = presented.as_ref().map_or("", |c| c.fingerprint_sha256());
         let peer = r.peer.map_or_else(|| "?".to_string(), |p| p.to_string());
+        if !answered_in_http {
+            // In http mode the handshake completes and is counted with its identity.
+            crate::metrics::metrics().handshake(code.as_str());
+        }
         let what = if answered_in_http {
             "client certificate refused, answered in HTTP"
         } else {
@@ -479,6 +565,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
             policy.display()
         ),
     );
+    if let Some(b) = &health_banner {
+        banner(args.log_format, b);
+    }
     #[cfg(unix)]
     {
         let tls = tls.clone();
@@ -534,7 +623,9 @@ fn on_sighup(reload: impl Fn() -> Result<u64, CliError> + Send + 'static) {
             return;
         };
         while hup.recv().await.is_some() {
-            match reload() {
+            let outcome = reload();
+            crate::metrics::metrics().reload(outcome.is_ok());
+            match outcome {
                 Ok(n) => tracing::info!(generation = n, "policy reloaded: generation {n}"),
                 Err(e) => tracing::error!(
                     error = %e,

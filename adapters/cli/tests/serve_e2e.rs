@@ -713,6 +713,69 @@ fn json_logs_have_one_object_per_request_and_refused_handshake() {
     );
 }
 
+#[test]
+fn health_and_metrics_need_no_certificate_in_require_mode() {
+    let pki = Pki::new();
+    let port = certclaims_test_support::net::free_port();
+    let health = format!("127.0.0.1:{port}");
+    let server = Server::start_with(
+        &pki,
+        &pki.file("policy.json"),
+        "require",
+        &["--health-listen", &health],
+    );
+    server.expect_line(&[&format!(
+        "certclaims serve: health and metrics on http://{health} (/healthz, /metrics)"
+    )]);
+    let get = |path: &str| {
+        let out = certclaims_test_support::curl(&[
+            "-sS",
+            "--max-time",
+            "10",
+            "-w",
+            "\n%{http_code}",
+            &format!("http://{health}{path}"),
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, status) = text.rsplit_once('\n').unwrap_or(("", ""));
+        (status.to_string(), body.to_string())
+    };
+    assert_eq!(get("/healthz"), ("200".into(), "ok\n".into()));
+    assert_eq!(get("/nope").0, "404");
+
+    // One verified client, one refused handshake, one without a certificate.
+    assert_eq!(
+        curl_as(&server, &pki, &pki.client("alice")).status,
+        Some(200)
+    );
+    assert_s_client_alert(
+        &s_client(&server, &pki, Some(&pki.foreign_alice())),
+        "alert unknown ca",
+    );
+    let c = curl(&server, &pki, "/whoami", &[]);
+    assert_eq!(
+        c.status, None,
+        "require mode: no HTTP answer without a certificate"
+    );
+    server.expect_line(&["handshake rejected: unknown_issuer"]);
+
+    let (status, metrics) = get("/metrics");
+    assert_eq!(status, "200");
+    for line in [
+        "certclaims_handshakes_total{outcome=\"ok\"} 1",
+        "certclaims_handshakes_total{outcome=\"unknown_issuer\"} 1",
+        "certclaims_handshakes_total{outcome=\"no_certificate\"} 1",
+        "certclaims_requests_total{status=\"200\",outcome=\"ok\"} 1",
+        "certclaims_request_duration_seconds_count 1",
+        "# TYPE certclaims_request_duration_seconds histogram",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line:?} not in\n{metrics}"
+        );
+    }
+}
+
 /// `--listen` takes a host name (the first of its addresses that binds); an address that is
 /// none of IP:PORT, [IPv6]:PORT or HOST:PORT is a usage error that says what to write.
 #[test]

@@ -30,6 +30,10 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 /// Called when a connection fails before HTTP (TCP accept or TLS handshake).
 pub type ConnectionErrorHook = Arc<dyn Fn(SocketAddr, &std::io::Error) + Send + Sync>;
 
+/// A hook called with each completed handshake's peer and identity.
+pub type HandshakeHook =
+    Arc<dyn Fn(SocketAddr, Result<&certclaims::Principal, &certclaims::Rejection>) + Send + Sync>;
+
 /// Options of [`serve`] and [`serve_plain`].
 ///
 /// Every phase of a connection has a bound, so that a client can hold a connection only
@@ -112,6 +116,9 @@ pub struct ServeOptions {
     pub watch_interval: Duration,
     /// Called for each failed handshake.
     pub on_handshake_error: Option<ConnectionErrorHook>,
+    /// Called for each completed handshake, with the connection's identity (a rejection in
+    /// allow or http mode when the client's certificate was missing or refused).
+    pub on_handshake: Option<HandshakeHook>,
 }
 
 impl Default for ServeOptions {
@@ -132,6 +139,7 @@ impl Default for ServeOptions {
             close_refused_on_reload: false,
             watch_interval: Duration::from_millis(250),
             on_handshake_error: None,
+            on_handshake: None,
         }
     }
 }
@@ -263,6 +271,9 @@ where
             meter.done.store(true, Ordering::Release);
             let peer_certificates = stream.get_ref().1.peer_certificates();
             let result = generation.verifier.principal(peer_certificates);
+            if let Some(hook) = &options.on_handshake {
+                hook(peer, result.as_deref());
+            }
             let recheck = match (&result, peer_certificates) {
                 (Ok(_), Some(chain)) if options.close_refused_on_reload => Some(Recheck {
                     tls,
