@@ -425,31 +425,46 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
     })?;
     let addr = listener.local_addr().map_err(|e| CliError(e.to_string()))?;
     let mut options = args.options();
-    options.on_handshake_error = Some(Arc::new(|peer, e| {
-        // A certificate the verifier refused was logged by its observer, with the subject
-        // and the code; every other failed handshake is logged here.
-        if !refused_by_verifier(e) {
+    options.on_handshake_error = Some(Arc::new(|peer, e| match take_refusal() {
+        // The verifier refused the certificate: one line with what it refused and why.
+        Some(r) if is_certificate_error(e) => log_refusal_of(peer, &r, "handshake rejected"),
+        _ => {
             let code = handshake_error_code(e);
-            crate::metrics::metrics().handshake(
-                if code == certclaims::Code::NoCertificate.to_string() {
-                    "no_certificate"
-                } else {
-                    "failed"
-                },
-            );
+            let no_certificate = code == certclaims::Code::NoCertificate.as_str();
+            crate::metrics::metrics().handshake(if no_certificate {
+                "no_certificate"
+            } else {
+                "failed"
+            });
             tracing::warn!(
                 peer = %peer,
-                outcome = %handshake_error_code(e),
-                "handshake failed from {peer}: {}",
-                handshake_error_code(e)
+                outcome = %code,
+                "handshake failed from {peer}: {code}"
             );
         }
     }));
-    options.on_handshake = Some(Arc::new(|_, identity| {
-        crate::metrics::metrics().handshake(match identity {
-            Ok(_) => "ok",
-            Err(r) => r.code().as_str(),
-        })
+    options.on_handshake = Some(Arc::new(|peer, identity| {
+        // http mode: a refused certificate completes the handshake and is answered in HTTP.
+        // The recorded refusal is this handshake's only if it is the identity's rejection (a
+        // handshake whose last flight came in a later poll may have ended on another thread).
+        let recorded = take_refusal();
+        match identity {
+            Ok(_) => crate::metrics::metrics().handshake("ok"),
+            Err(rejection) if rejection.code() == certclaims::Code::NoCertificate => {
+                crate::metrics::metrics().handshake("no_certificate")
+            }
+            Err(rejection) => {
+                let r = recorded
+                    .filter(|r| r.code == rejection.code() && r.detail == rejection.detail())
+                    .unwrap_or_else(|| HandshakeRefusal {
+                        code: rejection.code(),
+                        detail: rejection.detail().to_string(),
+                        subject: String::new(),
+                        fingerprint: String::new(),
+                    });
+                log_refusal_of(peer, &r, "client certificate refused, answered in HTTP");
+            }
+        }
     }));
     let mut health_banner = None;
     if let Some(health) = &args.health_listen {
@@ -531,31 +546,22 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         (None, Some(_)) => Mode::None,
         (None, None) => Mode::Require,
     };
-    let answered_in_http = mode == Mode::Http;
-    let observer: RejectionObserver = Arc::new(move |r| {
-        let (code, detail) = (r.rejection.code(), r.rejection.detail());
-        // What the refused certificate says of itself (unverified: it was refused).
+    // The verifier's refusal is recorded for the handshake hooks above, which log it with
+    // the client's address: they run on the thread and in the poll where the handshake
+    // ended (certclaims-tower's `serve` calls them right after it, without yielding).
+    let observer: RejectionObserver = Arc::new(|r| {
         let presented = certclaims::inspect(r.leaf).ok();
-        let subject = presented.as_ref().map_or("", |c| c.subject());
-        let fingerprint = presented.as_ref().map_or("", |c| c.fingerprint_sha256());
-        let peer = r.peer.map_or_else(|| "?".to_string(), |p| p.to_string());
-        if !answered_in_http {
-            // In http mode the handshake completes and is counted with its identity.
-            crate::metrics::metrics().handshake(code.as_str());
-        }
-        let what = if answered_in_http {
-            "client certificate refused, answered in HTTP"
-        } else {
-            "handshake rejected"
+        let refusal = HandshakeRefusal {
+            code: r.rejection.code(),
+            detail: r.rejection.detail().to_string(),
+            subject: presented
+                .as_ref()
+                .map_or_else(String::new, |c| c.subject().to_string()),
+            fingerprint: presented
+                .as_ref()
+                .map_or_else(String::new, |c| c.fingerprint_sha256().to_string()),
         };
-        tracing::warn!(
-            peer = %peer,
-            outcome = %code,
-            subject,
-            fingerprint_sha256 = fingerprint,
-            detail,
-            "{what}: {code} ({detail})"
-        );
+        LAST_REFUSAL.with(|l| *l.borrow_mut() = Some(refusal));
     });
     let tls = tls(&policy, cert, key, mode, Some(observer))?;
     banner(
@@ -636,14 +642,46 @@ fn on_sighup(reload: impl Fn() -> Result<u64, CliError> + Send + 'static) {
     });
 }
 
-/// Whether a failed handshake is one the certclaims verifier refused (its observer logged
-/// it): an invalid-certificate error other than a bad signature, which can also be the
-/// client's CertificateVerify.
-fn refused_by_verifier(e: &std::io::Error) -> bool {
+/// What the verifier refused in the handshake that just ended on this thread.
+struct HandshakeRefusal {
+    code: certclaims::Code,
+    detail: String,
+    /// What the refused certificate says of itself (unverified).
+    subject: String,
+    fingerprint: String,
+}
+
+std::thread_local! {
+    static LAST_REFUSAL: std::cell::RefCell<Option<HandshakeRefusal>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn take_refusal() -> Option<HandshakeRefusal> {
+    LAST_REFUSAL.with(|l| l.borrow_mut().take())
+}
+
+/// The one log line (and the metric) of a refused client certificate.
+fn log_refusal_of(peer: std::net::SocketAddr, r: &HandshakeRefusal, what: &str) {
+    crate::metrics::metrics().handshake(r.code.as_str());
+    tracing::warn!(
+        peer = %peer,
+        outcome = r.code.as_str(),
+        subject = r.subject.as_str(),
+        fingerprint_sha256 = r.fingerprint.as_str(),
+        detail = r.detail.as_str(),
+        "{what}: {} ({})",
+        r.code,
+        r.detail
+    );
+}
+
+/// Whether a failed handshake failed on the client's certificate (rustls
+/// `InvalidCertificate`, what the verifier's refusals become).
+fn is_certificate_error(e: &std::io::Error) -> bool {
     matches!(
         e.get_ref()
             .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
-        Some(rustls::Error::InvalidCertificate(c)) if *c != rustls::CertificateError::BadSignature
+        Some(rustls::Error::InvalidCertificate(_))
     )
 }
 

@@ -24,8 +24,6 @@
 //! the new generation, existing connections keep the principal they were admitted with.
 
 use std::fmt;
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
@@ -84,47 +82,10 @@ pub struct Refusal<'a> {
     pub rejection: &'a Rejection,
     /// The certificate the client presented (unverified: it was refused).
     pub leaf: &'a CertificateDer<'a>,
-    /// The client's address, when the server runs the handshake inside
-    /// [`with_handshake_peer`] (certclaims-tower's `serve` does).
-    pub peer: Option<SocketAddr>,
 }
 
 /// Called with every refusal a verifier produces in a handshake (for logs and metrics).
 pub type RejectionObserver = Arc<dyn Fn(&Refusal<'_>) + Send + Sync>;
-
-std::thread_local! {
-    static HANDSHAKE_PEER: std::cell::Cell<Option<SocketAddr>> = const { std::cell::Cell::new(None) };
-}
-
-/// Runs a TLS accept future with `peer` known to the verifier while it is polled, so that a
-/// [`Refusal`] names the client's address. The verifier runs inside the future's poll (on
-/// the polling thread, `block_in_place` included).
-pub fn with_handshake_peer<F: Future>(peer: SocketAddr, handshake: F) -> HandshakePeer<F> {
-    HandshakePeer {
-        peer,
-        inner: Box::pin(handshake),
-    }
-}
-
-/// The future of [`with_handshake_peer`].
-pub struct HandshakePeer<F> {
-    peer: SocketAddr,
-    inner: std::pin::Pin<Box<F>>,
-}
-
-impl<F: Future> Future for HandshakePeer<F> {
-    type Output = F::Output;
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<F::Output> {
-        let peer = self.peer;
-        let before = HANDSHAKE_PEER.with(|p| p.replace(Some(peer)));
-        let out = self.inner.as_mut().poll(cx);
-        HANDSHAKE_PEER.with(|p| p.set(before));
-        out
-    }
-}
 
 /// The rustls client certificate verifier backed by a certclaims [`Validator`].
 pub struct CertclaimsVerifier {
@@ -286,7 +247,6 @@ impl ClientCertVerifier for CertclaimsVerifier {
                     observe(&Refusal {
                         rejection: &rejection,
                         leaf: end_entity,
-                        peer: HANDSHAKE_PEER.with(std::cell::Cell::get),
                     });
                 }
                 if self.mode == Mode::Http {

@@ -118,6 +118,10 @@ pub struct ServeOptions {
     pub on_handshake_error: Option<ConnectionErrorHook>,
     /// Called for each completed handshake, with the connection's identity (a rejection in
     /// allow or http mode when the client's certificate was missing or refused).
+    ///
+    /// Both hooks run on the connection's task right after the handshake ends, in the same
+    /// poll and so on the same thread as the verifier's last call: what a verifier observer
+    /// left in a thread-local for that handshake is still there.
     pub on_handshake: Option<HandshakeHook>,
 }
 
@@ -240,10 +244,7 @@ where
                 inner: tcp,
                 meter: meter.clone(),
             };
-            let accept = certclaims_rustls::with_handshake_peer(
-                peer,
-                Gated::new(acceptor.accept(tcp).into_fallible(), lanes, meter.clone()),
-            );
+            let accept = Gated::new(acceptor.accept(tcp).into_fallible(), lanes, meter.clone());
             let stream = match tokio::time::timeout(options.handshake_timeout, accept).await {
                 Ok(Ok(stream)) => stream,
                 Ok(Err((e, mut tcp))) => {
