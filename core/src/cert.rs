@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Rejection;
 use crate::path::der::{
-    self, algorithm, bit_string, extensions, find, id_ce, implicit, name, read_time, serial_number,
+    self, algorithm, bit_string, find, id_ce, implicit, name, read_time, serial_number,
     AlgorithmId, AuthorityKeyId, BitString, Extension, GeneralName, Name, NameConstraints, Reader,
     Tlv, BIT_STRING, INTEGER, SEQUENCE,
 };
@@ -538,10 +538,7 @@ impl<'a> Certificate<'a> {
         }
         let extensions = match t.context(3)? {
             Some(e) => {
-                let mut e = Reader::explicit(der, &e)?;
-                let seq = e.expect(SEQUENCE, "the extensions (SEQUENCE)")?;
-                e.finish("the extensions")?;
-                extensions(der, &seq)?
+                der::explicit_extensions(der, &e, ("the extensions (SEQUENCE)", "the extensions"))?
             }
             None => Vec::new(),
         };

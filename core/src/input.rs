@@ -127,3 +127,72 @@ pub(crate) fn check_limits(
     }
     Ok(())
 }
+
+/// What a binary (not PEM) input is, judged from its first elements: for telling an
+/// operator who passed the wrong file what it is. Nothing is validated; [`DerKind::Other`]
+/// is for the certificate parser to judge.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DerKind {
+    /// Not a DER SEQUENCE at all (perhaps PEM or text).
+    NotDer,
+    /// A PKCS#12 (`.p12`/`.pfx`) PFX: version 3, then a ContentInfo.
+    Pkcs12,
+    /// A private key: PKCS#8 (version 0 or 1, then an AlgorithmIdentifier), PKCS#1 RSA
+    /// (version 0, then the modulus) or SEC1 EC (version 1, then the key OCTET STRING).
+    PrivateKey,
+    /// A CRL: a tbsCertList holds thisUpdate (a time) where a tbsCertificate holds its
+    /// validity (a SEQUENCE).
+    Crl,
+    /// Anything else that is a SEQUENCE: a certificate, or for the certificate parser to
+    /// reject.
+    Other,
+}
+
+/// Classifies a binary input (see [`DerKind`]).
+pub fn der_kind(input: &[u8]) -> DerKind {
+    use crate::path::der::{Reader, GENERALIZED_TIME, INTEGER, OCTET_STRING, SEQUENCE, UTC_TIME};
+    let mut top = Reader::new(input);
+    let Ok(outer) = top.expect(SEQUENCE, "a SEQUENCE") else {
+        return DerKind::NotDer;
+    };
+    let mut body = Reader::inside(input, &outer);
+    let Ok(first) = body.any() else {
+        return DerKind::Other;
+    };
+    let next = body.peek_tag();
+    if first.tag == INTEGER {
+        return match &input[first.contents()] {
+            [3] if next == Some(SEQUENCE) => DerKind::Pkcs12,
+            [0] | [1] if matches!(next, Some(SEQUENCE | INTEGER | OCTET_STRING)) => {
+                DerKind::PrivateKey
+            }
+            _ => DerKind::Other,
+        };
+    }
+    if first.tag != SEQUENCE {
+        return DerKind::Other;
+    }
+    // tbs: [version INTEGER] signature issuer thisUpdate … for a CRL.
+    let mut tbs = Reader::inside(input, &first);
+    let mut tags = Vec::new();
+    while tags.len() < 4 {
+        match tbs.any() {
+            Ok(t) => tags.push(t.tag),
+            Err(_) => break,
+        }
+    }
+    let time = |t: Option<&u8>| matches!(t, Some(&UTC_TIME | &GENERALIZED_TIME));
+    let crl = match tags.first() {
+        Some(&INTEGER) => {
+            tags.get(1) == Some(&SEQUENCE) && tags.get(2) == Some(&SEQUENCE) && time(tags.get(3))
+        }
+        Some(&SEQUENCE) => tags.get(1) == Some(&SEQUENCE) && time(tags.get(2)),
+        _ => false,
+    };
+    if crl {
+        DerKind::Crl
+    } else {
+        DerKind::Other
+    }
+}

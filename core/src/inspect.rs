@@ -30,6 +30,8 @@ pub struct UnverifiedCertificate {
     public_key: String,
     not_before: String,
     not_after: String,
+    #[serde(skip)]
+    not_after_unix: i64,
     is_ca: bool,
     self_issued: bool,
     /// The keyUsage bits by RFC 5280 name; `None` without the extension (any use).
@@ -63,6 +65,22 @@ impl UnverifiedCertificate {
     /// Lowercase hex SHA-256 of the DER.
     pub fn fingerprint_sha256(&self) -> &str {
         &self.fingerprint_sha256
+    }
+    /// `sha256:<hex>` of the SubjectPublicKeyInfo (the `issuer_key` deny form).
+    pub fn spki_sha256(&self) -> &str {
+        &self.spki_sha256
+    }
+    /// notAfter, RFC 3339.
+    pub fn not_after(&self) -> &str {
+        &self.not_after
+    }
+    /// notAfter, seconds since the epoch (negative before 1970).
+    pub fn not_after_unix(&self) -> i64 {
+        self.not_after_unix
+    }
+    /// Whether basicConstraints says cA.
+    pub fn is_ca(&self) -> bool {
+        self.is_ca
     }
     /// The JSON form.
     pub fn to_json(&self) -> serde_json::Value {
@@ -98,6 +116,7 @@ pub fn inspect(cert: &CertificateDer<'_>) -> Result<UnverifiedCertificate, Rejec
         thumbprint_sha1: f.thumbprint_hex(),
         not_before: rfc3339(f.not_before),
         not_after: rfc3339(f.not_after),
+        not_after_unix: f.not_after,
         is_ca: f.is_ca,
         self_issued: f.self_issued,
         subject: f.subject,

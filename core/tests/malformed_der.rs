@@ -141,3 +141,27 @@ fn unknown_critical_extension() {
         .issue();
     common::accept(&v, &ok);
 }
+
+#[test]
+fn der_kind_tells_certificates_crls_and_keys_apart() {
+    use certclaims::input::{der_kind, DerKind};
+    let pki = Pki::new();
+    let alice = pki.client("alice").issue();
+    assert_eq!(der_kind(alice.leaf().as_ref()), DerKind::Other);
+    assert_eq!(der_kind(pki.root_der().as_ref()), DerKind::Other);
+    assert_eq!(der_kind(pki.crl(&[&alice]).as_ref()), DerKind::Crl);
+    assert_eq!(der_kind(alice.key_der()), DerKind::PrivateKey);
+    assert_eq!(der_kind(alice.leaf_pem().as_bytes()), DerKind::NotDer);
+    assert_eq!(der_kind(b""), DerKind::NotDer);
+    // A PFX's shape: SEQUENCE { INTEGER 3, SEQUENCE {} }.
+    assert_eq!(
+        der_kind(&[0x30, 0x05, 0x02, 0x01, 0x03, 0x30, 0x00]),
+        DerKind::Pkcs12
+    );
+    // Truncated or odd: never a panic, and not mistaken for a key or a CRL.
+    let leaf = alice.leaf().as_ref();
+    for n in 0..leaf.len() {
+        let k = der_kind(&leaf[..n]);
+        assert!(matches!(k, DerKind::NotDer | DerKind::Other), "{n}: {k:?}");
+    }
+}

@@ -354,12 +354,13 @@ fn chain_of(
         }
         return Ok(Chain::from_pem(input));
     }
+    use certclaims::input::{der_kind, DerKind};
     match der_kind(input) {
         DerKind::Pkcs12 => pkcs12_chain(input, path, password).map(Ok),
         DerKind::PrivateKey => Err(wrong("a private key (DER)", KEY_HELP)),
         DerKind::Crl => Err(wrong("a CRL (DER)", CRL_HELP)),
-        DerKind::Other => Ok(Chain::from_der(vec![CertificateDer::from(input.to_vec())])),
         DerKind::NotDer => Ok(Chain::from_pem(input)),
+        _ => Ok(Chain::from_der(vec![CertificateDer::from(input.to_vec())])),
     }
 }
 
@@ -371,6 +372,9 @@ const CSR_HELP: &str = "a request is not a certificate yet: have the CA issue it
 const P12_HELP: &str = "pass the binary .p12/.pfx file (with --password), or extract the \
                         chain with `openssl pkcs12 -in FILE.p12 -nokeys -out chain.pem`";
 
+/// The longest a PKCS#12 file may take to decode (its MAC and bag decryption).
+const PKCS12_TIME: Duration = Duration::from_secs(10);
+
 /// The certificate chain of a PKCS#12 file, leaf first (its key is not read further). No
 /// `password` tries the empty one.
 fn pkcs12_chain(
@@ -380,16 +384,33 @@ fn pkcs12_chain(
 ) -> Result<Chain<'static>, CliError> {
     use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
     let file = path.display();
-    let store = KeyStore::from_pkcs12(input, password.unwrap_or(""), Pkcs12ImportPolicy::Strict)
-        .map_err(|e| match password {
-            None => CliError(format!(
-                "{file} is a PKCS#12 file (.p12/.pfx) that needs a password: pass --password PW \
+    // The file sets its own key-derivation iteration counts: decoding runs on a thread and
+    // is given up after PKCS12_TIME (the process exits with the error; the thread with it).
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (data, pw) = (input.to_vec(), password.unwrap_or("").to_string());
+    std::thread::spawn(move || {
+        let _ = tx.send(KeyStore::from_pkcs12(
+            &data,
+            &pw,
+            Pkcs12ImportPolicy::Strict,
+        ));
+    });
+    let decoded = rx.recv_timeout(PKCS12_TIME).map_err(|_| {
+        CliError(format!(
+            "{file}: the PKCS#12 file did not open within {} s (its key-derivation iteration \
+             counts are too high): re-export it, e.g. `openssl pkcs12 -export -iter 10000 …`",
+            PKCS12_TIME.as_secs()
+        ))
+    })?;
+    let store = decoded.map_err(|e| match password {
+        None => CliError(format!(
+            "{file} is a PKCS#12 file (.p12/.pfx) that needs a password: pass --password PW \
                  (`certclaims mint` writes them with `changeit`)"
-            )),
-            Some(_) => CliError(format!(
-                "{file}: the PKCS#12 file does not open with this --password ({e})"
-            )),
-        })?;
+        )),
+        Some(_) => CliError(format!(
+            "{file}: the PKCS#12 file does not open with this --password ({e})"
+        )),
+    })?;
     let certs: Vec<CertificateDer<'static>> = match store.private_key_chain() {
         Some((_, chain)) => chain
             .certs()
@@ -406,77 +427,6 @@ fn pkcs12_chain(
         )));
     }
     Chain::from_der(certs).map_err(|r| CliError(format!("{file}: {}", r.detail())))
-}
-
-enum DerKind {
-    NotDer,
-    Pkcs12,
-    PrivateKey,
-    Crl,
-    Other,
-}
-
-/// What a DER file is, from its first elements: PFX and private keys start with a version
-/// INTEGER (3; 0 or 1); a CRL's tbsCertList holds thisUpdate (a time) where a certificate's
-/// tbsCertificate holds its validity (a SEQUENCE).
-fn der_kind(der: &[u8]) -> DerKind {
-    /// (tag, contents, rest) of the TLV at the start of `b`.
-    fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-        let (&tag, rest) = b.split_first()?;
-        let (&first, rest) = rest.split_first()?;
-        let (len, rest) = if first < 0x80 {
-            (usize::from(first), rest)
-        } else {
-            let n = usize::from(first & 0x7f);
-            if n == 0 || n > 4 || rest.len() < n {
-                return None;
-            }
-            let len = rest[..n]
-                .iter()
-                .fold(0usize, |a, b| (a << 8) | usize::from(*b));
-            (len, &rest[n..])
-        };
-        (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
-    }
-    let Some((0x30, body, _)) = tlv(der) else {
-        return DerKind::NotDer;
-    };
-    let Some((tag, first, rest)) = tlv(body) else {
-        return DerKind::Other;
-    };
-    match (tag, first) {
-        (0x02, [3]) if rest.first() == Some(&0x30) => return DerKind::Pkcs12,
-        (0x02, [0] | [1]) if matches!(rest.first(), Some(0x30 | 0x02 | 0x04)) => {
-            return DerKind::PrivateKey
-        }
-        _ => {}
-    }
-    // SEQUENCE tbs: [version INTEGER] signature issuer thisUpdate … for a CRL.
-    if tag != 0x30 {
-        return DerKind::Other;
-    }
-    let mut items = Vec::new();
-    let mut b = first;
-    while let Some((t, _, rest)) = tlv(b) {
-        items.push(t);
-        b = rest;
-        if items.len() == 4 {
-            break;
-        }
-    }
-    let is_time = |t: Option<&u8>| matches!(t, Some(0x17 | 0x18));
-    let crl = match items.first() {
-        Some(0x02) => {
-            items.get(1) == Some(&0x30) && items.get(2) == Some(&0x30) && is_time(items.get(3))
-        }
-        Some(0x30) => items.get(1) == Some(&0x30) && is_time(items.get(2)),
-        _ => false,
-    };
-    if crl {
-        DerKind::Crl
-    } else {
-        DerKind::Other
-    }
 }
 
 /// A text input (policy, anchors) of at most `limit` bytes.
@@ -616,12 +566,8 @@ fn policy_check(path: &Path, at: Option<&str>) -> Result<ExitCode, CliError> {
         let Ok(info) = certclaims::inspect(der) else {
             return serde_json::json!({ "source": source });
         };
-        let json = info.to_json();
-        let not_after = json["not_after"].as_str().unwrap_or_default().to_string();
-        let expiry =
-            time::OffsetDateTime::parse(&not_after, &time::format_description::well_known::Rfc3339)
-                .map(|t| t.unix_timestamp())
-                .unwrap_or(i64::MIN);
+        let not_after = info.not_after().to_string();
+        let expiry = info.not_after_unix();
         let what = if list == List::Anchors {
             "trust anchor"
         } else {
@@ -641,7 +587,7 @@ fn policy_check(path: &Path, at: Option<&str>) -> Result<ExitCode, CliError> {
                 (expiry - now) / 86_400
             ));
         }
-        if json["is_ca"] != true {
+        if !info.is_ca() {
             warnings.push(format!(
                 "{what} {} ({source}) is not a CA certificate: it cannot issue client \
                  certificates",
@@ -651,7 +597,7 @@ fn policy_check(path: &Path, at: Option<&str>) -> Result<ExitCode, CliError> {
         serde_json::json!({
             "subject": info.subject(),
             "fingerprint_sha256": info.fingerprint_sha256(),
-            "spki_sha256": json["spki_sha256"],
+            "spki_sha256": info.spki_sha256(),
             "not_after": not_after,
             "source": source,
         })

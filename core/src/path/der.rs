@@ -1164,6 +1164,19 @@ pub(crate) struct Extension {
     pub(crate) start: usize,
 }
 
+/// The `[n] EXPLICIT Extensions` of a tbsCertificate or tbsCertList: `tagged` is the context
+/// element; `names` are (the SEQUENCE, the whole) as error messages name them.
+pub(crate) fn explicit_extensions(
+    der: &[u8],
+    tagged: &Tlv,
+    names: (&str, &str),
+) -> Result<Vec<Extension>> {
+    let mut e = Reader::explicit(der, tagged)?;
+    let seq = e.expect(SEQUENCE, names.0)?;
+    e.finish(names.1)?;
+    extensions(der, &seq)
+}
+
 /// The `Extensions` SEQUENCE OF Extension inside `tlv`.
 pub(crate) fn extensions(der: &[u8], tlv: &Tlv) -> Result<Vec<Extension>> {
     let mut r = Reader::inside(der, tlv);

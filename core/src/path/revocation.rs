@@ -290,12 +290,11 @@ impl<'a> CertificateList<'a> {
             }
         }
         let extensions = match t.context(0)? {
-            Some(e) => {
-                let mut e = Reader::explicit(der, &e)?;
-                let seq = e.expect(SEQUENCE, "the crlExtensions (SEQUENCE)")?;
-                e.finish("the crlExtensions")?;
-                extensions(der, &seq)?
-            }
+            Some(e) => der::explicit_extensions(
+                der,
+                &e,
+                ("the crlExtensions (SEQUENCE)", "the crlExtensions"),
+            )?,
             None => Vec::new(),
         };
         t.finish("the tbsCertList")?;
