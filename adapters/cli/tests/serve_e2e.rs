@@ -647,6 +647,49 @@ fn http_mode_answers_every_refusal_in_json() {
     assert!(out.contains("unknown_issuer"), "{out}");
 }
 
+/// curl uploading over HTTP/2 to a server that answers without reading the body (every
+/// `serve` answer does): curl 7.88 failed with `(92) Stream error in the HTTP/2 framing
+/// layer`, or waited forever, when the stream ended under its upload. The server now reads
+/// the rest of the body (up to 8 MiB) before it answers.
+#[test]
+fn http2_uploads_get_the_answer_whole() {
+    let pki = Pki::new();
+    let server = Server::start(&pki, &pki.file("policy.json"), "http");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while curl(&server, &pki, "/healthz", &[]).status.is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let upload = pki.dir.join("upload.bin");
+    for size in [200 * 1024, 5_000_000] {
+        std::fs::write(&upload, vec![b'x'; size]).expect("write upload");
+        let data = format!("@{}", s(&upload));
+        let post = ["--http2", "--data-binary", data.as_str()];
+        // No certificate: 401.
+        let c = curl(&server, &pki, "/upload", &post);
+        assert_eq!(
+            (c.code, c.status),
+            (Some(0), Some(401)),
+            "{size}: {}",
+            c.stderr
+        );
+        assert_eq!(c.json()["error"]["code"], "no_certificate");
+        // alice: 200 with her principal.
+        let alice = pki.client("alice");
+        let mut args: Vec<String> = post.iter().map(|a| a.to_string()).collect();
+        args.extend(cert_args(&alice));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let c = curl(&server, &pki, "/upload", &args);
+        assert_eq!(
+            (c.code, c.status),
+            (Some(0), Some(200)),
+            "{size}: {}",
+            c.stderr
+        );
+        assert_alice(&c.json(), &pki);
+        server.expect_line(&["POST /upload 200"]);
+    }
+}
+
 #[test]
 fn json_logs_have_one_object_per_request_and_refused_handshake() {
     let pki = Pki::new();

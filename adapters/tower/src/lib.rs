@@ -40,7 +40,9 @@ pub use forwarded::{
     Forwarded, ForwardedLayer, PeerAddr, RefusalHook, SharedValidator, ValidatorSource,
 };
 pub use require::{Require, RequireLayer, RequireService};
-pub use serve::{serve, serve_plain, ConnectionErrorHook, HandshakeHook, ServeOptions};
+pub use serve::{
+    serve, serve_plain, ConnectionErrorHook, HandshakeHook, RequestBody, ServeOptions,
+};
 
 pub use certclaims;
 pub use certclaims_rustls;

@@ -49,6 +49,7 @@ pub type HandshakeHook =
 /// | HTTP/2 peer liveness | [`http2_keep_alive_interval`](Self::http2_keep_alive_interval) + [`http2_keep_alive_timeout`](Self::http2_keep_alive_timeout) | closed (hyper) |
 /// | whole connection | [`max_connection_age`](Self::max_connection_age) | graceful shutdown |
 /// | after a graceful shutdown | [`shutdown_grace`](Self::shutdown_grace) | closed |
+/// | a request body the application did not read | [`drain_body_bytes`](Self::drain_body_bytes) and [`drain_body_timeout`](Self::drain_body_timeout) | HTTP/2 stream reset (`NO_ERROR`), HTTP/1 connection closed |
 ///
 /// A graceful shutdown lets requests in flight finish (HTTP/1 closes after the current
 /// response, HTTP/2 sends GOAWAY); after `shutdown_grace` the connection is closed anyway.
@@ -114,6 +115,16 @@ pub struct ServeOptions {
     /// How often each connection checks its bounds and the reload generation (default
     /// 250 ms). The bounds above are enforced with at most this much delay.
     pub watch_interval: Duration,
+    /// Most bytes of a request body read and discarded after the application dropped it
+    /// unread (default 8 MiB). An application that answers before reading the body (a 401,
+    /// 403, 404 or 405 to an upload) leaves the client still sending; reading the rest lets
+    /// the client finish the upload and read the answer, where an HTTP/2 stream reset in
+    /// mid-upload makes clients such as curl report a stream error instead of the response.
+    /// A longer body is cut off at this bound (HTTP/2: `RST_STREAM(NO_ERROR)` after the
+    /// response; HTTP/1: the connection closes after the response). 0 turns draining off.
+    pub drain_body_bytes: u64,
+    /// Longest a dropped request body is drained (default 5 s), whatever its size.
+    pub drain_body_timeout: Duration,
     /// Called for each failed handshake.
     pub on_handshake_error: Option<ConnectionErrorHook>,
     /// Called for each completed handshake, with the connection's identity (a rejection in
@@ -142,6 +153,8 @@ impl Default for ServeOptions {
             max_concurrent_heavy_handshakes: 1,
             close_refused_on_reload: false,
             watch_interval: Duration::from_millis(250),
+            drain_body_bytes: 8 * 1024 * 1024,
+            drain_body_timeout: Duration::from_secs(5),
             on_handshake_error: None,
             on_handshake: None,
         }
@@ -168,6 +181,8 @@ impl std::fmt::Debug for ServeOptions {
             )
             .field("close_refused_on_reload", &self.close_refused_on_reload)
             .field("watch_interval", &self.watch_interval)
+            .field("drain_body_bytes", &self.drain_body_bytes)
+            .field("drain_body_timeout", &self.drain_body_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -214,7 +229,7 @@ pub async fn serve<S, B>(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()>
 where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
@@ -303,7 +318,7 @@ pub async fn serve_plain<S, B>(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()>
 where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
@@ -362,7 +377,7 @@ async fn drive<I, S, B>(
     mut recheck: Option<Recheck>,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
@@ -374,6 +389,10 @@ async fn drive<I, S, B>(
     let svc = TowerToHyperService::new(Tracked {
         inner: svc,
         activity: activity.clone(),
+        drain: Drain {
+            max_bytes: options.drain_body_bytes,
+            timeout: options.drain_body_timeout,
+        },
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -473,6 +492,7 @@ impl Drop for InFlight {
 struct Tracked<S> {
     inner: S,
     activity: Arc<Activity>,
+    drain: Drain,
 }
 
 type TrackedFuture<B, E> =
@@ -480,7 +500,7 @@ type TrackedFuture<B, E> =
 
 impl<S, B> Service<Request<Incoming>> for Tracked<S>
 where
-    S: Service<Request<Incoming>, Response = Response<B>>,
+    S: Service<Request<RequestBody>, Response = Response<B>>,
     S::Future: Send + 'static,
     B: Body + Send + 'static,
 {
@@ -494,15 +514,147 @@ where
 
     fn call(&mut self, req: Request<Incoming>) -> Self::Future {
         let guard = InFlight::new(self.activity.clone());
-        let fut = self.inner.call(req);
+        // A client that waits for `100 Continue` sends nothing unless the body is read:
+        // draining would ask it for the body only to discard it.
+        let expects_continue = req
+            .headers()
+            .get(http::header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        let drain = if expects_continue {
+            Drain {
+                max_bytes: 0,
+                ..self.drain
+            }
+        } else {
+            self.drain
+        };
+        let unread = Unread::default();
+        let fut = self.inner.call(req.map(|body| RequestBody {
+            inner: Some(body),
+            drain,
+            unread: unread.clone(),
+        }));
         Box::pin(async move {
             let res = fut.await?;
+            // The application answered without reading the whole body: read the rest
+            // before the answer goes out, so that the client finishes its upload and then
+            // reads the answer whole.
+            let unread = unread.lock().ok().and_then(|mut slot| slot.take());
+            if let Some(body) = unread {
+                drain_body(body, drain).await;
+            }
             Ok(res.map(|body| TrackedBody {
                 inner: Box::pin(body),
                 _guard: guard,
             }))
         })
     }
+}
+
+/// How much of a dropped, unread request body is read and discarded.
+#[derive(Clone, Copy, Debug)]
+struct Drain {
+    max_bytes: u64,
+    timeout: Duration,
+}
+
+/// Where a request body the application dropped unread waits for its response to drain it.
+type Unread = Arc<std::sync::Mutex<Option<Incoming>>>;
+
+/// The body of a request served by [`serve`] or [`serve_plain`]: hyper's [`Incoming`].
+///
+/// When the application answers without reading it to its end (a 401, 403, 404 or 405
+/// answered to an upload) and has dropped it, the rest is read and discarded before the
+/// answer is sent, within [`ServeOptions::drain_body_bytes`] and
+/// [`ServeOptions::drain_body_timeout`]: the client finishes its upload and then reads the
+/// whole answer, where an HTTP/2 answer that ends the stream in mid-upload makes clients
+/// such as curl report a stream error (or wait forever) instead of showing the response.
+///
+/// It is an ordinary [`http_body::Body`](Body) of [`Bytes`](bytes::Bytes): axum routers,
+/// `http-body-util` and tower services generic over the body take it as they take
+/// `Incoming`.
+pub struct RequestBody {
+    inner: Option<Incoming>,
+    drain: Drain,
+    unread: Unread,
+}
+
+impl std::fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestBody").finish_non_exhaustive()
+    }
+}
+
+impl Body for RequestBody {
+    type Data = bytes::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        match self.inner.as_mut() {
+            Some(body) => {
+                let frame = Pin::new(body).poll_frame(cx);
+                if matches!(frame, Poll::Ready(None | Some(Err(_)))) {
+                    // Ended: nothing is left to drain.
+                    self.inner = None;
+                }
+                frame
+            }
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
+    }
+}
+
+impl Drop for RequestBody {
+    fn drop(&mut self) {
+        let Some(body) = self.inner.take() else {
+            return;
+        };
+        let declared_too_long = body
+            .size_hint()
+            .exact()
+            .is_some_and(|n| n > self.drain.max_bytes);
+        if body.is_end_stream() || self.drain.max_bytes == 0 || declared_too_long {
+            // Nothing left, draining off, or longer than the bound: cut off now rather
+            // than read part of it.
+            return;
+        }
+        if let Ok(mut slot) = self.unread.lock() {
+            *slot = Some(body);
+        }
+    }
+}
+
+/// Reads and discards `body` until it ends, fails, passes `drain.max_bytes` or
+/// `drain.timeout` passes; then drops it (an HTTP/2 stream still open is reset with
+/// `NO_ERROR` once its response is sent).
+async fn drain_body(mut body: Incoming, drain: Drain) {
+    let mut read = 0u64;
+    let _ = tokio::time::timeout(drain.timeout, async {
+        while let Some(Ok(frame)) =
+            std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+        {
+            if let Some(data) = frame.data_ref() {
+                read = read.saturating_add(data.len() as u64);
+                if read > drain.max_bytes {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
 }
 
 /// A response body that keeps its request in flight until it is dropped.

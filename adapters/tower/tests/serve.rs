@@ -46,6 +46,10 @@ fn app() -> Router {
             get(ok).layer(Require::claim("role", "payments").layer()),
         )
         .route(
+            "/upload",
+            axum::routing::post(ok).layer(Require::claim("role", "payments").layer()),
+        )
+        .route(
             "/prod",
             get(ok).layer(
                 Require::spiffe_id("spiffe://example.org/ns/prod/sa/*")
@@ -474,4 +478,140 @@ async fn extractors_for_each_connection_identity() {
             "{path}"
         );
     }
+}
+
+/// A request body of `chunks` chunks of 64 KiB that counts what hyper took from it; after
+/// `stall_after` chunks (if set) it never yields again, like a client that stops sending.
+struct Upload {
+    left: usize,
+    stall_after: Option<usize>,
+    taken: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl hyper::body::Body for Upload {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        use std::sync::atomic::Ordering;
+        if self.left == 0 {
+            return std::task::Poll::Ready(None);
+        }
+        if self
+            .stall_after
+            .is_some_and(|n| self.taken.load(Ordering::SeqCst) >= n)
+        {
+            return std::task::Poll::Pending;
+        }
+        self.left -= 1;
+        self.taken.fetch_add(1, Ordering::SeqCst);
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(bytes::Bytes::from(
+            vec![b'x'; CHUNK],
+        )))))
+    }
+}
+
+/// POSTs `chunks` × 64 KiB to `path` over HTTP/2 as `client`; the answer's status, its
+/// JSON (or null), how many chunks the client had handed to hyper when the answer came,
+/// and how long the answer took.
+async fn upload(
+    cast: &Cast,
+    server: &Running,
+    client: &Issued,
+    path: &str,
+    chunks: usize,
+    stall_after: Option<usize>,
+) -> (StatusCode, Value, usize, std::time::Duration) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let config = cast.w.client(Some(client), &[b"h2"]);
+    let tls = tls_connect(server.addr, &config).await.unwrap();
+    let (mut send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let taken = Arc::new(AtomicUsize::new(0));
+    let body = Upload {
+        left: chunks,
+        stall_after,
+        taken: taken.clone(),
+    };
+    let req = http::Request::post(format!("https://localhost{path}"))
+        .body(body)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let res = tokio::time::timeout(std::time::Duration::from_secs(20), send.send_request(req))
+        .await
+        .expect("an answer within 20 s")
+        .unwrap();
+    let elapsed = started.elapsed();
+    let at_answer = taken.load(Ordering::SeqCst);
+    let status = res.status();
+    let bytes = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, json, at_answer, elapsed)
+}
+
+#[tokio::test]
+async fn a_refused_upload_is_read_to_its_end_before_the_answer() {
+    let cast = Cast::new();
+    let server = cast.serve(Mode::Require, ServeOptions::default()).await;
+    // 4 MiB, four times the stream's flow-control window: without draining, the answer
+    // would come while most of the body was still unsent (and end the stream under it).
+    let chunks = 64;
+    // 403 from the Require layer, before the handler.
+    let (status, body, taken, _) = upload(&cast, &server, &cast.bob, "/upload", chunks, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    rejection_body("policy_denied", "policy")(&body);
+    assert_eq!(taken, chunks, "the whole body was sent before the answer");
+    // 405 from axum's router (POST to a GET route), which never sees the layers.
+    let (status, _, taken, _) =
+        upload(&cast, &server, &cast.alice, "/payments", chunks, None).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(taken, chunks);
+    // Admitted: the handler answers without reading; the body is drained all the same.
+    let (status, body, taken, _) =
+        upload(&cast, &server, &cast.alice, "/upload", chunks, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"ok": spiffe("prod", "alice")}));
+    assert_eq!(taken, chunks);
+}
+
+#[tokio::test]
+async fn draining_a_dropped_body_is_bounded_in_bytes_and_time() {
+    let cast = Cast::new();
+    let mut options = ServeOptions::default();
+    options.drain_body_bytes = 256 * 1024;
+    options.drain_body_timeout = std::time::Duration::from_millis(300);
+    let server = cast.serve(Mode::Require, options).await;
+    // 8 MiB against a 256 KiB bound: the server stops reading and answers; the client has
+    // handed over at most the bound plus the flow-control window (1 MiB) and a chunk.
+    let (status, body, taken, _) = upload(&cast, &server, &cast.bob, "/upload", 128, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    rejection_body("policy_denied", "policy")(&body);
+    assert!(
+        taken * CHUNK <= 256 * 1024 + 1024 * 1024 + CHUNK,
+        "{taken} chunks taken"
+    );
+    // A client that stops sending after 2 chunks: the answer comes after the drain timeout.
+    let (status, body, taken, elapsed) =
+        upload(&cast, &server, &cast.bob, "/upload", 64, Some(2)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    rejection_body("policy_denied", "policy")(&body);
+    assert_eq!(taken, 2);
+    assert!(
+        elapsed >= std::time::Duration::from_millis(300)
+            && elapsed < std::time::Duration::from_secs(10),
+        "{elapsed:?}"
+    );
 }

@@ -15,7 +15,7 @@ pub use certclaims_test_support::tls::{
 };
 use certclaims_test_support::tls::{client_config, localhost_pki};
 use certclaims_tower::certclaims_rustls::{Mode, Reloadable, TlsSettings};
-use certclaims_tower::{serve, ServeOptions};
+use certclaims_tower::{serve, RequestBody, ServeOptions};
 use http::{Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::{Body, Incoming};
@@ -123,7 +123,7 @@ pub struct Running {
 impl Running {
     pub async fn start<S, B>(tls: Arc<Reloadable>, service: S, options: ServeOptions) -> Self
     where
-        S: tower_service::Service<Request<Incoming>, Response = Response<B>>
+        S: tower_service::Service<Request<RequestBody>, Response = Response<B>>
             + Clone
             + Send
             + Sync
@@ -268,7 +268,7 @@ pub async fn answer(res: Response<Incoming>) -> Answer {
 
 /// A plain tower service answering the request's principal JSON (or rejection JSON).
 pub fn whoami_service() -> impl tower_service::Service<
-    Request<Incoming>,
+    Request<RequestBody>,
     Response = Response<http_body_util::Full<Bytes>>,
     Error = Infallible,
     Future = impl Send,
@@ -276,7 +276,7 @@ pub fn whoami_service() -> impl tower_service::Service<
        + Send
        + Sync
        + 'static {
-    tower::service_fn(|req: Request<Incoming>| async move {
+    tower::service_fn(|req: Request<RequestBody>| async move {
         let body = match certclaims_tower::ClientIdentity::from_extensions(req.extensions()) {
             Ok(p) => p.to_json(),
             Err(r) => r.to_json(),
@@ -291,7 +291,7 @@ impl Running {
     /// [`serve_plain`](certclaims_tower::serve_plain) on 127.0.0.1 (plain HTTP).
     pub async fn start_plain<S, B>(service: S, options: ServeOptions) -> Self
     where
-        S: tower_service::Service<Request<Incoming>, Response = Response<B>>
+        S: tower_service::Service<Request<RequestBody>, Response = Response<B>>
             + Clone
             + Send
             + Sync
