@@ -8,20 +8,27 @@
 //!
 //! Routes: `GET /whoami` (any admitted client) and `GET /payments` (needs the claim
 //! `role=payments`, which this example's policy grants to SPIFFE IDs under `ns/prod`).
+//! Browsers (an `Accept` preferring `text/html`) get HTML pages: the principal from
+//! `/whoami`, and the refusal page for every rejection (`BrowserPagesLayer`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use certclaims::pki_types::pem::PemObject;
 use certclaims::pki_types::{CertificateDer, PrivateKeyDer};
 use certclaims::Policy;
 use certclaims_rustls::{Mode, Reloadable, TlsSettings};
-use certclaims_tower::{Authenticated, Require, ServeOptions};
+use certclaims_tower::{
+    principal_response, Authenticated, BrowserPagesLayer, Require, ServeOptions,
+};
 
-async fn whoami(Authenticated(principal): Authenticated) -> Json<serde_json::Value> {
-    Json(principal.to_json())
+/// JSON for programs, an HTML page for browsers (content negotiation on `Accept`).
+async fn whoami(Authenticated(principal): Authenticated, headers: HeaderMap) -> Response {
+    principal_response(&headers, &principal)
 }
 
 async fn payments(Authenticated(principal): Authenticated) -> String {
@@ -59,6 +66,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "/payments",
         get(payments).route_layer(Require::claim("role", "payments").layer()),
     );
+
+    let app = app.layer(BrowserPagesLayer::new());
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!(

@@ -8,12 +8,14 @@ step() { printf '\n==> %s\n' "$*"; }
 start=$(date +%s)
 
 # --- What the tests need -------------------------------------------------------------------
-# Debian packages: real TLS peers and tools for the end-to-end and interop tests.
+# Debian packages: real TLS peers and tools for the end-to-end and interop tests, and headless
+# Chromium with the NSS tools for the browser test.
 need_apt=()
 # Checked by binary (nginx and apache2 live in /usr/sbin, which a non-root PATH may lack). The
 # proxies' postinst may start system services on ports 80/443; the tests run their own
 # instances on free 127.0.0.1 ports and need no service running.
-for pair in openssl:openssl curl:curl nginx:nginx /usr/sbin/apache2:apache2 haproxy:haproxy caddy:caddy; do
+for pair in openssl:openssl curl:curl nginx:nginx /usr/sbin/apache2:apache2 haproxy:haproxy caddy:caddy \
+  chromium:chromium certutil:libnss3-tools pk12util:libnss3-tools; do
   cmd=${pair%%:*}; pkg=${pair##*:}
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || need_apt+=("$pkg")
 done

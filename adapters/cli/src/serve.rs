@@ -12,7 +12,8 @@ use certclaims::pki_types::pem::PemObject;
 use certclaims::pki_types::{CertificateDer, PrivateKeyDer};
 use certclaims_rustls::{Mode, RejectionObserver, Reloadable, TlsSettings};
 use certclaims_tower::{
-    rejection_response, ClientIdentity, ForwardedLayer, ServeOptions, SharedValidator,
+    principal_response, rejection_response, BrowserPagesLayer, ClientIdentity, ForwardedLayer,
+    ServeOptions, SharedValidator,
 };
 use tokio::net::TcpListener;
 use tower_layer::Layer;
@@ -137,7 +138,9 @@ pub(crate) fn load_validator(
 
 /// The whoami application: `GET /healthz` (and `HEAD`) answers 200 to anyone; every other
 /// request, whatever its method or path (`POST /healthz` included), answers the principal
-/// JSON or the rejection JSON. One log line per request on stderr, whatever the answer.
+/// JSON or the rejection JSON — or, to a browser (`Accept` preferring `text/html`), the
+/// principal's page or the refusal page (`BrowserPagesLayer` around the whole service).
+/// One log line per request on stderr, whatever the answer.
 ///
 /// There is no router that could answer on its own (axum's bare 404 or 405, without JSON or a
 /// log line): one fallback handler sees every request.
@@ -213,14 +216,7 @@ async fn whoami(req: Request) -> Response {
     let started = std::time::Instant::now();
     let result = ClientIdentity::from_extensions(req.extensions());
     let res = match &result {
-        Ok(p) => {
-            let mut res = Response::new(Body::from(format!("{:#}\n", p.to_json())));
-            res.headers_mut().insert(
-                axum::http::header::CONTENT_TYPE,
-                axum::http::HeaderValue::from_static("application/json"),
-            );
-            res
-        }
+        Ok(p) => principal_response::<Body>(req.headers(), p),
         Err(r) => rejection_response::<Body>(r),
     };
     let status = res.status().as_u16();
@@ -533,9 +529,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
             let validators = validators.clone();
             on_sighup(move || load(&policy).map(|v| validators.replace(v)));
         }
-        let app = ForwardedLayer::new(forwarder, validators)
-            .with_refusal_hook(log_refusal())
-            .layer(app());
+        let app = BrowserPagesLayer::new().layer(
+            ForwardedLayer::new(forwarder, validators)
+                .with_refusal_hook(log_refusal())
+                .layer(app()),
+        );
         return certclaims_tower::serve_plain(listener, app, options, shutdown)
             .await
             .map_err(|e| CliError(e.to_string()));
@@ -584,12 +582,17 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
     }
     match forwarder {
         Some(forwarder) => {
-            let app = ForwardedLayer::new(forwarder, tls.clone())
-                .with_refusal_hook(log_refusal())
-                .layer(app());
+            let app = BrowserPagesLayer::new().layer(
+                ForwardedLayer::new(forwarder, tls.clone())
+                    .with_refusal_hook(log_refusal())
+                    .layer(app()),
+            );
             certclaims_tower::serve(listener, tls, app, options, shutdown).await
         }
-        None => certclaims_tower::serve(listener, tls, app(), options, shutdown).await,
+        None => {
+            let app = BrowserPagesLayer::new().layer(app());
+            certclaims_tower::serve(listener, tls, app, options, shutdown).await
+        }
     }
     .map_err(|e| CliError(e.to_string()))
 }

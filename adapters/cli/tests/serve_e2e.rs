@@ -879,3 +879,238 @@ fn listen_accepts_a_host_name() {
         text(&out.stderr)
     );
 }
+
+/// The `Accept` of Chrome's and Firefox's page loads.
+const BROWSER_ACCEPT: &str =
+    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// A browser's `Accept` gets HTML pages (the principal, or the refusal with the reason or the
+/// install steps), with the same status codes; curl's `*/*` keeps getting JSON.
+#[test]
+fn browsers_get_html_pages() {
+    let pki = Pki::new();
+    let server = Server::start(&pki, &pki.file("policy.json"), "http");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while curl(&server, &pki, "/healthz", &[]).status.is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let browser = |client: Option<&(PathBuf, PathBuf)>| {
+        let mut args = vec![
+            "-H".to_string(),
+            BROWSER_ACCEPT.to_string(),
+            "-D".into(),
+            "-".into(),
+        ];
+        if let Some(c) = client {
+            args.extend(cert_args(c));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        curl(&server, &pki, "/whoami", &args)
+    };
+    let header = |c: &Curl, name: &str| -> String {
+        c.body
+            .lines()
+            .find_map(|l| {
+                let (n, v) = l.split_once(':')?;
+                n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+            })
+            .unwrap_or_default()
+    };
+    let alice = browser(Some(&pki.client("alice")));
+    assert_eq!(
+        (alice.code, alice.status),
+        (Some(0), Some(200)),
+        "{}",
+        alice.stderr
+    );
+    assert_eq!(header(&alice, "content-type"), "text/html; charset=utf-8");
+    assert_eq!(header(&alice, "vary"), "accept");
+    for part in [
+        "<title>Signed in as alice</title>",
+        "<tr><th>Subject</th><td class=\"v\">CN=alice,O=certclaims</td></tr>",
+        &format!("<tr><th>SPIFFE ID</th><td class=\"v\">{ALICE_SPIFFE}</td></tr>"),
+        "<tr><th>Expires</th>",
+    ] {
+        assert!(alice.body.contains(part), "{part}: {}", alice.body);
+    }
+    let none = browser(None);
+    assert_eq!((none.code, none.status), (Some(0), Some(401)));
+    assert_eq!(header(&none, "content-type"), "text/html; charset=utf-8");
+    assert!(
+        none.body
+            .contains("<title>Client certificate required</title>"),
+        "{}",
+        none.body
+    );
+    assert!(
+        none.body
+            .contains("pk12util -d sql:$HOME/.pki/nssdb -i NAME.p12"),
+        "{}",
+        none.body
+    );
+    let foreign = browser(Some(&pki.foreign_alice()));
+    assert_eq!((foreign.code, foreign.status), (Some(0), Some(403)));
+    assert!(
+        foreign
+            .body
+            .contains("<title>Client certificate refused</title>"),
+        "{}",
+        foreign.body
+    );
+    assert!(
+        foreign.body.contains("<code>unknown_issuer</code>"),
+        "{}",
+        foreign.body
+    );
+    // No configuration in the page: not the policy's path, not its anchors.
+    assert!(!foreign.body.contains("policy.json"), "{}", foreign.body);
+    // Programs keep their JSON.
+    let c = curl_as(&server, &pki, &pki.client("alice"));
+    assert_eq!((c.code, c.status), (Some(0), Some(200)));
+    assert_alice(&c.json(), &pki);
+}
+
+/// Real headless Chromium (Debian `chromium`; NSS tools from `libnss3-tools`), both installed
+/// by the test command. Each person gets a temporary HOME whose NSS database
+/// (`$HOME/.pki/nssdb`, where Chromium on Linux keeps client certificates) trusts the minted
+/// CA and holds their `.p12` as imported with `pk12util`; a certificate is chosen without a
+/// prompt by the `AutoSelectCertificateForUrls` policy (in a private mount namespace, where
+/// the test can write `/etc/chromium/policies/managed` without touching the machine's) or,
+/// where that namespace cannot be made (not root), by the same auto-select setting in the
+/// profile's preferences. Chromium sends its own `Accept`, so this is content negotiation end
+/// to end: alice sees her page, a profile without a certificate the install page, a
+/// certificate of another CA the refusal page.
+#[test]
+fn headless_chromium_over_mtls() {
+    let chromium = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .expect("chromium is not installed: ./scripts/test.sh installs it (apt-get install chromium libnss3-tools)");
+    let pki = Pki::new();
+    let server = Server::start(&pki, &pki.file("policy.json"), "http");
+    // Admits only alice: bob's certificate is valid and refused by the policy. (A browser
+    // offers only certificates issued by a CA the server names, so another CA's
+    // certificate would never be sent.)
+    let alice_only = Server::start(&pki, &pki.alice_only, "http");
+    let work = tempfile::tempdir().expect("tempdir");
+    let namespaced = Command::new("unshare")
+        .args(["-m", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+
+    let profile = |name: &str, p12: Option<(&Path, &str)>| -> PathBuf {
+        let home = work.path().join(name);
+        let db = home.join(".pki/nssdb");
+        std::fs::create_dir_all(&db).expect("mkdir nssdb");
+        let db = format!("sql:{}", s(&db));
+        run(
+            Command::new("certutil").args(["-N", "--empty-password", "-d", &db]),
+            b"",
+        );
+        let out = run(
+            Command::new("certutil")
+                .args(["-A", "-d", &db, "-n", "certclaims-ca", "-t", "C,,", "-i"])
+                .arg(pki.file("ca.pem")),
+            b"",
+        );
+        assert!(out.status.success(), "certutil -A: {}", text(&out.stderr));
+        if let Some((p12, password)) = p12 {
+            let out = run(
+                Command::new("pk12util")
+                    .args(["-d", &db, "-W", password, "-i"])
+                    .arg(p12),
+                b"",
+            );
+            assert!(out.status.success(), "pk12util: {}", text(&out.stderr));
+        }
+        if !namespaced {
+            // The content setting the policy feeds, for any port of 127.0.0.1.
+            let prefs = home.join("profile/Default");
+            std::fs::create_dir_all(&prefs).expect("mkdir profile");
+            std::fs::write(
+                prefs.join("Preferences"),
+                r#"{"profile":{"content_settings":{"exceptions":{"auto_select_certificate":{"https://127.0.0.1:*,*":{"setting":{"filters":[{}]}}}}}}}"#,
+            )
+            .expect("write Preferences");
+        }
+        home
+    };
+    // The managed policy, mounted over /etc/chromium inside the namespace only.
+    let etc = work.path().join("etc-chromium");
+    std::fs::create_dir_all(etc.join("policies/managed")).expect("mkdir policies");
+    let patterns: Vec<String> = [server.port, alice_only.port]
+        .iter()
+        .map(|port| {
+            serde_json::json!({"pattern": format!("https://127.0.0.1:{port}"), "filter": {}})
+                .to_string()
+        })
+        .collect();
+    std::fs::write(
+        etc.join("policies/managed/certclaims-test.json"),
+        serde_json::json!({ "AutoSelectCertificateForUrls": patterns }).to_string(),
+    )
+    .expect("write policy");
+
+    let load = |home: &Path, server: &Server| -> String {
+        let url = format!("https://127.0.0.1:{}/whoami", server.port);
+        let browser = format!(
+            "{chromium} --headless --no-sandbox --disable-gpu --no-first-run \
+             --no-default-browser-check --user-data-dir='{}' --dump-dom '{url}'",
+            s(&home.join("profile"))
+        );
+        let script = if namespaced {
+            format!("mount --bind '{}' /etc/chromium && exec {browser}", s(&etc))
+        } else {
+            format!("exec {browser}")
+        };
+        let mut cmd = if namespaced {
+            let mut c = Command::new("unshare");
+            c.args(["-m", "sh", "-c", &script]);
+            c
+        } else {
+            let mut c = Command::new("sh");
+            c.args(["-c", &script]);
+            c
+        };
+        // Without a certificate choice Chromium would wait forever: bounded here.
+        let out = certclaims_test_support::run_with_timeout(
+            cmd.env("HOME", home).env_remove("XDG_DATA_HOME"),
+            b"",
+            Duration::from_secs(45),
+        );
+        let dom = text(&out.stdout);
+        assert!(
+            !dom.trim().is_empty(),
+            "Chromium loaded nothing: {}",
+            text(&out.stderr)
+        );
+        dom
+    };
+
+    let alice = profile("alice", Some((&pki.file("alice.p12"), "changeit")));
+    let dom = load(&alice, &server);
+    assert!(dom.contains("<title>Signed in as alice</title>"), "{dom}");
+    assert!(
+        dom.contains(&format!("<td class=\"v\">{ALICE_SPIFFE}</td>")),
+        "{dom}"
+    );
+    server.expect_line(&["GET /whoami 200 CN=alice,O=certclaims"]);
+
+    let nobody = profile("nobody", None);
+    let dom = load(&nobody, &server);
+    assert!(
+        dom.contains("<title>Client certificate required</title>"),
+        "{dom}"
+    );
+    assert!(dom.contains("Install your certificate"), "{dom}");
+    server.expect_line(&["GET /whoami 401 no_certificate"]);
+
+    let bob = profile("bob", Some((&pki.file("bob.p12"), "changeit")));
+    let dom = load(&bob, &alice_only);
+    assert!(
+        dom.contains("<title>Client certificate refused</title>"),
+        "{dom}"
+    );
+    assert!(dom.contains("<code>policy_denied</code>"), "{dom}");
+    alice_only.expect_line(&["GET /whoami 403 policy_denied"]);
+}

@@ -17,8 +17,12 @@
 //!   the principal from the certificate the proxy forwards in a header
 //!   ([`certclaims::forwarded`]), believed only from the proxy's address ([`PeerAddr`]).
 //!
+//! - [`browser`]: HTML pages for people in browsers, negotiated on `Accept`:
+//!   [`principal_response`] and [`BrowserPagesLayer`] (every rejection inside it).
+//!
 //! Rejections become HTTP responses in exactly one place, [`rejection_response`]: 401 when no
-//! certificate was presented, 403 otherwise, with body `{"error":{"code","message","step"}}`.
+//! certificate was presented, 403 otherwise, with body `{"error":{"code","message","step"}}`
+//! (an HTML page instead for browsers, under [`BrowserPagesLayer`]).
 
 use std::sync::Arc;
 
@@ -27,6 +31,7 @@ use certclaims::{Principal, Rejection};
 use http::{header, Response, StatusCode};
 
 mod add_principal;
+pub mod browser;
 #[cfg(feature = "axum")]
 mod extract;
 mod forwarded;
@@ -34,6 +39,7 @@ mod require;
 mod serve;
 
 pub use add_principal::{AddPrincipal, AddPrincipalLayer};
+pub use browser::{principal_response, BrowserPagesLayer};
 #[cfg(feature = "axum")]
 pub use extract::{AuthRejection, Authenticated, MaybeAuthenticated};
 pub use forwarded::{
@@ -99,7 +105,8 @@ impl ClientIdentity {
     }
 }
 
-/// The one mapping from a rejection to an HTTP response.
+/// The one mapping from a rejection to an HTTP response. The response carries the
+/// [`Rejection`] in its extensions, for [`BrowserPagesLayer`] and for logging layers.
 pub fn rejection_response<B: From<Bytes>>(rejection: &Rejection) -> Response<B> {
     let status = StatusCode::from_u16(rejection.http_status()).unwrap_or(StatusCode::FORBIDDEN);
     let body = Bytes::from(rejection.to_json().to_string());
@@ -109,6 +116,7 @@ pub fn rejection_response<B: From<Bytes>>(rejection: &Rejection) -> Response<B> 
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/json"),
     );
+    res.extensions_mut().insert(rejection.clone());
     res
 }
 

@@ -615,3 +615,86 @@ async fn draining_a_dropped_body_is_bounded_in_bytes_and_time() {
         "{elapsed:?}"
     );
 }
+
+/// GET `path` as `client` with `accept`: status, content type, `Vary`, body.
+async fn get_accepting(
+    cast: &Cast,
+    server: &Running,
+    client: &Issued,
+    path: &str,
+    accept: &str,
+) -> (StatusCode, String, String, String) {
+    let config = cast.w.client(Some(client), &[b"http/1.1"]);
+    let tls = tls_connect(server.addr, &config).await.unwrap();
+    let (mut send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = http::Request::get(format!("https://localhost{path}"))
+        .header(http::header::ACCEPT, accept)
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let res = send.send_request(req).await.unwrap();
+    let header = |name| {
+        res.headers()
+            .get(name)
+            .map(|v: &http::HeaderValue| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let (content_type, vary) = (
+        header(http::header::CONTENT_TYPE),
+        header(http::header::VARY),
+    );
+    let status = res.status();
+    let bytes = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (
+        status,
+        content_type,
+        vary,
+        String::from_utf8(bytes.to_vec()).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn browser_pages_replace_rejections_for_browsers_only() {
+    let cast = Cast::new();
+    let app = app().layer(certclaims_tower::BrowserPagesLayer::new());
+    let server = Running::start(
+        cast.w.reloadable(Mode::Require, &cast.policy()),
+        app,
+        ServeOptions::default(),
+    )
+    .await;
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    // Require refuses bob on /payments: the refusal page, same status, with the reason.
+    let (status, content_type, vary, body) =
+        get_accepting(&cast, &server, &cast.bob, "/payments", browser).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(content_type, "text/html; charset=utf-8");
+    assert_eq!(vary, "accept");
+    assert!(
+        body.contains("<title>Client certificate refused</title>"),
+        "{body}"
+    );
+    assert!(body.contains("<code>policy_denied</code>"), "{body}");
+    // A program gets the JSON, with Vary too (the answer depends on Accept).
+    let (status, content_type, vary, body) =
+        get_accepting(&cast, &server, &cast.bob, "/payments", "*/*").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(content_type, "application/json");
+    assert_eq!(vary, "accept");
+    rejection_body("policy_denied", "policy")(&serde_json::from_str(&body).unwrap());
+    // What is not a rejection passes through untouched, for browsers too.
+    let (status, content_type, vary, body) =
+        get_accepting(&cast, &server, &cast.alice, "/payments", browser).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "application/json");
+    assert_eq!(vary, "");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"ok": spiffe("prod", "alice")})
+    );
+}
