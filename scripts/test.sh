@@ -74,10 +74,21 @@ server_pid=$!
 for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 client() { ./target/debug/examples/mtls_client "$pki/$1.p12" changeit "https://localhost:$port/$2" "$pki/ca.pem"; }
 client alice payments | grep -qx "payments for spiffe://example.org/ns/prod/sa/alice"
-client alice whoami | grep -q '"spiffe_id":"spiffe://example.org/ns/prod/sa/alice"'
+client alice whoami | grep -q '"spiffe_id": *"spiffe://example.org/ns/prod/sa/alice"'
 out=$(client bob payments || true)
-echo "$out" | grep -q '^403 Forbidden' && echo "$out" | grep -q '"code":"policy_denied"'
-echo "examples: alice reached /payments, bob got 403 policy_denied"
+echo "$out" | grep -q '^403 Forbidden'
+echo "$out" | grep -q '"code":"policy_denied"'
+# A browser's Accept: the principal's page, and the refusal page with the same 403.
+browser() {
+  curl -q -sS --max-time 10 --resolve "localhost:$port:127.0.0.1" --cacert "$pki/ca.pem" \
+    --cert "$pki/$1.pem" --key "$pki/$1.key" -H 'Accept: text/html,*/*;q=0.8' \
+    -w '\n%{http_code}' "https://localhost:$port/$2"
+}
+browser alice whoami | grep -q '<title>Signed in as alice</title>'
+out=$(browser bob payments)
+echo "$out" | grep -q '<code>policy_denied</code>'
+[ "$(echo "$out" | tail -1)" = 403 ]
+echo "examples: alice reached /payments, bob got 403 policy_denied (JSON and the browser page)"
 
 step "cargo install: the documented install, then the installed binary mints and verifies"
 root=$(mktemp -d)
