@@ -18,6 +18,7 @@ mod metrics;
 mod mint;
 mod policy_file;
 mod serve;
+mod watch;
 
 #[derive(Parser, Debug)]
 #[command(

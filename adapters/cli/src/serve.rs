@@ -342,6 +342,10 @@ pub(crate) struct ServeArgs {
     /// fingerprint_sha256, latency_us).
     #[arg(long = "log-format", value_enum, default_value = "text")]
     log_format: crate::log::LogFormat,
+    /// Do not watch the policy, the files it names and the server certificate and key for
+    /// changes (by default a change reloads them, as SIGHUP does).
+    #[arg(long = "no-watch")]
+    no_watch: bool,
     /// Keep open connections whose client a reloaded policy refuses, with the principal
     /// they were admitted with (by default `serve` shuts them down after SIGHUP).
     #[arg(long = "keep-refused-on-reload")]
@@ -408,8 +412,9 @@ fn flag_error(e: &certclaims::PolicyError) -> String {
     }
 }
 
-/// `certclaims serve`. SIGHUP re-reads the policy (new connections and, in forwarded mode,
-/// new requests use it).
+/// `certclaims serve`. SIGHUP, and a change of the policy, of a file it names or of the
+/// server certificate or key, re-read them all (new connections and, in forwarded mode, new
+/// requests use them).
 pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
     crate::log::init(args.log_format);
     let forwarder = args.forwarder()?;
@@ -507,10 +512,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
             ));
         }
         let provider = rustls::crypto::aws_lc_rs::default_provider();
-        let load = move |path: &Path| -> Result<certclaims::Validator, CliError> {
-            PolicyFile::load(path)?.build(|p| certclaims_rustls::validator_for(p, &provider))
-        };
-        let validators = Arc::new(SharedValidator::new(load(&policy)?));
+        let validators = Arc::new(SharedValidator::new(
+            PolicyFile::load(&policy)?.build(|p| certclaims_rustls::validator_for(p, &provider))?,
+        ));
         banner(
             args.log_format,
             &format!(
@@ -524,11 +528,16 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         if let Some(b) = &health_banner {
             banner(args.log_format, b);
         }
-        #[cfg(unix)]
-        {
+        let reload = {
             let validators = validators.clone();
-            on_sighup(move || load(&policy).map(|v| validators.replace(v)));
-        }
+            let policy = policy.clone();
+            reloader(move || {
+                let file = PolicyFile::load(&policy)?;
+                let validator = file.build(|p| certclaims_rustls::validator_for(p, &provider))?;
+                Ok((validators.replace(validator), file.files))
+            })
+        };
+        start_reloads(&args, PolicyFile::load(&policy)?.files, reload);
         let app = BrowserPagesLayer::new().layer(
             ForwardedLayer::new(forwarder, validators)
                 .with_refusal_hook(log_refusal())
@@ -572,14 +581,27 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
     if let Some(b) = &health_banner {
         banner(args.log_format, b);
     }
-    #[cfg(unix)]
-    {
-        let tls = tls.clone();
-        on_sighup(move || {
-            load_validator(&policy, tls.settings())
-                .and_then(|v| tls.reload(v).map_err(|e| CliError(e.to_string())))
-        });
-    }
+    let reload = {
+        let (tls, policy, cert, key) = (tls.clone(), policy.clone(), cert.clone(), key.clone());
+        reloader(move || {
+            // Everything is read and checked before anything changes.
+            let file = PolicyFile::load(&policy)?;
+            let mut settings = (*tls.settings()).clone();
+            let (chain, private_key) = server_identity(&cert, &key, &settings.provider)?;
+            settings.cert_chain = chain;
+            settings.key = Arc::new(private_key);
+            let validator = file.build(|p| settings.validator(p))?;
+            let n = tls
+                .replace(settings, validator)
+                .map_err(|e| CliError(format!("TLS configuration: {e}")))?;
+            let mut files = file.files;
+            files.extend([cert.clone(), key.clone()]);
+            Ok((n, files))
+        })
+    };
+    let mut files = PolicyFile::load(&policy)?.files;
+    files.extend([cert.clone(), key.clone()]);
+    start_reloads(&args, files, reload);
     match forwarder {
         Some(forwarder) => {
             let app = BrowserPagesLayer::new().layer(
@@ -623,26 +645,57 @@ fn banner(format: crate::log::LogFormat, text: &str) {
     }
 }
 
-/// Runs `reload` on every SIGHUP and says how it went.
-#[cfg(unix)]
-fn on_sighup(reload: impl Fn() -> Result<u64, CliError> + Send + 'static) {
-    tokio::spawn(async move {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        else {
-            return;
-        };
-        while hup.recv().await.is_some() {
-            let outcome = reload();
-            crate::metrics::metrics().reload(outcome.is_ok());
-            match outcome {
-                Ok(n) => tracing::info!(generation = n, "policy reloaded: generation {n}"),
-                Err(e) => tracing::error!(
+/// A reload of everything `serve` read at start (the policy, the files it names, and with
+/// TLS the server certificate and key), with its log line and metric. A reload that fails
+/// changes nothing and says why.
+fn reloader(
+    reload: impl Fn() -> Result<(u64, Vec<PathBuf>), CliError> + Send + Sync + 'static,
+) -> crate::watch::Reload {
+    Arc::new(move |trigger| {
+        let outcome = reload();
+        crate::metrics::metrics().reload(outcome.is_ok());
+        match outcome {
+            Ok((n, files)) => {
+                tracing::info!(
+                    generation = n,
+                    trigger,
+                    "reloaded ({trigger}): generation {n}"
+                );
+                Some(files)
+            }
+            Err(e) => {
+                tracing::error!(
                     error = %e,
-                    "policy reload failed (the previous policy stays): {e}"
-                ),
+                    trigger,
+                    "reload ({trigger}) failed, the previous policy and certificate stay: {e}"
+                );
+                None
             }
         }
-    });
+    })
+}
+
+/// SIGHUP and (unless `--no-watch`) a change of any of `files` run `reload`.
+fn start_reloads(args: &ServeArgs, files: Vec<PathBuf>, reload: crate::watch::Reload) {
+    #[cfg(unix)]
+    {
+        let reload = reload.clone();
+        tokio::spawn(async move {
+            let Ok(mut hup) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            else {
+                return;
+            };
+            while hup.recv().await.is_some() {
+                let reload = reload.clone();
+                // Reading files and building the validator is blocking work.
+                let _ = tokio::task::spawn_blocking(move || reload("SIGHUP")).await;
+            }
+        });
+    }
+    if !args.no_watch {
+        crate::watch::spawn(files, reload);
+    }
 }
 
 /// What the verifier refused in the handshake that just ended on this thread.

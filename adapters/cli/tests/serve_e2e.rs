@@ -1114,3 +1114,213 @@ fn headless_chromium_over_mtls() {
     assert!(dom.contains("<code>policy_denied</code>"), "{dom}");
     alice_only.expect_line(&["GET /whoami 403 policy_denied"]);
 }
+
+/// Waits (up to 10 s) until `check` holds, polling every 100 ms.
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(Instant::now() < deadline, "not within 10 s: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Without SIGHUP: editing the policy, or a file it names, reloads (debounced); a broken edit
+/// keeps the previous state and says why; fixing it reloads again.
+#[test]
+fn changed_files_reload_without_sighup() {
+    let pki = Pki::new();
+    let work = tempfile::tempdir().expect("tempdir");
+    // A policy that names its anchor by path, next to it.
+    let anchor = work.path().join("anchor.pem");
+    std::fs::copy(pki.file("ca.pem"), &anchor).expect("copy CA");
+    let mut policy: Value =
+        serde_json::from_slice(&std::fs::read(pki.file("policy.json")).expect("policy"))
+            .expect("JSON");
+    policy["trust"]["anchors"] = serde_json::json!(["anchor.pem"]);
+    let policy_path = work.path().join("policy.json");
+    // Written elsewhere and renamed into place, as editors and `kubectl` do.
+    let replace = |path: &Path, bytes: &[u8]| {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, bytes).expect("write");
+        std::fs::rename(&tmp, path).expect("rename");
+    };
+    replace(&policy_path, policy.to_string().as_bytes());
+    let server = Server::start(&pki, &policy_path, "http");
+    let status = |client: &(PathBuf, PathBuf)| curl_as(&server, &pki, client).status;
+    eventually("alice admitted", || {
+        status(&pki.client("alice")) == Some(200)
+    });
+    assert_eq!(status(&pki.client("bob")), Some(200));
+
+    // The policy now admits only alice.
+    policy["identity"]["allow"] = serde_json::json!([{ "spiffe_id": ALICE_SPIFFE }]);
+    replace(&policy_path, policy.to_string().as_bytes());
+    eventually("bob refused", || status(&pki.client("bob")) == Some(403));
+    server.expect_line(&["reloaded (files changed): generation 2"]);
+    assert_eq!(status(&pki.client("alice")), Some(200));
+
+    // The anchor file now holds the other CA: our alice is refused, the foreign one admitted.
+    replace(
+        &anchor,
+        &std::fs::read(pki.foreign.join("ca.pem")).expect("foreign CA"),
+    );
+    eventually("foreign alice admitted", || {
+        status(&pki.foreign_alice()) == Some(200)
+    });
+    server.expect_line(&["reloaded (files changed): generation 3"]);
+    assert_eq!(status(&pki.client("alice")), Some(403));
+
+    // A broken policy: the previous state stays, and the log says why.
+    replace(&policy_path, b"{\"version\": 1, \"trust\": ");
+    server.expect_line(&[
+        "reload (files changed) failed, the previous policy and certificate stay: ",
+        "invalid policy JSON",
+    ]);
+    assert_eq!(status(&pki.foreign_alice()), Some(200));
+    // A touch without change reloads nothing; the fix does.
+    replace(&policy_path, policy.to_string().as_bytes());
+    server.expect_line(&["reloaded (files changed): generation 4"]);
+    let reloads = server.count("reloaded (files changed)");
+    replace(&policy_path, policy.to_string().as_bytes());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        server.count("reloaded (files changed)"),
+        reloads,
+        "{:#?}",
+        server.lines()
+    );
+}
+
+/// A renewed server certificate and key are served to new connections once both files
+/// changed; a key that does not match keeps the old pair and names both files.
+#[test]
+fn a_renewed_server_certificate_is_served_after_the_files_change() {
+    let pki = Pki::new();
+    let server = Server::start(&pki, &pki.file("policy.json"), "http");
+    let presented = || {
+        let (ok, out) = s_client(&server, &pki, Some(&pki.client("alice")));
+        assert!(ok, "{out}");
+        let begin = out
+            .find("-----BEGIN CERTIFICATE-----")
+            .expect("server certificate in s_client output");
+        let end = out[begin..].find("-----END CERTIFICATE-----").expect("end") + begin;
+        out[begin..end].split_whitespace().collect::<String>()
+    };
+    let pem_of = |path: &Path| {
+        let text = std::fs::read_to_string(path).expect("pem");
+        let end = text.find("-----END CERTIFICATE-----").expect("end");
+        text[..end].split_whitespace().collect::<String>()
+    };
+    eventually("server up", || {
+        s_client(&server, &pki, Some(&pki.client("alice"))).0
+    });
+    assert_eq!(presented(), pem_of(&pki.file("server.pem")));
+
+    // A new key and certificate for localhost from the same CA, made by openssl.
+    let work = tempfile::tempdir().expect("tempdir");
+    let w = work.path();
+    openssl_in(
+        w,
+        &[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "ec.key",
+        ],
+    );
+    openssl_in(
+        w,
+        &[
+            "pkcs8", "-topk8", "-nocrypt", "-in", "ec.key", "-out", "new.key",
+        ],
+    );
+    openssl_in(
+        w,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "new.key",
+            "-subj",
+            "/O=certclaims/CN=localhost",
+            "-out",
+            "new.csr",
+        ],
+    );
+    std::fs::write(
+        w.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("ext");
+    openssl_in(
+        w,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "new.csr",
+            "-CA",
+            s(&pki.file("ca.pem")),
+            "-CAkey",
+            s(&pki.file("ca.key")),
+            "-set_serial",
+            "0x5eed",
+            "-days",
+            "30",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "new.pem",
+        ],
+    );
+    // The certificate first, alone: it does not match the old key.
+    std::fs::copy(w.join("new.pem"), pki.file("server.pem")).expect("copy cert");
+    server.expect_line(&[
+        "reload (files changed) failed, the previous policy and certificate stay: ",
+    ]);
+    let failed = server.expect_line(&["reload (files changed) failed"]);
+    assert!(
+        failed.contains("server.pem") && failed.contains("server.key"),
+        "{failed}"
+    );
+    // Still the old pair (the old certificate is still in memory).
+    assert_ne!(presented(), pem_of(&w.join("new.pem")));
+    // Then the key: the pair is complete and served.
+    std::fs::copy(w.join("new.key"), pki.file("server.key")).expect("copy key");
+    eventually("the new certificate served", || {
+        presented() == pem_of(&w.join("new.pem"))
+    });
+    server.expect_line(&["reloaded (files changed): generation 2"]);
+    // And clients are still verified.
+    let c = curl_as(&server, &pki, &pki.client("alice"));
+    assert_eq!((c.code, c.status), (Some(0), Some(200)), "{}", c.stderr);
+}
+
+/// With `--no-watch` only SIGHUP reloads, and it reloads everything.
+#[test]
+fn sighup_reloads_and_no_watch_waits_for_it() {
+    let pki = Pki::new();
+    let work = tempfile::tempdir().expect("tempdir");
+    let policy_path = work.path().join("policy.json");
+    std::fs::copy(pki.file("policy.json"), &policy_path).expect("copy policy");
+    let server = Server::start_with(&pki, &policy_path, "http", &["--no-watch"]);
+    let status = |client: &(PathBuf, PathBuf)| curl_as(&server, &pki, client).status;
+    eventually("bob admitted", || status(&pki.client("bob")) == Some(200));
+    let mut policy: Value =
+        serde_json::from_slice(&std::fs::read(&policy_path).expect("policy")).expect("JSON");
+    policy["identity"]["allow"] = serde_json::json!([{ "spiffe_id": ALICE_SPIFFE }]);
+    std::fs::write(&policy_path, policy.to_string()).expect("write policy");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(status(&pki.client("bob")), Some(200), "not watched");
+    let out = run(
+        Command::new("kill").args(["-HUP", &server.child.id().to_string()]),
+        b"",
+    );
+    assert!(out.status.success(), "kill -HUP: {}", text(&out.stderr));
+    server.expect_line(&["reloaded (SIGHUP): generation 2"]);
+    assert_eq!(status(&pki.client("bob")), Some(403));
+    assert_eq!(status(&pki.client("alice")), Some(200));
+}

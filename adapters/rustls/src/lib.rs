@@ -362,11 +362,18 @@ impl TlsSettings {
     }
 }
 
-/// A server configuration whose trust and policy can be replaced while the server runs.
+/// A server configuration whose trust, policy and own identity can be replaced while the
+/// server runs: each [`reload`](Self::reload) or [`replace`](Self::replace) makes a new
+/// [`Generation`] for new connections; open connections keep theirs.
 #[derive(Debug)]
 pub struct Reloadable {
-    settings: TlsSettings,
-    current: RwLock<Arc<Generation>>,
+    current: RwLock<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    generation: Arc<Generation>,
+    settings: Arc<TlsSettings>,
 }
 
 impl Reloadable {
@@ -374,8 +381,10 @@ impl Reloadable {
     pub fn new(settings: TlsSettings, validator: Validator) -> Result<Self, rustls::Error> {
         let first = Self::generation(&settings, validator, 1)?;
         Ok(Self {
-            settings,
-            current: RwLock::new(Arc::new(first)),
+            current: RwLock::new(State {
+                generation: Arc::new(first),
+                settings: Arc::new(settings),
+            }),
         })
     }
 
@@ -405,24 +414,52 @@ impl Reloadable {
     /// The generation new connections should use.
     pub fn current(&self) -> Arc<Generation> {
         match self.current.read() {
-            Ok(g) => g.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+            Ok(g) => g.generation.clone(),
+            Err(poisoned) => poisoned.into_inner().generation.clone(),
         }
     }
 
-    /// Replaces trust and policy for new connections; returns the new generation number.
+    /// Replaces trust and policy for new connections, keeping the settings; returns the new
+    /// generation number.
     pub fn reload(&self, validator: Validator) -> Result<u64, rustls::Error> {
+        self.swap(None, validator)
+    }
+
+    /// Replaces the settings (a renewed server certificate and key, say) and the validator
+    /// together for new connections; returns the new generation number. On an error (a key
+    /// that does not match the certificate) nothing changes.
+    pub fn replace(
+        &self,
+        settings: TlsSettings,
+        validator: Validator,
+    ) -> Result<u64, rustls::Error> {
+        self.swap(Some(settings), validator)
+    }
+
+    fn swap(
+        &self,
+        settings: Option<TlsSettings>,
+        validator: Validator,
+    ) -> Result<u64, rustls::Error> {
         let mut guard = match self.current.write() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let number = guard.number + 1;
-        *guard = Arc::new(Self::generation(&self.settings, validator, number)?);
+        let number = guard.generation.number + 1;
+        let settings = settings.map_or_else(|| guard.settings.clone(), Arc::new);
+        let generation = Self::generation(&settings, validator, number)?;
+        *guard = State {
+            generation: Arc::new(generation),
+            settings,
+        };
         Ok(number)
     }
 
-    /// The settings.
-    pub fn settings(&self) -> &TlsSettings {
-        &self.settings
+    /// The settings of the current generation.
+    pub fn settings(&self) -> Arc<TlsSettings> {
+        match self.current.read() {
+            Ok(g) => g.settings.clone(),
+            Err(poisoned) => poisoned.into_inner().settings.clone(),
+        }
     }
 }
