@@ -280,6 +280,20 @@ impl DeferredVerification {
     /// Runs a round: `Done` when every signature it needed was answered, otherwise
     /// `Pending` with new requests. `validator` must be the one that made this verification.
     pub fn step(&mut self, validator: &crate::Validator) -> Progress {
+        self.step_answering(validator, &mut |_| None)
+    }
+
+    /// Runs a round in which `answer` is asked, at once, for each signature that has no
+    /// answer yet: a host with synchronous verification (`node:crypto`'s `verify`) answers
+    /// them all inside the round, and the verification finishes in one step, as natively. A
+    /// request `answer` returns `None` for is left pending, to be answered asynchronously as
+    /// with [`Self::step`]. The requests, the rules applied before them and the outcome are
+    /// the same either way.
+    pub fn step_answering(
+        &mut self,
+        validator: &crate::Validator,
+        answer: &mut dyn FnMut(&SignatureRequest) -> Option<HostAnswer>,
+    ) -> Progress {
         // Answered requests join the answers; those left unanswered are asked again.
         let mut unanswered = Vec::new();
         for (request, given) in self.pending.drain(..).zip(self.given.drain(..)) {
@@ -324,6 +338,8 @@ impl DeferredVerification {
             host: &self.host,
             fallback: validator.algorithms(),
             answers: &self.answers,
+            learned: Vec::new(),
+            answer,
             pending: unanswered,
         };
         let outcome = validator.verify_parsed(
@@ -335,13 +351,15 @@ impl DeferredVerification {
             source,
             &mut oracle,
         );
-        if oracle.pending.is_empty() {
+        let (learned, pending) = (oracle.learned, oracle.pending);
+        self.answers.extend(learned);
+        if pending.is_empty() {
             validator.cache_outcome(key, now.as_secs(), &outcome);
             self.work = Work::Finished;
             Progress::Done(outcome)
         } else {
-            self.given = alloc::vec![None; oracle.pending.len()];
-            self.pending = oracle.pending;
+            self.given = alloc::vec![None; pending.len()];
+            self.pending = pending;
             Progress::Pending
         }
     }
@@ -389,14 +407,17 @@ impl crate::Validator {
 }
 
 /// The oracle of one round.
-struct Deferred<'a> {
+struct Deferred<'a, 'f> {
     host: &'a [HostAlgorithm],
     fallback: &'a [&'static dyn SignatureVerificationAlgorithm],
     answers: &'a [(SignatureRequest, HostAnswer)],
+    /// Answers given synchronously in this round.
+    learned: Vec<(SignatureRequest, HostAnswer)>,
+    answer: &'f mut dyn FnMut(&SignatureRequest) -> Option<HostAnswer>,
     pending: Vec<SignatureRequest>,
 }
 
-impl SignatureOracle for Deferred<'_> {
+impl SignatureOracle for Deferred<'_, '_> {
     fn verify(&mut self, check: &SignatureCheck<'_>) -> Verdict {
         let delegated = self.host.iter().copied().find(|h| {
             let (key, sig) = h.ids();
@@ -417,10 +438,27 @@ impl SignatureOracle for Deferred<'_> {
         let Some(request) = request(algorithm, check) else {
             return Verdict::Invalid;
         };
-        match self.answers.iter().find(|(r, _)| *r == request) {
-            Some((_, HostAnswer::Valid)) => Verdict::Valid,
-            Some((_, HostAnswer::Invalid)) => Verdict::Invalid,
-            Some((_, HostAnswer::Unsupported)) => verify_with(self.fallback, check),
+        let known = self
+            .answers
+            .iter()
+            .chain(self.learned.iter())
+            .find(|(r, _)| *r == request)
+            .map(|(_, a)| *a);
+        let given = match known {
+            Some(a) => Some(a),
+            None if self.pending.contains(&request) => None,
+            None => {
+                let a = (self.answer)(&request);
+                if let Some(a) = a {
+                    self.learned.push((request.clone(), a));
+                }
+                a
+            }
+        };
+        match given {
+            Some(HostAnswer::Valid) => Verdict::Valid,
+            Some(HostAnswer::Invalid) => Verdict::Invalid,
+            Some(HostAnswer::Unsupported) => verify_with(self.fallback, check),
             None => {
                 if !self.pending.contains(&request) {
                     self.pending.push(request);

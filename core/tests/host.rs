@@ -247,3 +247,81 @@ fn a_host_that_says_invalid_is_believed() {
     let (outcome, _, _) = drive(&v, deferred(&v, &alice), |_| HostAnswer::Invalid);
     assert_eq!(outcome.unwrap_err().code(), Code::BadSignature);
 }
+
+/// A host that answers inside the round (`step_answering`): one step, the same outcome as the
+/// synchronous path and as the rounds, with each signature asked once.
+#[test]
+fn a_synchronous_host_finishes_in_one_step_with_the_same_outcome() {
+    for key_type in [KeyType::P256, KeyType::P384] {
+        let pki = Pki::with_key_type(&format!("{key_type:?}"), key_type);
+        let v = uncached(&pki, json!({}));
+        let alice = pki.client("alice").issue();
+        let mut asked = Vec::new();
+        let mut d = deferred(&v, &alice);
+        let Progress::Done(outcome) = d.step_answering(&v, &mut |r| {
+            asked.push(r.clone());
+            Some(curves(r))
+        }) else {
+            panic!("{key_type:?}: not finished in one step");
+        };
+        let sync = v.verify(alice.leaf(), alice.intermediates(), NOW);
+        assert!(sync.is_ok(), "{key_type:?}: {}", text(&sync));
+        assert_eq!(text(&outcome), text(&sync), "{key_type:?}");
+        assert_eq!(
+            asked.len(),
+            2,
+            "{key_type:?}: leaf → issuing CA, issuing CA → root"
+        );
+        assert_ne!(asked[0], asked[1]);
+    }
+    // A tampered leaf: bad_signature, as natively.
+    let pki = Pki::new();
+    let v = uncached(&pki, json!({}));
+    let alice = pki.client("alice").issue();
+    let mut der = alice.leaf().to_vec();
+    let n = der.len();
+    der[n - 1] ^= 0x01;
+    let der = der.into();
+    let mut d = v.verify_deferred(
+        &der,
+        alice.intermediates(),
+        NOW,
+        Source::Direct,
+        HostAlgorithm::ALL,
+    );
+    let Progress::Done(outcome) = d.step_answering(&v, &mut |r| Some(curves(r))) else {
+        panic!("not finished in one step");
+    };
+    assert_eq!(
+        text(&outcome),
+        text(&v.verify(&der, alice.intermediates(), NOW))
+    );
+    assert_eq!(outcome.unwrap_err().code(), Code::BadSignature);
+}
+
+/// A request the synchronous answerer declines (`None`) is left pending and answered in the
+/// next round as usual; the outcome does not change.
+#[test]
+fn requests_a_synchronous_host_declines_go_to_the_next_round() {
+    let pki = Pki::new();
+    let v = uncached(&pki, json!({}));
+    let alice = pki.client("alice").issue();
+    let mut d = deferred(&v, &alice);
+    // Answers the first request it is asked, declines the rest.
+    let mut answered = 0;
+    let progress = d.step_answering(&v, &mut |r| {
+        answered += 1;
+        (answered == 1).then(|| curves(r))
+    });
+    assert!(matches!(progress, Progress::Pending));
+    assert_eq!(d.pending().len(), 1, "only the declined request is pending");
+    let a = curves(&d.pending()[0]);
+    d.answer(0, a);
+    let Progress::Done(outcome) = d.step(&v) else {
+        panic!("not finished after the declined request was answered");
+    };
+    assert_eq!(
+        text(&outcome),
+        text(&v.verify(alice.leaf(), alice.intermediates(), NOW))
+    );
+}

@@ -158,11 +158,65 @@ async function verifyOne(keys, r) {
   }
 }
 
-/** Steps a wasm `Verification` to its outcome, verifying each round's signatures. */
-async function drive(keys, v) {
+// Signatures through the host's synchronous crypto (`node:crypto`'s `verify`, in Node, Deno
+// and Bun; see index.js): answered inside the engine's round, so a chain takes one step, with
+// no thread-pool hop per signature. A request it cannot answer exactly as WebCrypto would (a
+// key that does not import, a curve that is not the request's, an exception) is left to the
+// WebCrypto path above, which decides it.
+let hostCrypto = null;
+
+/** Registers the host's synchronous crypto (index.js, where `node:crypto` exists). */
+export function useHostCrypto(nodeCrypto) {
+  hostCrypto = nodeCrypto;
+}
+
+const NODE_HASH = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
+const NODE_CURVE = { "P-256": "prime256v1", "P-384": "secp384r1" };
+
+/** A per-Authenticator synchronous verifier over `node:crypto`, with its imported keys. */
+function syncVerifier(nc) {
+  const keys = new Map(); // keyId → KeyObject, at most KEYS
+  const keyOf = (key, keyId, spki) => {
+    let k = keys.get(keyId);
+    if (k !== undefined) return k;
+    k = nc.createPublicKey({ key: spki, format: "der", type: "spki" });
+    const curve = NODE_CURVE[key];
+    const details = k.asymmetricKeyDetails;
+    const matches = curve
+      ? k.asymmetricKeyType === "ec" && details && details.namedCurve === curve
+      : k.asymmetricKeyType === "rsa";
+    if (!matches) return null;
+    if (keys.size >= KEYS) keys.delete(keys.keys().next().value);
+    keys.set(keyId, k);
+    return k;
+  };
+  return {
+    verify(key, hash, saltLength, keyId, spki, message, signature) {
+      try {
+        const k = keyOf(key, keyId, spki);
+        if (!k) return undefined;
+        const options = NODE_CURVE[key]
+          ? { key: k, dsaEncoding: "ieee-p1363" }
+          : key === "RSA-PSS"
+            ? { key: k, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength }
+            : { key: k, padding: nc.constants.RSA_PKCS1_PADDING };
+        return nc.verify(NODE_HASH[hash], message, options, signature) ? VALID : INVALID;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/**
+ * Steps a wasm `Verification` to its outcome: with `sync` (the host's synchronous crypto)
+ * each round's signatures are answered inside it; what is left is verified through WebCrypto
+ * (in parallel) and answered before the next round.
+ */
+async function drive(keys, sync, v) {
   try {
     for (;;) {
-      const outcome = v.step();
+      const outcome = sync ? v.stepWith(sync) : v.step();
       if (outcome !== undefined) return JSON.parse(outcome);
       const requests = v.pending();
       const answers = await Promise.all(requests.map((r) => verifyOne(keys, r)));
@@ -187,25 +241,26 @@ export class Authenticator {
     const capacity = count(c.capacity, 4096, "capacity");
     const ttl = count(c.ttlSeconds, 300, "ttlSeconds");
     const rejectionTtl = count(c.rejectionTtlSeconds, 10, "rejectionTtlSeconds");
-    const signatures = options.signatures ?? "webcrypto";
-    if (signatures !== "webcrypto" && signatures !== "rust") {
-      throw new TypeError('signatures: "webcrypto" (the default) or "rust"');
+    const signatures = options.signatures ?? "host";
+    if (signatures !== "host" && signatures !== "webcrypto" && signatures !== "rust") {
+      throw new TypeError('signatures: "host" (the default), "webcrypto" or "rust"');
     }
     try {
-      this._engine = new Engine(text(policy), capacity, ttl, rejectionTtl, signatures === "webcrypto");
+      this._engine = new Engine(text(policy), capacity, ttl, rejectionTtl, signatures !== "rust");
     } catch (e) {
       rethrow(e);
     }
     this._keys = new Map();
+    this._sync = signatures === "host" && hostCrypto ? syncVerifier(hostCrypto) : undefined;
   }
 
   /** Validates a chain (PEM, leaf first, or DER certificates) and applies the policy. */
   async verifyChain(chain, options = {}) {
     const at = seconds(options.at);
-    if (typeof chain === "string") return drive(this._keys, this._engine.verifyPem(chain, at));
+    if (typeof chain === "string") return drive(this._keys, this._sync, this._engine.verifyPem(chain, at));
     if (Array.isArray(chain)) {
       const ders = chain.map((c) => (c instanceof Uint8Array ? c : new Uint8Array(c)));
-      return drive(this._keys, this._engine.verifyDer(ders, at));
+      return drive(this._keys, this._sync, this._engine.verifyDer(ders, at));
     }
     throw new TypeError("verifyChain: chain must be a PEM string or an array of DER Uint8Arrays");
   }
@@ -222,12 +277,12 @@ export class Authenticator {
     if (options.source === "cloudflare") {
       const t = request.cf && request.cf.tlsClientAuth;
       const json = t === undefined || t === null ? undefined : JSON.stringify(t);
-      return drive(this._keys, this._engine.cloudflare(json, options.cloudflareMustAgree === true, at));
+      return drive(this._keys, this._sync, this._engine.cloudflare(json, options.cloudflareMustAgree === true, at));
     }
     const forwarder = forwarderOf(options.forwarder);
     const flat = [];
     for (const [name, value] of request.headers) flat.push(name, value);
     const peer = options.remoteAddress ?? undefined;
-    return drive(this._keys, this._engine.authenticate(forwarder._inner, flat, peer, at));
+    return drive(this._keys, this._sync, this._engine.authenticate(forwarder._inner, flat, peer, at));
   }
 }

@@ -268,12 +268,15 @@ export interface AuthenticatorOptions {
   /** `false` verifies every call; otherwise the cache's options (defaults above). */
   cache?: false | CacheOptions;
   /**
-   * Who checks signatures. `"webcrypto"` (default): ECDSA P-256/P-384 and RSA PKCS#1 v1.5/PSS
-   * through the host's `crypto.subtle`, Ed25519 in Rust. `"rust"`: only the module's
-   * pure-Rust algorithms (Ed25519 in the published module; the `rustcrypto-all` build has
-   * them all).
+   * Who checks signatures. ECDSA P-256/P-384 and RSA PKCS#1 v1.5/PSS go to the host, Ed25519
+   * stays in Rust. `"host"` (default): the host's synchronous `node:crypto` `verify` where the
+   * runtime has it (Node, Deno, Bun: answered inside the engine's round, no thread-pool hop),
+   * else `crypto.subtle` (workerd); a signature `node:crypto` cannot answer exactly as
+   * WebCrypto would goes to `crypto.subtle`. `"webcrypto"`: always `crypto.subtle`.
+   * `"rust"`: only the module's pure-Rust algorithms (Ed25519 in the published module; the
+   * `rustcrypto-all` build has them all). The verdict is the same in every mode.
    */
-  signatures?: "webcrypto" | "rust";
+  signatures?: "host" | "webcrypto" | "rust";
 }
 
 export declare class Authenticator {

@@ -12,9 +12,11 @@
 //!   document throws the JSON text of `{ name: "PolicyError", code: "invalid_policy" |
 //!   "invalid_forwarder", message }`: the operator's mistake, not the client's.
 //!
-//! Signatures: each call returns a [`Verification`] that JS steps until it is done, answering
-//! the signature requests of each round with the host's WebCrypto (`crypto.subtle.verify`;
-//! see `certclaims::host` for the protocol and what is delegated). ECDSA P-256/P-384 and RSA
+//! Signatures: each call returns a [`Verification`] that JS steps until it is done. Where the
+//! host has synchronous crypto (`node:crypto` in Node, Deno and Bun), `stepWith` calls it for
+//! each signature inside the round ([`SyncVerifier`]) and a chain finishes in one step;
+//! otherwise JS answers the requests of each round with `crypto.subtle.verify` (see
+//! `certclaims::host` for the protocol and what is delegated). ECDSA P-256/P-384 and RSA
 //! go to WebCrypto, which every target host has (they are Web Crypto's baseline); Ed25519 is
 //! always verified in Rust (`certclaims::crypto::ALL` with the feature `rustcrypto-ed25519`),
 //! where its strict rules are the same everywhere. The feature `rustcrypto-all` builds a
@@ -355,11 +357,90 @@ fn set(o: &js_sys::Object, k: &str, v: &JsValue) {
 }
 
 #[wasm_bindgen]
+extern "C" {
+    /// A host's synchronous signature check (`node:crypto`'s `verify`, in Node, Deno and
+    /// Bun): `verify(key, hash, saltLength, keyId, spki, message, signature)` with the
+    /// arguments of a `pending()` request, returning 0 (valid), 1 (invalid), 2 (the host lacks
+    /// the algorithm) or `undefined` (not answered here: the request goes to `pending()`).
+    /// The byte arguments are views of the module's memory, valid during the call only.
+    pub type SyncVerifier;
+
+    #[wasm_bindgen(method, structural)]
+    #[allow(clippy::too_many_arguments)]
+    fn verify(
+        this: &SyncVerifier,
+        key: &str,
+        hash: &str,
+        salt_length: u32,
+        key_id: &str,
+        spki: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> JsValue;
+}
+
+/// The WebCrypto key type of a request.
+fn key_name(key: HostKey) -> &'static str {
+    match key {
+        HostKey::P256 => "P-256",
+        HostKey::P384 => "P-384",
+        HostKey::RsaPkcs1 => "RSASSA-PKCS1-v1_5",
+        HostKey::RsaPss => "RSA-PSS",
+        _ => "unsupported",
+    }
+}
+
+/// Names an imported key: SHA-256 of the key type, the hash and the SPKI, in hex.
+fn key_id(r: &certclaims::host::SignatureRequest) -> String {
+    use sha2::Digest;
+    let mut id = sha2::Sha256::new();
+    id.update(key_name(r.algorithm.key()).as_bytes());
+    id.update(r.algorithm.hash().as_bytes());
+    id.update(&r.spki);
+    hex::encode(id.finalize())
+}
+
+fn host_answer(answer: u8) -> HostAnswer {
+    match answer {
+        0 => HostAnswer::Valid,
+        2 => HostAnswer::Unsupported,
+        _ => HostAnswer::Invalid,
+    }
+}
+
+#[wasm_bindgen]
 impl Verification {
     /// Runs a round: the outcome (`{ ok, principal | error }`) when finished, `undefined`
     /// when `pending()` has signatures to verify first.
     pub fn step(&mut self) -> JsValue {
-        match self.inner.step(&self.validator) {
+        let progress = self.inner.step(&self.validator);
+        self.progressed(progress)
+    }
+
+    /// Runs a round in which `verifier.verify(…)` is called at once for each signature
+    /// without an answer (see [`SyncVerifier`]): a host with synchronous verification finishes
+    /// in this one step. What it leaves unanswered is in `pending()`, as after `step()`.
+    #[wasm_bindgen(js_name = stepWith)]
+    pub fn step_with(&mut self, verifier: &SyncVerifier) -> JsValue {
+        let progress = self.inner.step_answering(&self.validator, &mut |r| {
+            let answer = verifier.verify(
+                key_name(r.algorithm.key()),
+                r.algorithm.hash(),
+                r.algorithm.salt_length(),
+                &key_id(r),
+                &r.spki,
+                &r.message,
+                &r.signature,
+            );
+            answer.as_f64().map(|a| host_answer(a as u8))
+        });
+        self.progressed(progress)
+    }
+}
+
+impl Verification {
+    fn progressed(&mut self, progress: Progress) -> JsValue {
+        match progress {
             Progress::Done(result) => {
                 let result = match (&self.cloudflare, result) {
                     (Some((verified, revoked)), Ok(p)) => {
@@ -372,32 +453,23 @@ impl Verification {
             _ => JsValue::UNDEFINED,
         }
     }
+}
 
+#[wasm_bindgen]
+impl Verification {
     /// The signatures to verify before the next step: `[{ key, hash, saltLength, keyId, spki,
     /// message, signature }]`, `key` one of `P-256`, `P-384`, `RSASSA-PKCS1-v1_5`,
     /// `RSA-PSS`; `keyId` names the imported key (SHA-256 of the key type and SPKI).
     pub fn pending(&self) -> js_sys::Array {
-        use sha2::Digest;
         self.inner
             .pending()
             .iter()
             .map(|r| {
                 let o = js_sys::Object::new();
-                let key = match r.algorithm.key() {
-                    HostKey::P256 => "P-256",
-                    HostKey::P384 => "P-384",
-                    HostKey::RsaPkcs1 => "RSASSA-PKCS1-v1_5",
-                    HostKey::RsaPss => "RSA-PSS",
-                    _ => "unsupported",
-                };
-                let mut id = sha2::Sha256::new();
-                id.update(key.as_bytes());
-                id.update(r.algorithm.hash().as_bytes());
-                id.update(&r.spki);
-                set(&o, "key", &JsValue::from_str(key));
+                set(&o, "key", &JsValue::from_str(key_name(r.algorithm.key())));
                 set(&o, "hash", &JsValue::from_str(r.algorithm.hash()));
                 set(&o, "saltLength", &JsValue::from(r.algorithm.salt_length()));
-                set(&o, "keyId", &JsValue::from_str(&hex::encode(id.finalize())));
+                set(&o, "keyId", &JsValue::from_str(&key_id(r)));
                 set(&o, "spki", &bytes(&r.spki));
                 set(&o, "message", &bytes(&r.message));
                 set(&o, "signature", &bytes(&r.signature));
@@ -409,12 +481,7 @@ impl Verification {
     /// The host's answer to `pending()[index]`: 0 valid, 1 invalid, 2 the host lacks the
     /// algorithm (anything else counts as invalid).
     pub fn answer(&mut self, index: u32, answer: u8) {
-        let a = match answer {
-            0 => HostAnswer::Valid,
-            2 => HostAnswer::Unsupported,
-            _ => HostAnswer::Invalid,
-        };
-        self.inner.answer(index as usize, a);
+        self.inner.answer(index as usize, host_answer(answer));
     }
 }
 

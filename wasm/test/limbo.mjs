@@ -9,7 +9,9 @@
 // `node wasm/test/limbo.mjs SAMPLE.json --rust ../pkg-rustcrypto/index.js` also runs every
 // testcase through the package built with the whole pure-Rust set (`build-wasm.sh
 // --rustcrypto-all`) in `signatures: "rust"` mode, and requires its outcome to be identical
-// to the WebCrypto one: the two signature paths give the same verdict on every case.
+// to the WebCrypto one: the two signature paths give the same verdict on every case. Every
+// testcase also runs through the default, the host's synchronous crypto (node:crypto's
+// `verify` in Node, Deno and Bun), which must give the WebCrypto outcome byte for byte.
 import { Authenticator, PolicyError } from "../pkg/index.js";
 
 const runtime = typeof Deno !== "undefined" ? "deno" : typeof Bun !== "undefined" ? "bun" : "node";
@@ -41,7 +43,15 @@ const pretty = (v) => JSON.stringify(v, null, 2);
 const byAlgorithm = new Map();
 const subtle = globalThis.crypto.subtle;
 const realVerify = subtle.verify.bind(subtle);
+// WebCrypto calls made while the default ("host": node:crypto) authenticator ran: the
+// requests node:crypto left to WebCrypto.
+let phase = "webcrypto";
+let hostLeftToWebCrypto = 0;
 subtle.verify = (params, key, signature, data) => {
+  if (phase === "host") {
+    hostLeftToWebCrypto++;
+    return realVerify(params, key, signature, data);
+  }
   const name = `${params.name}${key.algorithm.namedCurve ? ` ${key.algorithm.namedCurve}` : ""} ${params.hash ?? key.algorithm.hash?.name ?? ""}`.trim();
   byAlgorithm.set(name, (byAlgorithm.get(name) ?? 0) + 1);
   return realVerify(params, key, signature, data);
@@ -53,7 +63,7 @@ for (const [i, c] of sample.cases.entries()) {
   if (i % every !== 0) continue;
   let got;
   try {
-    got = await new Authenticator(c.policy).verifyChain(c.chain, { at: c.at });
+    got = await new Authenticator(c.policy, { signatures: "webcrypto" }).verifyChain(c.chain, { at: c.at });
   } catch (e) {
     const what = e instanceof PolicyError ? `PolicyError ${e.code}: ${e.message}` : `threw ${e}`;
     failed.push(`${c.id}: ${what}`);
@@ -61,6 +71,13 @@ for (const [i, c] of sample.cases.entries()) {
   }
   const want = c.native;
   const problems = [];
+  // The default: the host's synchronous crypto (node:crypto in Node, Deno and Bun).
+  phase = "host";
+  const host = await new Authenticator(c.policy).verifyChain(c.chain, { at: c.at });
+  phase = "webcrypto";
+  if (pretty(host) !== pretty(got)) {
+    problems.push(`WebCrypto and host crypto differ\n--- webcrypto\n${pretty(got)}\n--- host\n${pretty(host)}`);
+  }
   if (Rust) {
     const rust = await new Rust(c.policy, { signatures: "rust" }).verifyChain(c.chain, { at: c.at });
     const a = pretty(got);
@@ -83,6 +100,7 @@ for (const [i, c] of sample.cases.entries()) {
 for (const f of failed) console.log(`FAIL ${f}`);
 const counts = [...byAlgorithm].sort().map(([k, v]) => `${k}: ${v}`).join(", ");
 console.log(`${runtime}: WebCrypto verified ${counts || "nothing"}`);
-const mode = Rust ? " (WebCrypto and pure-Rust, compared)" : "";
+console.log(`${runtime}: the host-crypto runs left ${hostLeftToWebCrypto} signatures to WebCrypto`);
+const mode = Rust ? " (WebCrypto, host crypto and pure-Rust, compared)" : " (WebCrypto and host crypto, compared)";
 console.log(`${runtime}: limbo sample${mode}: ${passed} passed, ${failed.length} failed`);
 if (failed.length > 0) exit(1);

@@ -42,6 +42,46 @@ verify("foreign CA", join(home, "policy.json"), join(other, "eve.pem"));
 verify("garbage", join(home, "policy.json"), join(out, "garbage.pem"));
 verify("nothing", join(home, "policy.json"), join(out, "empty.pem"));
 
+// RSA chains made by openssl (the CLI mints ECDSA): PKCS#1 v1.5 and PSS leaves under an
+// RSA-2048 root, so that every signature path (WebCrypto, node:crypto, pure Rust) is held to
+// the CLI's verdict on RSA too, a tampered PSS signature included.
+{
+  const rsa = join(out, "rsa");
+  mkdirSync(rsa, { recursive: true });
+  const ossl = (args) => execFileSync("openssl", args, { cwd: rsa, stdio: "ignore", timeout: 60_000 });
+  ossl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650",
+    "-subj", "/O=certclaims test/CN=RSA Root", "-addext", "basicConstraints=critical,CA:TRUE",
+    "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  writeFileSync(join(rsa, "policy.json"), JSON.stringify({ version: 1, trust: { anchors: [read(join(rsa, "ca.pem"))] } }));
+  const leaves = [
+    ["rsa-pkcs1-sha256", ["-sha256"]],
+    ["rsa-pkcs1-sha384", ["-sha384"]],
+    ["rsa-pss-sha256", ["-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"]],
+    ["rsa-pss-sha384", ["-sha384", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:48"]],
+  ];
+  // A minute from now: the certificates are issued now, after `at`.
+  const later = new Date(Math.floor(Date.now() / 1000) * 1000 + 60_000).toISOString().replace(".000Z", "Z");
+  for (const [i, [name, sig]] of leaves.entries()) {
+    ossl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/O=certclaims test/CN=${name}`]);
+    writeFileSync(join(rsa, `${name}.cnf`), "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n" +
+      "extendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n" +
+      `subjectAltName=URI:spiffe://example.org/ns/rsa/sa/${name}\n`);
+    ossl(["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", `${0x1000 + i}`,
+      "-days", "365", "-extfile", `${name}.cnf`, "-out", `${name}.crt`, ...sig]);
+    writeFileSync(join(rsa, `${name}.pem`), read(join(rsa, `${name}.crt`)) + read(join(rsa, "ca.pem")));
+    const said = verify(name, join(rsa, "policy.json"), join(rsa, `${name}.pem`), later);
+    if (!said.includes(`"spiffe_id": "spiffe://example.org/ns/rsa/sa/${name}"`)) throw new Error(`${name}: not admitted natively: ${said}`);
+  }
+  // A byte in the middle of the PSS leaf's signature changed: bad_signature everywhere.
+  const pem = read(join(rsa, "rsa-pss-sha256.crt"));
+  const der = Buffer.from(pem.replace(/-----[A-Z ]+-----|\s+/g, ""), "base64");
+  der[der.length - 100] ^= 0x01;
+  const tampered = `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END CERTIFICATE-----\n`;
+  writeFileSync(join(rsa, "tampered.pem"), tampered + read(join(rsa, "ca.pem")));
+  const said = verify("rsa-pss tampered", join(rsa, "policy.json"), join(rsa, "tampered.pem"), later);
+  if (!said.includes('"bad_signature"')) throw new Error(`the tampered PSS leaf is not bad_signature natively: ${said}`);
+}
+
 const leafPem = (file) => read(file).match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/)[0];
 const nginx = { format: "nginx", trusted_proxies: ["127.0.0.2/32", "fd00::/8"] };
 const forwarded = alice.replace('"source": "direct"', '"source": "forwarded"');

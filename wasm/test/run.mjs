@@ -31,6 +31,9 @@ for (const c of cases.verify) {
     text = pretty({ error: { code, message, step } });
   }
   check(`verify ${c.name}`, text === c.cli.trimEnd(), `\n--- package\n${text}\n--- cli\n${c.cli}`);
+  // WebCrypto alone gives the same document as the default (the host's node:crypto).
+  const web = await new Authenticator(c.policy, { signatures: "webcrypto" }).verifyChain(c.chain, { at: c.at });
+  check(`verify ${c.name} via webcrypto`, pretty(web) === pretty(got), `\n--- webcrypto\n${pretty(web)}\n--- host\n${pretty(got)}`);
   check(`verify ${c.name} ok`, got.ok === (c.exit === 0), `ok=${got.ok}, cli exit ${c.exit}`);
   if (!got.ok) {
     const want = got.error.code === "no_certificate" ? 401 : got.error.code === "malformed_header" ? 400 : 403;
@@ -122,8 +125,9 @@ try {
   }
 }
 
-// 6. Signatures: WebCrypto checks them (counted), a tampered signature is bad_signature
-// through WebCrypto and through Rust alike, and when the host's WebCrypto lacks ECDSA, the
+// 6. Signatures: WebCrypto checks them (counted), the host's synchronous crypto (the default)
+// gives the same principal without WebCrypto, a tampered signature is bad_signature through
+// WebCrypto, the host's crypto and Rust alike, and when the host's WebCrypto lacks ECDSA, the
 // module built with the whole pure-Rust set (wasm/pkg-rustcrypto) falls back to it while the
 // published one (Ed25519 only in Rust) answers unsupported_algorithm. This part patches
 // crypto.subtle, so it runs last.
@@ -139,10 +143,22 @@ try {
     verified++;
     return realVerify(...a);
   };
-  const web = await new Authenticator(c.policy, { cache: false }).verifyChain(ders, { at: c.at });
+  const web = await new Authenticator(c.policy, { cache: false, signatures: "webcrypto" }).verifyChain(ders, { at: c.at });
   // One signature per link of the path (leaf … anchor).
   const links = web.ok ? web.principal.chain.length - 1 : -1;
   check("webcrypto verifies", web.ok && links > 0 && verified === links, `${verified} WebCrypto checks for ${links} links: ${pretty(web)}`);
+  // The default ("host"): node:crypto's synchronous verify answers inside the round, in
+  // every runtime here (Node, Deno, Bun): the same principal, and WebCrypto is not asked.
+  verified = 0;
+  const host = await new Authenticator(c.policy, { cache: false }).verifyChain(ders, { at: c.at });
+  check("host crypto verifies", host.ok && verified === 0 && pretty(host) === pretty(web), `${verified} WebCrypto checks: ${pretty(host)}`);
+  // RSA PKCS#1 v1.5 and PSS too (the openssl-made chains), tampered PSS included.
+  for (const r of cases.verify.filter((v) => v.name.startsWith("rsa-"))) {
+    verified = 0;
+    const got = await new Authenticator(r.policy, { cache: false }).verifyChain(r.chain, { at: r.at });
+    const ok = r.exit === 0 ? got.ok : !got.ok && got.error.code === "bad_signature";
+    check(`host crypto verifies ${r.name}`, ok && verified === 0, `${verified} WebCrypto checks: ${pretty(got)}`);
+  }
   const rust = await new RustAuthenticator(c.policy, { cache: false, signatures: "rust" }).verifyChain(ders, { at: c.at });
   check("rust mode", pretty(rust) === pretty(web), pretty(rust));
   const noRust = await new Authenticator(c.policy, { cache: false, signatures: "rust" }).verifyChain(ders, { at: c.at });
@@ -151,9 +167,11 @@ try {
   // The last byte of the leaf is the last byte of its ECDSA signature's s: still DER.
   const tampered = [Uint8Array.from(ders[0]), ...ders.slice(1)];
   tampered[0][tampered[0].length - 1] ^= 0x01;
-  const badWeb = await new Authenticator(c.policy, { cache: false }).verifyChain(tampered, { at: c.at });
+  const badWeb = await new Authenticator(c.policy, { cache: false, signatures: "webcrypto" }).verifyChain(tampered, { at: c.at });
+  const badHost = await new Authenticator(c.policy, { cache: false }).verifyChain(tampered, { at: c.at });
   const badRust = await new RustAuthenticator(c.policy, { cache: false, signatures: "rust" }).verifyChain(tampered, { at: c.at });
   check("tampered via webcrypto", !badWeb.ok && badWeb.error.code === "bad_signature", pretty(badWeb));
+  check("tampered via host crypto", pretty(badHost) === pretty(badWeb), pretty(badHost));
   check("tampered via rust", pretty(badRust) === pretty(badWeb), pretty(badRust));
 
   let asked = 0;
@@ -165,9 +183,9 @@ try {
     return realImport(format, key, params, ...rest);
   };
   verified = 0;
-  const fallback = await new RustAuthenticator(c.policy, { cache: false }).verifyChain(ders, { at: c.at });
+  const fallback = await new RustAuthenticator(c.policy, { cache: false, signatures: "webcrypto" }).verifyChain(ders, { at: c.at });
   check("fallback to rust", asked > 0 && verified === 0 && pretty(fallback) === pretty(web), `${asked} imports, ${verified} verifies: ${pretty(fallback)}`);
-  const none = await new Authenticator(c.policy, { cache: false }).verifyChain(ders, { at: c.at });
+  const none = await new Authenticator(c.policy, { cache: false, signatures: "webcrypto" }).verifyChain(ders, { at: c.at });
   check("no ECDSA anywhere", !none.ok && none.error.code === "unsupported_algorithm", pretty(none));
   subtle.importKey = realImport;
   subtle.verify = realVerify;
