@@ -381,10 +381,16 @@ impl crate::Validator {
         if let Err(r) = crate::input::check_limits(leaf, intermediates) {
             return DeferredVerification::decided(Err(r));
         }
-        let key = cache::key(source, leaf.as_ref(), intermediates);
-        if let Some(hit) = self.cached(&key, now.as_secs()) {
-            return DeferredVerification::decided(hit);
-        }
+        // Without a cache there is nothing to look up or store: no hash either.
+        let key = if self.caches() {
+            let key = cache::key(source, leaf.as_ref(), intermediates);
+            if let Some(hit) = self.cached(&key, now.as_secs()) {
+                return DeferredVerification::decided(hit);
+            }
+            key
+        } else {
+            [0; 32]
+        };
         let parsed = match Parsed::new(leaf, intermediates, &self.parsed) {
             Ok(parsed) => parsed,
             Err(r) => {

@@ -601,6 +601,11 @@ impl Validator {
         self.cache.put(key, at, outcome, bound);
     }
 
+    /// Whether outcomes are cached (a capacity above 0).
+    pub(crate) fn caches(&self) -> bool {
+        self.cache.enabled()
+    }
+
     /// The validator's own signature verification algorithms.
     pub(crate) fn algorithms(&self) -> Algorithms {
         self.algs

@@ -38,6 +38,7 @@ pub struct Engine {
     validator: Rc<Validator>,
     /// What the host's WebCrypto is asked for (empty: everything in Rust).
     host: &'static [HostAlgorithm],
+    keys: Rc<KeyIds>,
 }
 
 /// One validation in progress: `step()` until it returns an outcome, answering `pending()`
@@ -45,6 +46,7 @@ pub struct Engine {
 #[wasm_bindgen]
 pub struct Verification {
     validator: Rc<Validator>,
+    keys: Rc<KeyIds>,
     inner: DeferredVerification,
     /// Cloudflare's own verdict (`certVerified`, `certRevoked`), when it must agree.
     cloudflare: Option<(String, String)>,
@@ -151,6 +153,7 @@ impl Engine {
             .map(|validator| Engine {
                 validator: Rc::new(validator.with_cache(cache)),
                 host: if webcrypto { HostAlgorithm::ALL } else { &[] },
+                keys: Rc::default(),
             })
             .map_err(|e| thrown("invalid_policy", &e.to_string()))
     }
@@ -220,6 +223,7 @@ impl Engine {
     ) -> Verification {
         Verification {
             validator: Rc::clone(&self.validator),
+            keys: Rc::clone(&self.keys),
             inner,
             cloudflare,
         }
@@ -372,7 +376,7 @@ extern "C" {
         key: &str,
         hash: &str,
         salt_length: u32,
-        key_id: &str,
+        key_id: u32,
         spki: &[u8],
         message: &[u8],
         signature: &[u8],
@@ -390,14 +394,38 @@ fn key_name(key: HostKey) -> &'static str {
     }
 }
 
-/// Names an imported key: SHA-256 of the key type, the hash and the SPKI, in hex.
-fn key_id(r: &certclaims::host::SignatureRequest) -> String {
-    use sha2::Digest;
-    let mut id = sha2::Sha256::new();
-    id.update(key_name(r.algorithm.key()).as_bytes());
-    id.update(r.algorithm.hash().as_bytes());
-    id.update(&r.spki);
-    hex::encode(id.finalize())
+/// The ids of an [`Engine`]'s keys, by key type, hash and SPKI: JS keeps each imported key
+/// under its id. An id is never given to another key: when the table is full it is emptied
+/// and numbering goes on, so a JS cache entry under an old id is simply never asked for again.
+#[derive(Default)]
+struct KeyIds {
+    /// (algorithm, SPKI, id), at most [`KEY_IDS`]: a short list, searched in order.
+    ids: std::cell::RefCell<Vec<(HostAlgorithm, Vec<u8>, u32)>>,
+    next: std::cell::Cell<u32>,
+}
+
+/// At most this many key ids are remembered (JS keeps at most as many keys).
+const KEY_IDS: usize = 1024;
+
+impl KeyIds {
+    fn of(&self, r: &certclaims::host::SignatureRequest) -> u32 {
+        let mut ids = self.ids.borrow_mut();
+        // The id names the imported key: the key type and the hash are part of it (RSA keys
+        // are imported with their hash in WebCrypto).
+        if let Some((_, _, id)) = ids
+            .iter()
+            .find(|(a, spki, _)| *a == r.algorithm && *spki == r.spki)
+        {
+            return *id;
+        }
+        if ids.len() >= KEY_IDS {
+            ids.clear();
+        }
+        let id = self.next.get();
+        self.next.set(id.wrapping_add(1));
+        ids.push((r.algorithm, r.spki.clone(), id));
+        id
+    }
 }
 
 fn host_answer(answer: u8) -> HostAnswer {
@@ -427,7 +455,7 @@ impl Verification {
                 key_name(r.algorithm.key()),
                 r.algorithm.hash(),
                 r.algorithm.salt_length(),
-                &key_id(r),
+                self.keys.of(r),
                 &r.spki,
                 &r.message,
                 &r.signature,
@@ -459,7 +487,8 @@ impl Verification {
 impl Verification {
     /// The signatures to verify before the next step: `[{ key, hash, saltLength, keyId, spki,
     /// message, signature }]`, `key` one of `P-256`, `P-384`, `RSASSA-PKCS1-v1_5`,
-    /// `RSA-PSS`; `keyId` names the imported key (SHA-256 of the key type and SPKI).
+    /// `RSA-PSS`; `keyId` (a number) names the imported key: the same key type, hash and SPKI
+    /// always have the same id, and an id is never given to another key.
     pub fn pending(&self) -> js_sys::Array {
         self.inner
             .pending()
@@ -469,7 +498,7 @@ impl Verification {
                 set(&o, "key", &JsValue::from_str(key_name(r.algorithm.key())));
                 set(&o, "hash", &JsValue::from_str(r.algorithm.hash()));
                 set(&o, "saltLength", &JsValue::from(r.algorithm.salt_length()));
-                set(&o, "keyId", &JsValue::from_str(&key_id(r)));
+                set(&o, "keyId", &JsValue::from(self.keys.of(r)));
                 set(&o, "spki", &bytes(&r.spki));
                 set(&o, "message", &bytes(&r.message));
                 set(&o, "signature", &bytes(&r.signature));
