@@ -897,12 +897,13 @@ pub(crate) fn hex_text(bytes: &[u8], upper: bool) -> String {
     } else {
         b"0123456789abcdef"
     };
-    let mut out = String::with_capacity(bytes.len() * 2);
+    let mut out = Vec::with_capacity(bytes.len() * 2);
     for b in bytes {
-        out.push(char::from(digits[usize::from(b >> 4)]));
-        out.push(char::from(digits[usize::from(b & 0x0f)]));
+        out.push(digits[usize::from(b >> 4)]);
+        out.push(digits[usize::from(b & 0x0f)]);
     }
-    out
+    // ASCII digits only: always UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Every attribute of a name whose value is a string, in DER order (least specific first).
