@@ -83,6 +83,14 @@ fn deferred(v: &Validator, c: &Issued) -> DeferredVerification {
     )
 }
 
+/// `c`'s leaf with the last byte of its signature changed (still DER).
+fn tampered_leaf(c: &Issued) -> certclaims::pki_types::CertificateDer<'static> {
+    let mut der = c.leaf().to_vec();
+    let n = der.len();
+    der[n - 1] ^= 0x01;
+    der.into()
+}
+
 /// The outcome as text (principal JSON, or code + message), for exact comparison.
 fn text(r: &Result<Principal, Rejection>) -> String {
     match r {
@@ -111,10 +119,7 @@ fn a_tampered_signature_is_bad_signature_as_in_rust() {
     let pki = Pki::new();
     let v = uncached(&pki, json!({}));
     let alice = pki.client("alice").issue();
-    let mut der = alice.leaf().to_vec();
-    let n = der.len();
-    der[n - 1] ^= 0x01;
-    let der = der.into();
+    let der = tampered_leaf(&alice);
     let d = v.verify_deferred(
         &der,
         alice.intermediates(),
@@ -278,10 +283,7 @@ fn a_synchronous_host_finishes_in_one_step_with_the_same_outcome() {
     let pki = Pki::new();
     let v = uncached(&pki, json!({}));
     let alice = pki.client("alice").issue();
-    let mut der = alice.leaf().to_vec();
-    let n = der.len();
-    der[n - 1] ^= 0x01;
-    let der = der.into();
+    let der = tampered_leaf(&alice);
     let mut d = v.verify_deferred(
         &der,
         alice.intermediates(),
