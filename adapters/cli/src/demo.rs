@@ -174,7 +174,7 @@ pub(crate) async fn run(as_json: bool) -> Result<bool, CliError> {
             l.push(r.rejection.code().to_string());
         }
     });
-    let tls = crate::serve::tls(
+    let (tls, _files) = crate::serve::tls(
         &policy_path,
         &dir.join("server.pem"),
         &dir.join("server.key"),

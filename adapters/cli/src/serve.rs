@@ -21,24 +21,75 @@ use tower_layer::Layer;
 use crate::policy_file::PolicyFile;
 use crate::CliError;
 
-/// Loads the server identity and the policy into a reloadable TLS configuration.
+/// Loads the server identity and the policy into a reloadable TLS configuration; with it,
+/// every file read (what a reload watches).
 pub(crate) fn tls(
     policy_path: &Path,
     cert_path: &Path,
     key_path: &Path,
     mode: Mode,
     observer: Option<RejectionObserver>,
-) -> Result<Arc<Reloadable>, CliError> {
+) -> Result<(Arc<Reloadable>, Vec<PathBuf>), CliError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let (chain, key) = server_identity(cert_path, key_path, &provider)?;
     let mut settings = TlsSettings::new(provider, chain, key, mode);
     if let Some(o) = observer {
         settings = settings.with_observer(o);
     }
-    let validator = load_validator(policy_path, &settings)?;
-    Reloadable::new(settings, validator)
+    let (validator, files) = identity_files(
+        load_policy(policy_path, |p| settings.validator(p))?,
+        cert_path,
+        key_path,
+    );
+    let tls = Reloadable::new(settings, validator)
         .map(Arc::new)
-        .map_err(|e| CliError(format!("TLS configuration: {e}")))
+        .map_err(|e| CliError(format!("TLS configuration: {e}")))?;
+    Ok((tls, files))
+}
+
+/// Reloads `tls` from the same files: the policy and what it names, and the server
+/// certificate and key, all read and checked before anything changes. The new generation's
+/// number, and every file read.
+fn reload_tls(
+    tls: &Reloadable,
+    policy_path: &Path,
+    cert_path: &Path,
+    key_path: &Path,
+) -> Result<(u64, Vec<PathBuf>), CliError> {
+    let mut settings = (*tls.settings()).clone();
+    let (chain, key) = server_identity(cert_path, key_path, &settings.provider)?;
+    settings.cert_chain = chain;
+    settings.key = Arc::new(key);
+    let (validator, files) = identity_files(
+        load_policy(policy_path, |p| settings.validator(p))?,
+        cert_path,
+        key_path,
+    );
+    let n = tls
+        .replace(settings, validator)
+        .map_err(|e| CliError(format!("TLS configuration: {e}")))?;
+    Ok((n, files))
+}
+
+/// The files of a loaded policy, and the server's certificate and key files after them.
+fn identity_files(
+    (validator, mut files): (certclaims::Validator, Vec<PathBuf>),
+    cert_path: &Path,
+    key_path: &Path,
+) -> (certclaims::Validator, Vec<PathBuf>) {
+    files.extend([cert_path.to_path_buf(), key_path.to_path_buf()]);
+    (validator, files)
+}
+
+/// The policy at `path` and the files it names, as a validator made by `build`; with it,
+/// every file read.
+fn load_policy(
+    path: &Path,
+    build: impl FnOnce(&certclaims::Policy) -> Result<certclaims::Validator, certclaims::PolicyError>,
+) -> Result<(certclaims::Validator, Vec<PathBuf>), CliError> {
+    let file = PolicyFile::load(path)?;
+    let validator = file.build(build)?;
+    Ok((validator, file.files))
 }
 
 /// The most bytes of a server certificate chain or key file read.
@@ -127,13 +178,6 @@ pub(crate) fn server_identity(
              {cert_file}: {e}"
         ))),
     }
-}
-
-pub(crate) fn load_validator(
-    policy_path: &Path,
-    settings: &TlsSettings,
-) -> Result<certclaims::Validator, CliError> {
-    PolicyFile::load(policy_path)?.build(|p| settings.validator(p))
 }
 
 /// The whoami application: `GET /healthz` (and `HEAD`) answers 200 to anyone; every other
@@ -512,9 +556,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
             ));
         }
         let provider = rustls::crypto::aws_lc_rs::default_provider();
-        let validators = Arc::new(SharedValidator::new(
-            PolicyFile::load(&policy)?.build(|p| certclaims_rustls::validator_for(p, &provider))?,
-        ));
+        let (validator, files) =
+            load_policy(&policy, |p| certclaims_rustls::validator_for(p, &provider))?;
+        let validators = Arc::new(SharedValidator::new(validator));
         banner(
             args.log_format,
             &format!(
@@ -532,12 +576,12 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
             let validators = validators.clone();
             let policy = policy.clone();
             reloader(move || {
-                let file = PolicyFile::load(&policy)?;
-                let validator = file.build(|p| certclaims_rustls::validator_for(p, &provider))?;
-                Ok((validators.replace(validator), file.files))
+                let (validator, files) =
+                    load_policy(&policy, |p| certclaims_rustls::validator_for(p, &provider))?;
+                Ok((validators.replace(validator), files))
             })
         };
-        start_reloads(&args, PolicyFile::load(&policy)?.files, reload);
+        start_reloads(&args, files, reload);
         let app = BrowserPagesLayer::new().layer(
             ForwardedLayer::new(forwarder, validators)
                 .with_refusal_hook(log_refusal())
@@ -570,7 +614,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
         };
         LAST_REFUSAL.with(|l| *l.borrow_mut() = Some(refusal));
     });
-    let tls = tls(&policy, cert, key, mode, Some(observer))?;
+    let (tls, files) = tls(&policy, cert, key, mode, Some(observer))?;
     banner(
         args.log_format,
         &format!(
@@ -583,24 +627,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
     }
     let reload = {
         let (tls, policy, cert, key) = (tls.clone(), policy.clone(), cert.clone(), key.clone());
-        reloader(move || {
-            // Everything is read and checked before anything changes.
-            let file = PolicyFile::load(&policy)?;
-            let mut settings = (*tls.settings()).clone();
-            let (chain, private_key) = server_identity(&cert, &key, &settings.provider)?;
-            settings.cert_chain = chain;
-            settings.key = Arc::new(private_key);
-            let validator = file.build(|p| settings.validator(p))?;
-            let n = tls
-                .replace(settings, validator)
-                .map_err(|e| CliError(format!("TLS configuration: {e}")))?;
-            let mut files = file.files;
-            files.extend([cert.clone(), key.clone()]);
-            Ok((n, files))
-        })
+        reloader(move || reload_tls(&tls, &policy, &cert, &key))
     };
-    let mut files = PolicyFile::load(&policy)?.files;
-    files.extend([cert.clone(), key.clone()]);
     start_reloads(&args, files, reload);
     match forwarder {
         Some(forwarder) => {

@@ -49,7 +49,7 @@ pub type HandshakeHook =
 /// | HTTP/2 peer liveness | [`http2_keep_alive_interval`](Self::http2_keep_alive_interval) + [`http2_keep_alive_timeout`](Self::http2_keep_alive_timeout) | closed (hyper) |
 /// | whole connection | [`max_connection_age`](Self::max_connection_age) | graceful shutdown |
 /// | after a graceful shutdown | [`shutdown_grace`](Self::shutdown_grace) | closed |
-/// | a request body the application did not read | [`drain_body_bytes`](Self::drain_body_bytes) and [`drain_body_timeout`](Self::drain_body_timeout) | HTTP/2 stream reset (`NO_ERROR`), HTTP/1 connection closed |
+/// | a request body the application did not read | [`drain_body_bytes`](Self::drain_body_bytes) and [`drain_body_timeout`](Self::drain_body_timeout) | the rest is not read: HTTP/2 resets the stream (`NO_ERROR`) after the answer; HTTP/1 is left to hyper |
 ///
 /// A graceful shutdown lets requests in flight finish (HTTP/1 closes after the current
 /// response, HTTP/2 sends GOAWAY); after `shutdown_grace` the connection is closed anyway.
@@ -121,7 +121,7 @@ pub struct ServeOptions {
     /// the client finish the upload and read the answer, where an HTTP/2 stream reset in
     /// mid-upload makes clients such as curl report a stream error instead of the response.
     /// A longer body is cut off at this bound (HTTP/2: `RST_STREAM(NO_ERROR)` after the
-    /// response; HTTP/1: the connection closes after the response). 0 turns draining off.
+    /// response; HTTP/1: what hyper does with an unread body). 0 turns draining off.
     pub drain_body_bytes: u64,
     /// Longest a dropped request body is drained (default 5 s), whatever its size.
     pub drain_body_timeout: Duration,
@@ -643,9 +643,7 @@ impl Drop for RequestBody {
 async fn drain_body(mut body: Incoming, drain: Drain) {
     let mut read = 0u64;
     let _ = tokio::time::timeout(drain.timeout, async {
-        while let Some(Ok(frame)) =
-            std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
-        {
+        while let Some(Ok(frame)) = http_body_util::BodyExt::frame(&mut body).await {
             if let Some(data) = frame.data_ref() {
                 read = read.saturating_add(data.len() as u64);
                 if read > drain.max_bytes {
