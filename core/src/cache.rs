@@ -19,6 +19,7 @@
 //! A hit returns exactly what the miss returned.
 
 use alloc::sync::Arc;
+use core::hash::BuildHasher;
 use core::num::NonZeroUsize;
 use core::time::Duration;
 
@@ -113,12 +114,18 @@ fn lock<T>(l: &Lock<T>) -> spin::MutexGuard<'_, T> {
     l.lock()
 }
 
-/// Presented intermediates, parsed, by the SHA-256 of their DER: every client of a CA
-/// presents the same issuing certificate, and its facts are a function of its bytes alone
-/// (what a verification makes of them depends on the time and the path, evaluated each time).
-/// Kept whatever the outcome cache does.
+/// Presented intermediates, parsed, by their DER: every client of a CA presents the same
+/// issuing certificate, and its facts are a function of its bytes alone (what a verification
+/// makes of them depends on the time and the path, evaluated each time). Kept whatever the
+/// outcome cache does.
+///
+/// Looked up by a fast keyed hash of the DER (foldhash, a random seed per validator), then
+/// the bytes are compared with the entry's: no cryptographic hash on this path (it ran on
+/// every verification), and no trust in the hash either — an entry of other bytes under the
+/// same hash is a miss, replaced.
 pub(crate) struct ParsedCerts {
-    state: Lock<lru::LruCache<[u8; 32], Arc<CertFacts>>>,
+    hasher: foldhash::fast::RandomState,
+    state: Lock<lru::LruCache<u64, Arc<CertFacts>>>,
 }
 
 impl ParsedCerts {
@@ -127,15 +134,18 @@ impl ParsedCerts {
 
     pub(crate) fn new() -> Self {
         Self {
+            hasher: foldhash::fast::RandomState::default(),
             state: Lock::new(lru::LruCache::new(Self::CAPACITY)),
         }
     }
 
     /// The facts of `der`, parsed now or earlier; a parse failure names `what`.
     pub(crate) fn parse(&self, der: &[u8], what: &str) -> Result<Arc<CertFacts>, Rejection> {
-        let key: [u8; 32] = Sha256::digest(der).into();
+        let key = self.hasher.hash_one(der);
         if let Some(f) = lock(&self.state).get(&key) {
-            return Ok(Arc::clone(f));
+            if f.pkix.der == der {
+                return Ok(Arc::clone(f));
+            }
         }
         let facts = Arc::new(CertFacts::parse(der, what)?);
         lock(&self.state).put(key, Arc::clone(&facts));

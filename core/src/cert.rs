@@ -17,6 +17,7 @@ use crate::path::der::{
     Tlv, BIT_STRING, INTEGER, SEQUENCE,
 };
 use crate::path::facts::PathFacts;
+use crate::principal::Text;
 
 /// OID of the Microsoft User Principal Name otherName (`1.3.6.1.4.1.311.20.2.3`).
 pub(crate) const UPN_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.20.2.3");
@@ -24,8 +25,11 @@ pub(crate) const UPN_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6
 /// Everything certclaims reads from a certificate.
 #[derive(Debug, Clone)]
 pub(crate) struct CertFacts {
-    pub(crate) subject: String,
-    pub(crate) issuer: String,
+    /// RFC 4514 subject and issuer, shared with the principal and its chain.
+    pub(crate) subject: Text,
+    pub(crate) issuer: Text,
+    /// The SHA-256 fingerprint as lowercase hex, shared with the principal and its chain.
+    pub(crate) fingerprint: Text,
     pub(crate) subject_attrs: Vec<(ObjectIdentifier, String)>,
     pub(crate) issuer_attrs: Vec<(ObjectIdentifier, String)>,
     pub(crate) self_issued: bool,
@@ -94,14 +98,16 @@ impl CertFacts {
             .map_err(|e| Rejection::malformed(format!("{what}: {e}")))?;
         let (not_before, not_after) = (cert.not_before, cert.not_after);
 
+        let sha256: [u8; 32] = Sha256::digest(der).into();
         let mut facts = CertFacts {
-            subject,
-            issuer: cert.issuer.to_rfc4514(),
+            subject: subject.into(),
+            issuer: cert.issuer.to_rfc4514().into(),
+            fingerprint: hex_text(&sha256, false).into(),
             subject_attrs: attributes(&cert.subject),
             issuer_attrs: attributes(&cert.issuer),
             self_issued: pkix.self_issued(),
             serial: cert.serial.to_vec(),
-            sha256: Sha256::digest(der).into(),
+            sha256,
             sha1: Sha1::digest(der).into(),
             not_before,
             not_after,
@@ -213,8 +219,8 @@ impl CertFacts {
         serial_hex(&self.serial)
     }
 
-    pub(crate) fn fingerprint_hex(&self) -> String {
-        hex_text(&self.sha256, false)
+    pub(crate) fn fingerprint_hex(&self) -> &str {
+        &self.fingerprint
     }
 
     pub(crate) fn thumbprint_hex(&self) -> String {
@@ -946,19 +952,30 @@ fn ip_to_string(bytes: &[u8]) -> Option<String> {
 }
 
 /// Formats seconds since the epoch as RFC 3339 UTC (`2026-01-01T00:00:00Z`), before 1970
-/// too (years 0 to 9999; others as `@seconds`).
+/// too (years 0 to 9999; others as `@seconds`). Digit by digit into one allocation: every
+/// principal carries two.
 pub(crate) fn rfc3339(secs: i64) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = crate::path::der::civil_from_days(days);
     if !(0..=9999).contains(&y) {
         return format!("@{secs}");
     }
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    let mut out = String::with_capacity(20);
+    let mut digits = |n: i64, width: u32, sep: char| {
+        for p in (0..width).rev() {
+            // 0..=9 after the range checks above.
+            let digit = u8::try_from(n / 10_i64.pow(p) % 10).unwrap_or(0);
+            out.push(char::from(b'0' + digit));
+        }
+        out.push(sep);
+    };
+    digits(y, 4, '-');
+    digits(m, 2, '-');
+    digits(d, 2, 'T');
+    digits(rem / 3600, 2, ':');
+    digits(rem / 60 % 60, 2, ':');
+    digits(rem % 60, 2, 'Z');
+    out
 }
 
 /// Orders of the NIST curves ECDSA certificates are signed on (P-256, P-384, P-521).

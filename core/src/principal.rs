@@ -3,6 +3,7 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::ops::Deref;
 
 use serde::Serialize;
 
@@ -57,14 +58,78 @@ pub mod value_types {
     pub const BASE64_BINARY: &str = "http://www.w3.org/2001/XMLSchema#base64Binary";
 }
 
+/// Text a principal shares between its fields, its claims and the certificates it was read
+/// from: a static string or a reference-counted one, so that the subject the principal, three
+/// claims and the chain show is one allocation, and the claims issuer none. Compares,
+/// prints and serializes as the string.
+#[derive(Clone)]
+pub(crate) enum Text {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Self::Static(s) => s,
+            Self::Shared(s) => s,
+        }
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Self::Shared(Arc::from(s))
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Self::Shared(Arc::from(s))
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        &**self == other
+    }
+}
+
+impl core::fmt::Debug for Text {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl core::fmt::Display for Text {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
+    }
+}
+
 /// One claim, shaped like .NET's `System.Security.Claims.Claim`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Claim {
     #[serde(rename = "type")]
-    pub(crate) claim_type: String,
-    pub(crate) value: String,
+    pub(crate) claim_type: Text,
+    pub(crate) value: Text,
     pub(crate) value_type: &'static str,
-    pub(crate) issuer: String,
+    pub(crate) issuer: Text,
 }
 
 impl Claim {
@@ -89,9 +154,9 @@ impl Claim {
 /// One certificate of the verified path, leaf first, trust anchor last.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainLink {
-    pub(crate) subject: String,
-    pub(crate) issuer: String,
-    pub(crate) fingerprint_sha256: String,
+    pub(crate) subject: Text,
+    pub(crate) issuer: Text,
+    pub(crate) fingerprint_sha256: Text,
 }
 
 impl ChainLink {
@@ -163,12 +228,12 @@ impl Serialize for Principal {
 pub(crate) struct Fields {
     pub(crate) authentication_type: &'static str,
     pub(crate) source: Source,
-    pub(crate) subject: String,
-    pub(crate) issuer: String,
+    pub(crate) subject: Text,
+    pub(crate) issuer: Text,
     pub(crate) common_name: Option<String>,
-    pub(crate) serial: String,
-    pub(crate) fingerprint_sha256: String,
-    pub(crate) thumbprint_sha1: String,
+    pub(crate) serial: Text,
+    pub(crate) fingerprint_sha256: Text,
+    pub(crate) thumbprint_sha1: Text,
     pub(crate) not_before: String,
     pub(crate) not_after: String,
     pub(crate) spiffe_id: Option<String>,
@@ -308,8 +373,8 @@ impl Principal {
         self.0
             .claims
             .iter()
-            .filter(move |c| c.claim_type == claim_type)
-            .map(|c| c.value.as_str())
+            .filter(move |c| *c.claim_type == *claim_type)
+            .map(|c| &*c.value)
     }
     /// Whether a claim `claim_type` with `value` is present (ASP.NET's `HasClaim`; `role` is
     /// [`claim_types::ROLE`]).
@@ -318,7 +383,7 @@ impl Principal {
         self.0
             .claims
             .iter()
-            .any(|c| c.claim_type == claim_type && c.value == value)
+            .any(|c| *c.claim_type == *claim_type && *c.value == *value)
     }
     /// Whether the principal has the role `role` (ASP.NET's `IsInRole`): a
     /// [`claim_types::ROLE`] claim with that value.

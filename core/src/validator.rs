@@ -5,7 +5,6 @@ use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
@@ -27,7 +26,9 @@ use crate::policy::{
     ClaimGrant, CompiledRule, DenyEntry, ExtendedKeyUsage, MatchTarget, Policy, Revocation, Rule,
     Trust, DEFAULT_CLAIMS_ISSUER,
 };
-use crate::principal::{claim_types, value_types, ChainLink, Claim, Fields, Principal, Source};
+use crate::principal::{
+    claim_types, value_types, ChainLink, Claim, Fields, Principal, Source, Text,
+};
 
 /// id-kp-clientAuth (RFC 5280 4.2.1.12).
 pub(crate) const CLIENT_AUTH_OID: const_oid::ObjectIdentifier =
@@ -53,8 +54,8 @@ pub struct Validator {
     deny_fingerprints: Vec<CertDigest>,
     deny_serials: Vec<(IssuerId, Vec<u8>)>,
     rules: Vec<CompiledRule>,
-    grants: Vec<(CompiledRule, Vec<(String, String)>)>,
-    claims_issuer: String,
+    grants: Vec<(CompiledRule, Vec<(Text, Text)>)>,
+    claims_issuer: Text,
     cache: Cache,
     /// Presented intermediates, parsed once.
     pub(crate) parsed: ParsedCerts,
@@ -342,7 +343,7 @@ impl ValidatorBuilder {
                 }
                 let ty = crate::principal::claim_types::canonical(ty);
                 for v in values.as_slice() {
-                    claims.push((ty.to_string(), v.clone()));
+                    claims.push((Text::from(ty), Text::from(v.as_str())));
                 }
             }
             grants.push((rule, claims));
@@ -368,7 +369,7 @@ impl ValidatorBuilder {
             deny_serials,
             rules,
             grants,
-            claims_issuer: self.claims_issuer,
+            claims_issuer: self.claims_issuer.into(),
         })
     }
 }
@@ -841,16 +842,20 @@ impl Validator {
             ));
         }
 
-        let claims = self.claims(&facts, spiffe_id.as_deref());
+        let (serial, thumbprint) = (
+            Text::from(facts.serial_hex()),
+            Text::from(facts.thumbprint_hex()),
+        );
+        let claims = self.claims(&facts, spiffe_id.as_deref(), &thumbprint, &serial);
         Ok(Principal::new(Fields {
             authentication_type: "Certificate",
             source,
             subject: facts.subject.clone(),
             issuer: facts.issuer.clone(),
             common_name: facts.common_name().map(String::from),
-            serial: facts.serial_hex(),
-            fingerprint_sha256: facts.fingerprint_hex(),
-            thumbprint_sha1: facts.thumbprint_hex(),
+            serial,
+            fingerprint_sha256: facts.fingerprint.clone(),
+            thumbprint_sha1: thumbprint,
             not_before: rfc3339(facts.not_before),
             not_after: rfc3339(facts.not_after),
             spiffe_id,
@@ -1212,34 +1217,54 @@ impl Validator {
         Ok(())
     }
 
-    fn claims(&self, facts: &CertFacts, spiffe_id: Option<&str>) -> Vec<Claim> {
-        let issuer = &self.claims_issuer;
-        let claim = |ty: &str, value: &str, vt: &'static str| Claim {
-            claim_type: ty.to_string(),
-            value: value.to_string(),
+    /// The claims of an admitted leaf; `thumbprint` and `serial` are the principal's own
+    /// text, shared.
+    fn claims(
+        &self,
+        facts: &CertFacts,
+        spiffe_id: Option<&str>,
+        thumbprint: &Text,
+        serial: &Text,
+    ) -> Vec<Claim> {
+        let claim = |ty: Text, value: Text, vt: &'static str| Claim {
+            claim_type: ty,
+            value,
             value_type: vt,
-            issuer: issuer.clone(),
+            issuer: self.claims_issuer.clone(),
         };
-        let s = value_types::STRING;
-        let mut out = vec![
-            claim(claim_types::NAME_IDENTIFIER, &facts.subject, s),
-            claim(claim_types::NAME, &facts.subject, s),
-            claim(claim_types::X500_DISTINGUISHED_NAME, &facts.subject, s),
+        let standard = |ty: &'static str, value: &Text| {
+            claim(Text::Static(ty), value.clone(), value_types::STRING)
+        };
+        let mut out = Vec::with_capacity(
+            6 + facts.dns.len() + facts.emails.len() + facts.upns.len() + facts.uris.len(),
+        );
+        out.extend([
+            standard(claim_types::NAME_IDENTIFIER, &facts.subject),
+            standard(claim_types::NAME, &facts.subject),
+            standard(claim_types::X500_DISTINGUISHED_NAME, &facts.subject),
             claim(
-                claim_types::THUMBPRINT,
-                &facts.thumbprint_hex(),
+                Text::Static(claim_types::THUMBPRINT),
+                thumbprint.clone(),
                 value_types::BASE64_BINARY,
             ),
-            claim(claim_types::SERIAL_NUMBER, &facts.serial_hex(), s),
-            claim(claim_types::ISSUER, &facts.issuer, s),
-        ];
-        out.extend(facts.dns.iter().map(|v| claim(claim_types::DNS, v, s)));
-        out.extend(facts.emails.iter().map(|v| claim(claim_types::EMAIL, v, s)));
-        out.extend(facts.upns.iter().map(|v| claim(claim_types::UPN, v, s)));
-        out.extend(facts.uris.iter().map(|v| claim(claim_types::URI, v, s)));
+            standard(claim_types::SERIAL_NUMBER, serial),
+            standard(claim_types::ISSUER, &facts.issuer),
+        ]);
+        for (ty, values) in [
+            (claim_types::DNS, &facts.dns),
+            (claim_types::EMAIL, &facts.emails),
+            (claim_types::UPN, &facts.upns),
+            (claim_types::URI, &facts.uris),
+        ] {
+            out.extend(values.iter().map(|v| standard(ty, &Text::from(v.as_str()))));
+        }
         for (rule, grants) in &self.grants {
             if rule.matches(&MatchTarget::of_leaf(facts, spiffe_id)) {
-                out.extend(grants.iter().map(|(t, v)| claim(t, v, s)));
+                out.extend(
+                    grants
+                        .iter()
+                        .map(|(t, v)| claim(t.clone(), v.clone(), value_types::STRING)),
+                );
             }
         }
         out
@@ -1267,7 +1292,7 @@ fn link(f: &CertFacts) -> ChainLink {
     ChainLink {
         subject: f.subject.clone(),
         issuer: f.issuer.clone(),
-        fingerprint_sha256: f.fingerprint_hex(),
+        fingerprint_sha256: f.fingerprint.clone(),
     }
 }
 

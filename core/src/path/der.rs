@@ -670,7 +670,8 @@ impl Name<'_> {
     /// attributes of one RDN, the shortest registered name of a type in capitals, or the
     /// dotted OID and `#` with the hex DER of a value that is not a string.
     pub(crate) fn to_rfc4514(&self) -> String {
-        let mut out = String::new();
+        let mut out =
+            String::with_capacity(self.attributes().map(|a| a.value.len() + 8).sum::<usize>());
         for (i, rdn) in self.rdns.iter().rev().enumerate() {
             if i > 0 {
                 out.push(',');
@@ -1036,7 +1037,6 @@ const ATTRIBUTE_NAMES: &[(ObjectIdentifier, &str)] = &[
 ];
 
 fn attribute_text(out: &mut String, atv: &Attribute<'_>) {
-    use core::fmt::Write;
     let ascii = |ok: fn(&u8) -> bool| {
         atv.value
             .iter()
@@ -1058,23 +1058,52 @@ fn attribute_text(out: &mut String, atv: &Attribute<'_>) {
         (Some(key), Some(text)) => {
             out.push_str(key);
             out.push('=');
-            let mut chars = text.char_indices().peekable();
-            while let Some((i, c)) = chars.next() {
-                let _ = match c {
-                    '#' if i == 0 => write!(out, "\\#"),
-                    ' ' if i == 0 || chars.peek().is_none() => write!(out, "\\ "),
-                    '"' | '+' | ',' | ';' | '<' | '>' | '\\' => write!(out, "\\{c}"),
-                    '\x00'..='\x1f' | '\x7f' => write!(out, "\\{:02x}", c as u8),
-                    _ => write!(out, "{c}"),
-                };
-            }
+            escape_value(out, text);
         }
         _ => {
+            use core::fmt::Write;
             let _ = write!(out, "{}=#", atv.oid);
-            for b in atv.encoded {
-                let _ = write!(out, "{b:02x}");
-            }
+            hex_into(out, atv.encoded);
         }
+    }
+}
+
+/// An attribute value escaped as RFC 4514 2.4 asks: a leading `#` or space, a trailing
+/// space, the special characters and the control characters. The runs between them are
+/// copied whole (this is on every verification's path: the leaf's subject and issuer).
+fn escape_value(out: &mut String, text: &str) {
+    let last = text.len().saturating_sub(1);
+    let mut copied = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let special = match b {
+            b'#' => i == 0,
+            b' ' => i == 0 || i == last,
+            b'"' | b'+' | b',' | b';' | b'<' | b'>' | b'\\' => true,
+            0x00..=0x1f | 0x7f => true,
+            _ => false,
+        };
+        if !special {
+            continue;
+        }
+        // `i` is at an ASCII byte: a character boundary.
+        out.push_str(&text[copied..i]);
+        out.push('\\');
+        if b < 0x20 || b == 0x7f {
+            hex_into(out, &[b]);
+        } else {
+            out.push(char::from(b));
+        }
+        copied = i + 1;
+    }
+    out.push_str(&text[copied..]);
+}
+
+/// Appends `bytes` as lowercase hex.
+fn hex_into(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
 }
 
@@ -1682,6 +1711,24 @@ mod tests {
         );
         let n = name(&der, &Reader::new(&der).any().unwrap()).unwrap();
         assert_eq!(n.to_rfc4514(), "1.2.3.4=#020105");
+        // RFC 4514 2.4 escapes: a leading `#` or space, a trailing space, the specials,
+        // control characters as hex; other characters, non-ASCII included, as they are.
+        for (value, text) in [
+            ("#a #", "CN=\\#a #"),
+            (" a b ", "CN=\\ a b\\ "),
+            (" ", "CN=\\ "),
+            ("a\"+,;<>\\z", "CN=a\\\"\\+\\,\\;\\<\\>\\\\z"),
+            ("a\u{1}b\u{7f}", "CN=a\\01b\\7f"),
+            ("é,ü", "CN=é\\,ü"),
+            ("", "CN="),
+        ] {
+            let der = tlv(
+                SEQUENCE,
+                &[&tlv(SET, &[&atv(&cn, UTF8_STRING, value.as_bytes())])],
+            );
+            let n = name(&der, &Reader::new(&der).any().unwrap()).unwrap();
+            assert_eq!(n.to_rfc4514(), text, "{value:?}");
+        }
         // The same attribute twice in one RDN.
         let twice = atv(&cn, PRINTABLE_STRING, b"a");
         let der = tlv(SEQUENCE, &[&tlv(SET, &[&twice, &twice])]);

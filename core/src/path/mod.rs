@@ -356,7 +356,7 @@ impl<'a> Engine<'a> {
         let mut max_path_len: Option<(usize, &str)> = anchor
             .pkix
             .path_len
-            .map(|n| (usize::from(n), anchor.subject.as_str()));
+            .map(|n| (usize::from(n), &*anchor.subject));
         for idx in (0..path.certs.len()).rev() {
             let cert = path.certs[idx];
             let leaf = idx == 0;
@@ -419,7 +419,7 @@ impl<'a> Engine<'a> {
             if let Some(n) = cert.pkix.path_len {
                 let n = usize::from(n);
                 if max_path_len.is_none_or(|(left, _)| n < left) {
-                    max_path_len = Some((n, cert.subject.as_str()));
+                    max_path_len = Some((n, &*cert.subject));
                 }
             }
             if goal.anchor.is_none() {
