@@ -17,7 +17,7 @@ use crate::path::der::{
     Tlv, BIT_STRING, INTEGER, SEQUENCE,
 };
 use crate::path::facts::PathFacts;
-use crate::principal::Text;
+use crate::principal::{Lazy, Text};
 
 /// OID of the Microsoft User Principal Name otherName (`1.3.6.1.4.1.311.20.2.3`).
 pub(crate) const UPN_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.20.2.3");
@@ -35,7 +35,8 @@ pub(crate) struct CertFacts {
     pub(crate) self_issued: bool,
     pub(crate) serial: Vec<u8>,
     pub(crate) sha256: [u8; 32],
-    pub(crate) sha1: [u8; 20],
+    /// SHA-1 of the DER, computed when first asked for (deny-lists, rules, thumbprints).
+    pub(crate) sha1: Lazy<[u8; 20]>,
     /// Seconds since the epoch (negative before 1970).
     pub(crate) not_before: i64,
     pub(crate) not_after: i64,
@@ -108,7 +109,7 @@ impl CertFacts {
             self_issued: pkix.self_issued(),
             serial: cert.serial.to_vec(),
             sha256,
-            sha1: Sha1::digest(der).into(),
+            sha1: Lazy::new(),
             not_before,
             not_after,
             dns: Vec::new(),
@@ -219,12 +220,18 @@ impl CertFacts {
         serial_hex(&self.serial)
     }
 
+    /// SHA-1 of the DER.
+    pub(crate) fn sha1(&self) -> &[u8; 20] {
+        self.sha1
+            .get_or_init(|| Sha1::digest(&self.pkix.der).into())
+    }
+
     pub(crate) fn fingerprint_hex(&self) -> &str {
         &self.fingerprint
     }
 
     pub(crate) fn thumbprint_hex(&self) -> String {
-        hex_text(&self.sha1, true)
+        hex_text(self.sha1(), true)
     }
 
     /// Why this certificate may not stand anywhere in a path, if it may not: the first of

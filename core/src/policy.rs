@@ -663,7 +663,7 @@ impl<'a> MatchTarget<'a> {
             subject_attrs: &leaf.subject_attrs,
             issuer_attrs: &leaf.issuer_attrs,
             sha256: &leaf.sha256,
-            sha1: &leaf.sha1,
+            sha1: leaf.sha1(),
         }
     }
 }

@@ -208,23 +208,129 @@ impl Source {
 /// the contract shared by the CLI, the adapters and the npm package.
 ///
 /// Cloning one is cheap (the fields are shared): the validation cache hands out clones.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Principal(Arc<Fields>);
 
 impl core::fmt::Debug for Principal {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        self.0.fmt(f)
+        f.debug_struct("Principal")
+            .field("source", &self.0.source)
+            .field("subject", &self.0.subject)
+            .field("issuer", &self.0.issuer)
+            .field("serial", &self.0.serial)
+            .field("fingerprint_sha256", &self.0.fingerprint_sha256)
+            .field("not_before", &self.0.not_before)
+            .field("not_after", &self.0.not_after)
+            .field("spiffe_id", &self.0.spiffe_id)
+            .field("chain", &self.0.chain)
+            .field("claims", &self.claims())
+            .finish_non_exhaustive()
     }
 }
 
+/// Equal when everything it shows is equal (the derived values computed as needed).
+impl PartialEq for Principal {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (&*self.0, &*other.0);
+        a.source == b.source
+            && a.subject == b.subject
+            && a.issuer == b.issuer
+            && a.common_name == b.common_name
+            && a.serial == b.serial
+            && a.fingerprint_sha256 == b.fingerprint_sha256
+            && a.leaf_der == b.leaf_der
+            && a.not_before == b.not_before
+            && a.not_after == b.not_after
+            && a.spiffe_id == b.spiffe_id
+            && a.dns == b.dns
+            && a.uris == b.uris
+            && a.emails == b.emails
+            && a.upns == b.upns
+            && a.ips == b.ips
+            && a.chain == b.chain
+            && self.claims() == other.claims()
+            && a.subject_attrs == b.subject_attrs
+            && a.issuer_attrs == b.issuer_attrs
+            && a.usable_until_unix == b.usable_until_unix
+    }
+}
+
+impl Eq for Principal {}
+
+/// The JSON contract: these fields, in this order.
 impl Serialize for Principal {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        use serde::ser::SerializeStruct;
+        let f = &*self.0;
+        let mut s = serializer.serialize_struct("Principal", 18)?;
+        s.serialize_field("authentication_type", f.authentication_type)?;
+        s.serialize_field("source", &f.source)?;
+        s.serialize_field("subject", &f.subject)?;
+        s.serialize_field("issuer", &f.issuer)?;
+        s.serialize_field("common_name", &f.common_name)?;
+        s.serialize_field("serial", &f.serial)?;
+        s.serialize_field("fingerprint_sha256", &f.fingerprint_sha256)?;
+        s.serialize_field("thumbprint_sha1", self.thumbprint_sha1())?;
+        s.serialize_field("not_before", &f.not_before)?;
+        s.serialize_field("not_after", &f.not_after)?;
+        s.serialize_field("spiffe_id", &f.spiffe_id)?;
+        s.serialize_field("dns", &f.dns)?;
+        s.serialize_field("uris", &f.uris)?;
+        s.serialize_field("emails", &f.emails)?;
+        s.serialize_field("upns", &f.upns)?;
+        s.serialize_field("ips", &f.ips)?;
+        s.serialize_field("chain", &f.chain)?;
+        s.serialize_field("claims", self.claims())?;
+        s.end()
     }
+}
+
+/// A value computed on first use and kept (thread-safe, without std).
+pub(crate) struct Lazy<T>(spin::Once<T>);
+
+impl<T> Lazy<T> {
+    pub(crate) const fn new() -> Self {
+        Self(spin::Once::new())
+    }
+
+    pub(crate) fn get_or_init(&self, f: impl FnOnce() -> T) -> &T {
+        self.0.call_once(f)
+    }
+}
+
+impl<T> Default for Lazy<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Clone> Clone for Lazy<T> {
+    fn clone(&self) -> Self {
+        match self.0.get() {
+            Some(v) => Self(spin::Once::from(v.clone())),
+            None => Self::new(),
+        }
+    }
+}
+
+impl<T: core::fmt::Debug> core::fmt::Debug for Lazy<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0.get() {
+            Some(v) => v.fmt(f),
+            None => f.write_str("(not computed)"),
+        }
+    }
+}
+
+/// What a principal computes only when asked: the SHA-1 thumbprint (a hash of the whole
+/// certificate that a verification does not otherwise need) and the claims that show it.
+pub(crate) struct Derived {
+    sha1: [u8; 20],
+    thumbprint: Text,
+    claims: Vec<Claim>,
 }
 
 /// What a [`Principal`] holds.
-#[derive(Debug, PartialEq, Eq, Serialize)]
 pub(crate) struct Fields {
     pub(crate) authentication_type: &'static str,
     pub(crate) source: Source,
@@ -233,7 +339,6 @@ pub(crate) struct Fields {
     pub(crate) common_name: Option<String>,
     pub(crate) serial: Text,
     pub(crate) fingerprint_sha256: Text,
-    pub(crate) thumbprint_sha1: Text,
     pub(crate) not_before: String,
     pub(crate) not_after: String,
     pub(crate) spiffe_id: Option<String>,
@@ -243,22 +348,79 @@ pub(crate) struct Fields {
     pub(crate) upns: Vec<String>,
     pub(crate) ips: Vec<String>,
     pub(crate) chain: Vec<ChainLink>,
-    pub(crate) claims: Vec<Claim>,
-    #[serde(skip)]
+    /// The claims the policy grants (type, value), in order, after the certificate's own.
+    pub(crate) granted: Vec<(Text, Text)>,
+    /// The policy's `claims.issuer`.
+    pub(crate) claims_issuer: Text,
+    /// The leaf's DER, which the thumbprint is computed from.
+    pub(crate) leaf_der: Vec<u8>,
+    /// The leaf's SHA-1, when the validator computed it already.
+    pub(crate) sha1: Lazy<[u8; 20]>,
+    pub(crate) derived: Lazy<Derived>,
     pub(crate) subject_attrs: Vec<(const_oid::ObjectIdentifier, String)>,
-    #[serde(skip)]
     pub(crate) issuer_attrs: Vec<(const_oid::ObjectIdentifier, String)>,
-    #[serde(skip)]
     pub(crate) sha256: [u8; 32],
-    #[serde(skip)]
-    pub(crate) sha1: [u8; 20],
-    #[serde(skip)]
     pub(crate) not_before_unix: u64,
-    #[serde(skip)]
     pub(crate) not_after_unix: u64,
     /// See [`Principal::usable_until`]; set by the validator.
-    #[serde(skip)]
     pub(crate) usable_until_unix: Option<u64>,
+}
+
+impl Fields {
+    fn derived(&self) -> &Derived {
+        self.derived.get_or_init(|| {
+            let sha1 = *self
+                .sha1
+                .get_or_init(|| <sha1::Sha1 as sha1::Digest>::digest(&self.leaf_der).into());
+            let thumbprint = Text::from(crate::cert::hex_text(&sha1, true));
+            let claim = |ty: Text, value: Text, vt: &'static str| Claim {
+                claim_type: ty,
+                value,
+                value_type: vt,
+                issuer: self.claims_issuer.clone(),
+            };
+            let standard = |ty: &'static str, value: &Text| {
+                claim(Text::Static(ty), value.clone(), value_types::STRING)
+            };
+            let mut claims = Vec::with_capacity(
+                6 + self.dns.len()
+                    + self.emails.len()
+                    + self.upns.len()
+                    + self.uris.len()
+                    + self.granted.len(),
+            );
+            claims.extend([
+                standard(claim_types::NAME_IDENTIFIER, &self.subject),
+                standard(claim_types::NAME, &self.subject),
+                standard(claim_types::X500_DISTINGUISHED_NAME, &self.subject),
+                claim(
+                    Text::Static(claim_types::THUMBPRINT),
+                    thumbprint.clone(),
+                    value_types::BASE64_BINARY,
+                ),
+                standard(claim_types::SERIAL_NUMBER, &self.serial),
+                standard(claim_types::ISSUER, &self.issuer),
+            ]);
+            for (ty, values) in [
+                (claim_types::DNS, &self.dns),
+                (claim_types::EMAIL, &self.emails),
+                (claim_types::UPN, &self.upns),
+                (claim_types::URI, &self.uris),
+            ] {
+                claims.extend(values.iter().map(|v| standard(ty, &Text::from(v.as_str()))));
+            }
+            claims.extend(
+                self.granted
+                    .iter()
+                    .map(|(t, v)| claim(t.clone(), v.clone(), value_types::STRING)),
+            );
+            Derived {
+                sha1,
+                thumbprint,
+                claims,
+            }
+        })
+    }
 }
 
 impl Principal {
@@ -302,7 +464,7 @@ impl Principal {
     }
     /// SHA-1 of the leaf's DER, uppercase hex (.NET's `Thumbprint`).
     pub fn thumbprint_sha1(&self) -> &str {
-        &self.0.thumbprint_sha1
+        &self.0.derived().thumbprint
     }
     /// notBefore.
     pub fn not_before(&self) -> UnixTime {
@@ -364,14 +526,13 @@ impl Principal {
     }
     /// All claims: those read from the certificate, then the policy's.
     pub fn claims(&self) -> &[Claim] {
-        &self.0.claims
+        &self.0.derived().claims
     }
     /// Values of every claim of type `claim_type` (`role` is
     /// [`claim_types::ROLE`], see [`claim_types::canonical`]).
     pub fn claim_values<'a>(&'a self, claim_type: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         let claim_type = claim_types::canonical(claim_type);
-        self.0
-            .claims
+        self.claims()
             .iter()
             .filter(move |c| *c.claim_type == *claim_type)
             .map(|c| &*c.value)
@@ -380,8 +541,7 @@ impl Principal {
     /// [`claim_types::ROLE`]).
     pub fn has_claim(&self, claim_type: &str, value: &str) -> bool {
         let claim_type = claim_types::canonical(claim_type);
-        self.0
-            .claims
+        self.claims()
             .iter()
             .any(|c| *c.claim_type == *claim_type && *c.value == *value)
     }
@@ -399,7 +559,7 @@ impl Principal {
             subject_attrs: &self.0.subject_attrs,
             issuer_attrs: &self.0.issuer_attrs,
             sha256: &self.0.sha256,
-            sha1: &self.0.sha1,
+            sha1: &self.0.derived().sha1,
         }
     }
 

@@ -26,9 +26,7 @@ use crate::policy::{
     ClaimGrant, CompiledRule, DenyEntry, ExtendedKeyUsage, MatchTarget, Policy, Revocation, Rule,
     Trust, DEFAULT_CLAIMS_ISSUER,
 };
-use crate::principal::{
-    claim_types, value_types, ChainLink, Claim, Fields, Principal, Source, Text,
-};
+use crate::principal::{ChainLink, Fields, Lazy, Principal, Source, Text};
 
 /// id-kp-clientAuth (RFC 5280 4.2.1.12).
 pub(crate) const CLIENT_AUTH_OID: const_oid::ObjectIdentifier =
@@ -842,37 +840,42 @@ impl Validator {
             ));
         }
 
-        let (serial, thumbprint) = (
-            Text::from(facts.serial_hex()),
-            Text::from(facts.thumbprint_hex()),
-        );
-        let claims = self.claims(&facts, spiffe_id.as_deref(), &thumbprint, &serial);
+        // The policy's grants are decided now, on the leaf's facts; the claims that show
+        // them (and the thumbprint) are made when first asked for (`Principal::claims`).
+        let mut granted = Vec::new();
+        for (rule, grants) in &self.grants {
+            if rule.matches(&MatchTarget::of_leaf(&facts, spiffe_id.as_deref())) {
+                granted.extend(grants.iter().cloned());
+            }
+        }
         Ok(Principal::new(Fields {
             authentication_type: "Certificate",
             source,
-            subject: facts.subject.clone(),
-            issuer: facts.issuer.clone(),
             common_name: facts.common_name().map(String::from),
-            serial,
+            serial: Text::from(facts.serial_hex()),
             fingerprint_sha256: facts.fingerprint.clone(),
-            thumbprint_sha1: thumbprint,
             not_before: rfc3339(facts.not_before),
             not_after: rfc3339(facts.not_after),
             spiffe_id,
+            chain,
+            granted,
+            claims_issuer: self.claims_issuer.clone(),
+            sha256: facts.sha256,
+            not_before_unix: u64::try_from(facts.not_before).unwrap_or(0),
+            not_after_unix: u64::try_from(facts.not_after).unwrap_or(0),
+            usable_until_unix: usable_until,
+            subject: facts.subject,
+            issuer: facts.issuer,
             dns: facts.dns,
             uris: facts.uris,
             emails: facts.emails,
             upns: facts.upns,
             ips: facts.ips,
-            chain,
-            claims,
             subject_attrs: facts.subject_attrs,
             issuer_attrs: facts.issuer_attrs,
-            sha256: facts.sha256,
             sha1: facts.sha1,
-            not_before_unix: u64::try_from(facts.not_before).unwrap_or(0),
-            not_after_unix: u64::try_from(facts.not_after).unwrap_or(0),
-            usable_until_unix: usable_until,
+            leaf_der: facts.pkix.der,
+            derived: Lazy::new(),
         }))
     }
 
@@ -1140,13 +1143,13 @@ impl Validator {
                 return Err(denied("the intermediate", f, ""));
             }
         }
-        if self.deny_listed(&[(anchor.sha256, anchor.sha1)]) {
+        if self.deny_listed(&[(anchor.sha256, *anchor.sha1())]) {
             return Err(denied("the trust anchor", anchor, ""));
         }
         if !self.deny_serials.is_empty() {
             // For each certificate below the anchor: its serial, and its issuer's presentable
             // fingerprints and key hash (the next certificate up, or the anchor).
-            let anchor_fps = [(anchor.sha256, anchor.sha1)];
+            let anchor_fps = [(anchor.sha256, *anchor.sha1())];
             let anchor_key: [u8; 32] = Sha256::digest(&anchor.spki).into();
             let mut issuers = inters
                 .iter()
@@ -1215,59 +1218,6 @@ impl Validator {
             ));
         }
         Ok(())
-    }
-
-    /// The claims of an admitted leaf; `thumbprint` and `serial` are the principal's own
-    /// text, shared.
-    fn claims(
-        &self,
-        facts: &CertFacts,
-        spiffe_id: Option<&str>,
-        thumbprint: &Text,
-        serial: &Text,
-    ) -> Vec<Claim> {
-        let claim = |ty: Text, value: Text, vt: &'static str| Claim {
-            claim_type: ty,
-            value,
-            value_type: vt,
-            issuer: self.claims_issuer.clone(),
-        };
-        let standard = |ty: &'static str, value: &Text| {
-            claim(Text::Static(ty), value.clone(), value_types::STRING)
-        };
-        let mut out = Vec::with_capacity(
-            6 + facts.dns.len() + facts.emails.len() + facts.upns.len() + facts.uris.len(),
-        );
-        out.extend([
-            standard(claim_types::NAME_IDENTIFIER, &facts.subject),
-            standard(claim_types::NAME, &facts.subject),
-            standard(claim_types::X500_DISTINGUISHED_NAME, &facts.subject),
-            claim(
-                Text::Static(claim_types::THUMBPRINT),
-                thumbprint.clone(),
-                value_types::BASE64_BINARY,
-            ),
-            standard(claim_types::SERIAL_NUMBER, serial),
-            standard(claim_types::ISSUER, &facts.issuer),
-        ]);
-        for (ty, values) in [
-            (claim_types::DNS, &facts.dns),
-            (claim_types::EMAIL, &facts.emails),
-            (claim_types::UPN, &facts.upns),
-            (claim_types::URI, &facts.uris),
-        ] {
-            out.extend(values.iter().map(|v| standard(ty, &Text::from(v.as_str()))));
-        }
-        for (rule, grants) in &self.grants {
-            if rule.matches(&MatchTarget::of_leaf(facts, spiffe_id)) {
-                out.extend(
-                    grants
-                        .iter()
-                        .map(|(t, v)| claim(t.clone(), v.clone(), value_types::STRING)),
-                );
-            }
-        }
-        out
     }
 }
 
