@@ -19,7 +19,6 @@
 //! A hit returns exactly what the miss returned.
 
 use alloc::sync::Arc;
-use core::hash::BuildHasher;
 use core::num::NonZeroUsize;
 use core::time::Duration;
 
@@ -119,13 +118,13 @@ fn lock<T>(l: &Lock<T>) -> spin::MutexGuard<'_, T> {
 /// makes of them depends on the time and the path, evaluated each time). Kept whatever the
 /// outcome cache does.
 ///
-/// Looked up by a fast keyed hash of the DER (foldhash, a random seed per validator), then
-/// the bytes are compared with the entry's: no cryptographic hash on this path (it ran on
-/// every verification), and no trust in the hash either — an entry of other bytes under the
-/// same hash is a miss, replaced.
+/// No hash is computed on this path (a SHA-256 per intermediate and verification was most of
+/// a miss's cost in wasm): an entry is found by the certificate's length and its last 28
+/// bytes — the end of its signature value, which differs between any two certificates a CA
+/// signed — and then the whole DER is compared with the entry's. Bytes made to end like a
+/// cached certificate's are a miss that replaces the entry, never its facts.
 pub(crate) struct ParsedCerts {
-    hasher: foldhash::fast::RandomState,
-    state: Lock<lru::LruCache<u64, Arc<CertFacts>>>,
+    state: Lock<lru::LruCache<[u8; 32], Arc<CertFacts>>>,
 }
 
 impl ParsedCerts {
@@ -134,14 +133,22 @@ impl ParsedCerts {
 
     pub(crate) fn new() -> Self {
         Self {
-            hasher: foldhash::fast::RandomState::default(),
             state: Lock::new(lru::LruCache::new(Self::CAPACITY)),
         }
     }
 
+    /// The lookup key of `der`: its length, then its last (up to) 28 bytes.
+    fn key(der: &[u8]) -> [u8; 32] {
+        let mut key = [0; 32];
+        key[..4].copy_from_slice(&u32::try_from(der.len()).unwrap_or(u32::MAX).to_be_bytes());
+        let tail = &der[der.len().saturating_sub(28)..];
+        key[4..4 + tail.len()].copy_from_slice(tail);
+        key
+    }
+
     /// The facts of `der`, parsed now or earlier; a parse failure names `what`.
     pub(crate) fn parse(&self, der: &[u8], what: &str) -> Result<Arc<CertFacts>, Rejection> {
-        let key = self.hasher.hash_one(der);
+        let key = Self::key(der);
         if let Some(f) = lock(&self.state).get(&key) {
             if f.pkix.der == der {
                 return Ok(Arc::clone(f));
@@ -256,5 +263,43 @@ impl Cache {
             }
             None => CacheStats::default(),
         }
+    }
+}
+
+#[cfg(all(test, feature = "test-kit"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::test_kit::Pki;
+
+    /// An entry is found by length and tail, but only the same bytes get its facts.
+    #[test]
+    fn the_parse_cache_compares_the_whole_certificate() {
+        let pki = Pki::with_key_type("Parse cache", crate::test_kit::KeyType::P256);
+        let der = pki.issuing_ca().der().to_vec();
+        let cache = ParsedCerts::new();
+        let first = cache.parse(&der, "intermediate").unwrap();
+        assert!(Arc::ptr_eq(
+            &first,
+            &cache.parse(&der, "intermediate").unwrap()
+        ));
+
+        // The same length and tail, another subject (the last name in the DER): a miss,
+        // parsed as what it is.
+        let at = der
+            .windows(b"Parse cache".len())
+            .rposition(|w| w == b"Parse cache")
+            .unwrap();
+        let mut other = der.clone();
+        other[at] = b'Q';
+        assert_eq!(ParsedCerts::key(&other), ParsedCerts::key(&der));
+        let second = cache.parse(&other, "intermediate").unwrap();
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert!(second.subject.contains("Qarse cache"), "{}", second.subject);
+        assert_eq!(second.pkix.der, other);
+        // And the original is parsed again rather than answered with the other's facts.
+        let third = cache.parse(&der, "intermediate").unwrap();
+        assert!(third.subject.contains("Parse cache"), "{}", third.subject);
+        assert_eq!(third.pkix.der, der);
     }
 }

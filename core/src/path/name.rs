@@ -86,26 +86,18 @@ fn attribute(out: &mut Vec<u8>, oid: &[u8], tag: u8, bytes: &[u8]) {
                     fold_ascii(out, bytes);
                     true
                 }
-                Ok(s) => {
-                    fold(out, s.chars());
-                    true
-                }
+                Ok(s) => fold(out, s.chars().map(Ok)),
                 Err(_) => false,
             }
         }
         // T.61 read as Latin-1, as most implementations do.
-        der::TELETEX_STRING => {
-            fold(out, bytes.iter().map(|b| char::from(*b)));
-            true
-        }
+        der::TELETEX_STRING => fold(out, bytes.iter().map(|b| Ok(char::from(*b)))),
         der::BMP_STRING if bytes.len() % 2 == 0 => {
             let units = bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
-            if char::decode_utf16(units.clone()).all(|c| c.is_ok()) {
-                fold(out, char::decode_utf16(units).map(|c| c.unwrap_or(' ')));
-                true
-            } else {
-                false
-            }
+            fold(
+                out,
+                &mut char::decode_utf16(units).map(|c| c.map_err(|_| ())),
+            )
         }
         _ => false,
     };
@@ -122,12 +114,14 @@ fn attribute(out: &mut Vec<u8>, oid: &[u8], tag: u8, bytes: &[u8]) {
 }
 
 /// Case folding and insignificant-space handling (RFC 4518 2.3, 2.6.1): lowercase, leading
-/// and trailing spaces dropped, inner runs of whitespace one space.
-fn fold(out: &mut Vec<u8>, chars: impl Iterator<Item = char>) {
+/// and trailing spaces dropped, inner runs of whitespace one space. False (and `out` holds
+/// part of the text) when `chars` is not text after all (a BMPString of lone surrogates).
+fn fold(out: &mut Vec<u8>, chars: impl Iterator<Item = Result<char, ()>>) -> bool {
     let start = out.len();
     let mut space = false;
     let mut buf = [0; 4];
     for c in chars {
+        let Ok(c) = c else { return false };
         if c.is_whitespace() {
             space = out.len() > start;
             continue;
@@ -140,6 +134,7 @@ fn fold(out: &mut Vec<u8>, chars: impl Iterator<Item = char>) {
             out.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
         }
     }
+    true
 }
 
 /// [`fold`] for ASCII text (almost every name), byte by byte.
@@ -202,12 +197,29 @@ mod tests {
         let folded = |s: &str| {
             let (mut a, mut b) = (Vec::new(), Vec::new());
             fold_ascii(&mut a, s.as_bytes());
-            fold(&mut b, s.chars());
+            assert!(fold(&mut b, s.chars().map(Ok)));
             assert_eq!(a, b);
             a
         };
         assert_eq!(folded("\tEx \r\n\x0b\x0cAMPLE\t"), b"ex ample");
         assert_eq!(folded("   "), b"");
+        // The string types are equivalent; a BMPString that is not text is compared raw.
+        let prepared = |tag, bytes: &[u8]| {
+            let mut out = Vec::new();
+            attribute(&mut out, &[85, 4, 3], tag, bytes);
+            out
+        };
+        let utf8 = prepared(der::UTF8_STRING, b" A  b");
+        assert_eq!(
+            prepared(der::BMP_STRING, &[0, 0x41, 0, 0x20, 0, 0x62]),
+            utf8
+        );
+        assert_eq!(prepared(der::TELETEX_STRING, b"a b "), utf8);
+        assert_eq!(prepared(der::PRINTABLE_STRING, b"a B"), utf8);
+        let surrogate = prepared(der::BMP_STRING, &[0xd8, 0x00, 0, 0x41]);
+        assert_eq!(surrogate[7], RAW);
+        assert_ne!(surrogate, prepared(der::BMP_STRING, &[0xd8, 0x01, 0, 0x41]));
+        assert_eq!(prepared(der::BMP_STRING, &[0, 0x41, 0])[7], RAW);
         assert_eq!(dn("CN=ÉCOLE Été"), dn("CN=école été"));
         assert_ne!(dn("CN=ÉCOLE"), dn("CN=ECOLE"));
     }
