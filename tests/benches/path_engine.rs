@@ -7,7 +7,7 @@
 //! with the cache off; the webpki figure is `verify_for_usage` alone.
 #![allow(missing_docs)] // criterion_group! generates an undocumented function
 
-use certclaims::test_kit::{KeyType, Pki, NOW};
+use certclaims::test_kit::{Issued, KeyType, Pki, NOW};
 use certclaims::{CacheOptions, Validator};
 use criterion::{criterion_group, Criterion};
 use webpki::{EndEntityCert, KeyUsage};
@@ -19,17 +19,26 @@ static ALGS: &[&dyn certclaims::pki_types::SignatureVerificationAlgorithm] = &[
     webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA256,
 ];
 
-fn bench(c: &mut Criterion) {
-    for (name, key) in [
+/// The three PKIs (root, issuing CA) and their client with a SPIFFE ID, by key type.
+fn chains() -> impl Iterator<Item = (&'static str, Pki, Issued)> {
+    [
         ("P-256", KeyType::P256),
         ("Ed25519", KeyType::Ed25519),
         ("RSA-2048", KeyType::Rsa2048),
-    ] {
+    ]
+    .into_iter()
+    .map(|(name, key)| {
         let pki = Pki::with_key_type("Bench", key);
         let alice = pki
             .client("alice")
             .spiffe("spiffe://example.org/ns/prod/sa/alice")
             .issue();
+        (name, pki, alice)
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    for (name, pki, alice) in chains() {
         let validator = |cache| {
             Validator::builder(ALGS)
                 .with_anchors([pki.root_der()])
@@ -122,16 +131,7 @@ const ROUNDS: u32 = 150;
 fn interleaved(
     algs: &'static [&'static dyn certclaims::pki_types::SignatureVerificationAlgorithm],
 ) {
-    for (name, key) in [
-        ("P-256", KeyType::P256),
-        ("Ed25519", KeyType::Ed25519),
-        ("RSA-2048", KeyType::Rsa2048),
-    ] {
-        let pki = Pki::with_key_type("Bench", key);
-        let alice = pki
-            .client("alice")
-            .spiffe("spiffe://example.org/ns/prod/sa/alice")
-            .issue();
+    for (name, pki, alice) in chains() {
         let miss = Validator::builder(algs)
             .with_anchors([pki.root_der()])
             .with_cache(CacheOptions::OFF)
