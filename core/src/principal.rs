@@ -208,6 +208,8 @@ impl Source {
 /// the contract shared by the CLI, the adapters and the npm package.
 ///
 /// Cloning one is cheap (the fields are shared): the validation cache hands out clones.
+/// The SHA-1 thumbprint and the claims list are computed when first asked for (and kept):
+/// a verification whose caller reads neither does not pay for them.
 #[derive(Clone)]
 pub struct Principal(Arc<Fields>);
 
