@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
 start=$(date +%s)
+# Each step prints the seconds since the start, so a slow run shows which step grew.
+step() { printf '\n==> [%4ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
 
 # --- What the tests need -------------------------------------------------------------------
 # Debian packages: real TLS peers and tools for the end-to-end and interop tests, and headless
