@@ -42,27 +42,35 @@ step "rustdoc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked -q
 
 step "no_std check: the core for wasm32-unknown-unknown without std"
-cargo build -p certclaims --no-default-features --target wasm32-unknown-unknown --locked
-cargo build -p certclaims --no-default-features --features rustcrypto --target wasm32-unknown-unknown --locked
+cargo check -p certclaims --no-default-features --target wasm32-unknown-unknown --locked
+cargo check -p certclaims --no-default-features --features rustcrypto --target wasm32-unknown-unknown --locked
 
 # --- Tests -----------------------------------------------------------------------------------
 step "cargo test (workspace, all features)"
 cargo test --workspace --all-features --locked
 
-step "x509-limbo conformance (release harness; fails if worse than tests/limbo/exceptions.json)"
+step "benchmarks build (cargo bench --no-run; the dev profile the tests built, no times asserted)"
+cargo bench --workspace --all-features --locked --no-run --profile dev -q
+
+# The harnesses cargo test built (dev profile, dependencies optimized): the corpus takes
+# seconds there, a release build of the harness minutes. The same run writes the sample the
+# npm package's conformance test replays (scripts/test-wasm.sh, LIMBO_SAMPLE).
+step "x509-limbo conformance (fails if worse than tests/limbo/exceptions.json)"
 limbo=../shared/conformance/x509-limbo/limbo.json
 [ -f "$limbo" ] || { echo "missing $limbo (the shared/ folder beside the checkout)"; exit 1; }
-cargo run --release --locked -q -p certclaims-tests --bin limbo -- "$limbo" \
-    --out target/limbo-results.json --check tests/limbo/exceptions.json
+./target/debug/limbo "$limbo" --out target/limbo-results.json --check tests/limbo/exceptions.json \
+    --sample-out target/limbo-sample.json --sample-every 1
 step "differential: certclaims' path engine against rustls-webpki (fails on a difference not in tests/limbo/differential.json)"
-cargo run --release --locked -q -p certclaims-tests --bin differential -- "$limbo" \
-    --check tests/limbo/differential.json
+./target/debug/differential "$limbo" --check tests/limbo/differential.json
 
 step "the main job: certclaims demo"
 cargo run -q -p certclaims-cli --locked -- demo
 
 step "examples: mtls_server + mtls_client (PKCS#12) on a minted PKI"
-cargo build -q -p certclaims-examples --examples --locked
+# The features of the test build: cargo test compiled every example, this only copies them
+# to target/debug/examples (a build with the examples' own features would recompile most of
+# the workspace).
+cargo build -q --workspace --all-features --examples --locked
 pki=$(mktemp -d)
 server_pid=
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$pki"; }
@@ -101,7 +109,7 @@ echo "cargo install: $("$root/bin/certclaims" --version) installed, minted and v
 rm -rf "$root"
 
 step "npm package: wasm/pkg built, types checked, the CLI's verdicts in Node, Deno and Bun"
-./scripts/test-wasm.sh
+LIMBO_SAMPLE=target/limbo-sample.json ./scripts/test-wasm.sh
 
 step "fuzz smoke run (15 s per target, when a nightly toolchain is present)"
 ./scripts/fuzz.sh 15

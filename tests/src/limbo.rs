@@ -503,10 +503,14 @@ fn family(id: &str) -> &str {
 /// document, the presented chain and the native verdict. A testcase is kept only when the
 /// policy document's verdict equals the harness's own chain verdict (before its peer-name
 /// check); a difference is an error in the report, not a silent omission.
-pub fn sample(testcases: &[Testcase], now: UnixTime, every: usize) -> SampleReport {
+///
+/// The testcases are evaluated on up to `threads` threads; the sample keeps corpus order.
+pub fn sample(testcases: &[Testcase], now: UnixTime, every: usize, threads: usize) -> SampleReport {
     let mut report = SampleReport::default();
-    for tc in sampled(testcases, every) {
-        match sample_case(tc, now) {
+    let chosen = sampled(testcases, every);
+    let outcomes = par_map(&chosen, threads, |tc| sample_case(tc, now));
+    for (tc, outcome) in chosen.iter().zip(outcomes) {
+        match outcome {
             Ok(Ok(case)) => report.cases.push(case),
             Ok(Err(reason)) => *report.left_out.entry(reason).or_default() += 1,
             Err(e) => report.errors.push(format!("{}: {e}", tc.id)),
@@ -672,11 +676,11 @@ pub fn run(testcases: &[Testcase], now: UnixTime, threads: usize) -> Vec<Testcas
     par_map(testcases, threads, |tc| evaluate(tc, now))
 }
 
-/// `f` of every testcase, in corpus order, on up to `threads` threads.
-pub fn par_map<T: Send>(
-    testcases: &[Testcase],
+/// `f` of every item (testcases, or references to them), in order, on up to `threads` threads.
+pub fn par_map<I: Sync, T: Send>(
+    testcases: &[I],
     threads: usize,
-    f: impl Fn(&Testcase) -> T + Sync,
+    f: impl Fn(&I) -> T + Sync,
 ) -> Vec<T> {
     let threads = threads.clamp(1, 64);
     let chunk = testcases.len().div_ceil(threads).max(1);
@@ -1103,7 +1107,7 @@ mod tests {
             minted("a::client", "CLIENT", &client, &pki),
             minted("a::server", "SERVER", &client, &pki),
         ];
-        let report = sample(&tcs, now, 1);
+        let report = sample(&tcs, now, 1, 2);
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         assert!(report.left_out.is_empty(), "{:?}", report.left_out);
         let [accepted, rejected] = &report.cases[..] else {
@@ -1165,7 +1169,7 @@ mod tests {
             &pki,
         );
         deep.max_chain_depth = Some(0);
-        let report = sample(&[deep], now, 1);
+        let report = sample(&[deep], now, 1, 2);
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         assert_eq!(report.cases[0].policy["trust"]["max_depth"], 0);
         let NativeVerdict::Rejected { code, .. } = &report.cases[0].native else {
@@ -1187,6 +1191,7 @@ mod tests {
             &[skipped, untrusted, testcase("a::no-pem", "SUCCESS")],
             now,
             1,
+            2,
         );
         assert!(report.cases.is_empty() && report.errors.is_empty());
         assert_eq!(

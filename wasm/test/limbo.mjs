@@ -22,9 +22,13 @@ const Rust = rustAt > 0 ? (await import(args[rustAt + 1])).Authenticator : undef
 // `--every N`: only every N-th testcase (Deno and Bun replay a sample of the corpus).
 const everyAt = args.indexOf("--every");
 const every = everyAt > 0 ? Number(args[everyAt + 1]) : 1;
+// `--part K/N`: of those, the K-th of N interleaved parts (scripts/test-wasm.sh runs the
+// parts of the whole corpus in parallel processes).
+const partAt = args.indexOf("--part");
+const [part, parts] = partAt > 0 ? args[partAt + 1].split("/").map(Number) : [1, 1];
 const exit = (code) => (typeof Deno !== "undefined" ? Deno.exit(code) : process.exit(code));
-if (!file) {
-  console.log("usage: limbo.mjs SAMPLE.json [--rust PKG-RUSTCRYPTO/index.js] [--every N]");
+if (!file || !(Number.isInteger(every) && every >= 1) || !(Number.isInteger(parts) && parts >= 1 && part >= 1 && part <= parts)) {
+  console.log("usage: limbo.mjs SAMPLE.json [--rust PKG-RUSTCRYPTO/index.js] [--every N] [--part K/N]");
   exit(2);
 }
 const readText = async (p) =>
@@ -59,8 +63,12 @@ subtle.verify = (params, key, signature, data) => {
 let passed = 0;
 const failed = [];
 
-for (const [i, c] of sample.cases.entries()) {
-  if (i % every !== 0) continue;
+const chosen = sample.cases.filter((_, i) => i % every === 0).filter((_, j) => j % parts === part - 1);
+if (chosen.length === 0) {
+  console.log(`${file}: no testcase in part ${part}/${parts} of every ${every}`);
+  exit(2);
+}
+for (const c of chosen) {
   let got;
   try {
     got = await new Authenticator(c.policy, { signatures: "webcrypto" }).verifyChain(c.chain, { at: c.at });
@@ -102,5 +110,6 @@ const counts = [...byAlgorithm].sort().map(([k, v]) => `${k}: ${v}`).join(", ");
 console.log(`${runtime}: WebCrypto verified ${counts || "nothing"}`);
 console.log(`${runtime}: the host-crypto runs left ${hostLeftToWebCrypto} signatures to WebCrypto`);
 const mode = Rust ? " (WebCrypto, host crypto and pure-Rust, compared)" : " (WebCrypto and host crypto, compared)";
-console.log(`${runtime}: limbo sample${mode}: ${passed} passed, ${failed.length} failed`);
+const of = parts > 1 ? ` part ${part}/${parts}` : "";
+console.log(`${runtime}: limbo sample${of}${mode}: ${passed} passed, ${failed.length} failed`);
 if (failed.length > 0) exit(1);

@@ -84,7 +84,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
     let summary = Summary::of(&corpus.testcases, &results);
 
     let sample_failed = match &args.sample_out {
-        Some(out) => !write_sample(&corpus, now, args.sample_every, out)?,
+        Some(out) => !write_sample(&corpus, now, args.sample_every, threads, out)?,
         None => false,
     };
     if sample_failed {
@@ -112,9 +112,10 @@ fn write_sample(
     corpus: &Limbo,
     now: UnixTime,
     every: usize,
+    threads: usize,
     out: &PathBuf,
 ) -> Result<bool, String> {
-    let report = limbo::sample(&corpus.testcases, now, every);
+    let report = limbo::sample(&corpus.testcases, now, every, threads);
     for error in &report.errors {
         eprintln!("limbo: SAMPLE MISMATCH: {error}");
     }
