@@ -208,8 +208,9 @@ impl Source {
 /// the contract shared by the CLI, the adapters and the npm package.
 ///
 /// Cloning one is cheap (the fields are shared): the validation cache hands out clones.
-/// The SHA-1 thumbprint and the claims list are computed when first asked for (and kept):
-/// a verification whose caller reads neither does not pay for them.
+/// The SHA-1 thumbprint, the claims list and the JSON text ([`Principal::as_json`]) are
+/// computed when first asked for (and kept): a verification whose caller reads none of them
+/// does not pay for them, and a cached principal makes each once.
 #[derive(Clone)]
 pub struct Principal(Arc<Fields>);
 
@@ -359,6 +360,8 @@ pub(crate) struct Fields {
     /// The leaf's SHA-1, when the validator computed it already.
     pub(crate) sha1: Lazy<[u8; 20]>,
     pub(crate) derived: Lazy<Derived>,
+    /// The JSON text, made on first use ([`Principal::as_json`]).
+    pub(crate) json: Lazy<String>,
     pub(crate) subject_attrs: Vec<(const_oid::ObjectIdentifier, String)>,
     pub(crate) issuer_attrs: Vec<(const_oid::ObjectIdentifier, String)>,
     pub(crate) sha256: [u8; 32],
@@ -568,5 +571,16 @@ impl Principal {
     /// The JSON form.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The JSON form as compact text (what `serde_json::to_string` gives), made on first use
+    /// and kept: the validation cache hands out clones of one principal, so a returning
+    /// client's principal is serialized once, not on every request (the npm package returns
+    /// every outcome as this text).
+    pub fn as_json(&self) -> &str {
+        self.0.json.get_or_init(|| {
+            // Serializing strings and lists into a String cannot fail.
+            serde_json::to_string(self).unwrap_or_default()
+        })
     }
 }

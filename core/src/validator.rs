@@ -876,6 +876,7 @@ impl Validator {
             sha1: facts.sha1,
             leaf_der: facts.pkix.der,
             derived: Lazy::new(),
+            json: Lazy::new(),
         }))
     }
 

@@ -82,6 +82,30 @@ fn a_hit_returns_exactly_what_the_miss_returned() {
 }
 
 #[test]
+fn a_hit_returns_the_principal_json_the_miss_made() {
+    let pki = Pki::new();
+    let v = with(&pki, json!({}), CacheOptions::DEFAULT);
+    let uncached = with(&pki, json!({}), CacheOptions::OFF);
+    let alice = pki.client("alice").spiffe("spiffe://example.org/a").issue();
+    let miss = verify(&v, &alice, NOW).unwrap();
+    let text = miss.as_json();
+    assert_eq!(text, serde_json::to_string(&miss).unwrap());
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(text).unwrap(),
+        miss.to_json()
+    );
+    assert_eq!(miss.to_json()["spiffe_id"], "spiffe://example.org/a");
+    // The hit is a clone of the same principal: the text made by the miss, not a new one.
+    let hit = verify(&v, &alice, NOW).unwrap();
+    assert!(core::ptr::eq(hit.as_json(), text));
+    assert_eq!(counts(&v), (1, 1));
+    // Without the cache each verification makes its own principal, with the same text.
+    let again = verify(&uncached, &alice, NOW).unwrap();
+    assert!(!core::ptr::eq(again.as_json(), text));
+    assert_eq!(again.as_json(), text);
+}
+
+#[test]
 fn entries_expire_at_the_ttl_and_rejections_sooner() {
     let pki = Pki::new();
     let opts = CacheOptions::new(16, Duration::from_secs(60), Duration::from_secs(10));

@@ -217,7 +217,11 @@ async function drive(keys, sync, v) {
   try {
     for (;;) {
       const outcome = sync ? v.stepWith(sync) : v.step();
-      if (outcome !== undefined) return JSON.parse(outcome);
+      // An accepted chain's principal, or `{ ok: false, error }` (a principal has no `ok`).
+      if (outcome !== undefined) {
+        const o = JSON.parse(outcome);
+        return o.ok === false ? o : { ok: true, principal: o };
+      }
       const requests = v.pending();
       const answers = await Promise.all(requests.map((r) => verifyOne(keys, r)));
       answers.forEach((a, i) => v.answer(i, a));

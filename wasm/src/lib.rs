@@ -7,7 +7,9 @@
 //! - [`Engine`]: a policy, parsed and checked once; `verifyPem` / `verifyDer` validate a chain
 //!   at a time given in seconds (the core never reads a clock: `Date.now()` comes from JS);
 //!   `authenticate` decodes a forwarded-certificate header with a [`ForwarderConfig`].
-//! - Outcomes cross as JSON text that the JS API parses: `{ ok: true, principal }` or
+//! - Outcomes cross as JSON text that the JS API parses: an accepted chain's principal
+//!   ([`Principal::as_json`], kept by the principal, so a cache hit is not serialized
+//!   again), which JS returns as `{ ok: true, principal }`, or
 //!   `{ ok: false, error: { code, message, step, status } }`. A bad policy or forwarder
 //!   document throws the JSON text of `{ name: "PolicyError", code: "invalid_policy" |
 //!   "invalid_forwarder", message }`: the operator's mistake, not the client's.
@@ -59,10 +61,9 @@ pub struct ForwarderConfig {
 }
 
 #[derive(Serialize)]
-#[serde(untagged)]
-enum Outcome<'a> {
-    Ok { ok: bool, principal: &'a Principal },
-    Err { ok: bool, error: ErrorBody },
+struct Failure {
+    ok: bool,
+    error: ErrorBody,
 }
 
 #[derive(Serialize)]
@@ -80,22 +81,24 @@ struct Thrown<'a> {
     message: &'a str,
 }
 
+/// Should serializing fail (it cannot for these plain values), the caller sees a rejection.
+const UNSERIALIZABLE: &str = r#"{"ok":false,"error":{"code":"malformed","message":"the outcome could not be serialized","step":"input","status":400}}"#;
+
 /// Values cross to JS as JSON text (`JSON.parse` on the JS side): one serializer in the
 /// module, serde_json's, and the same documents as natively.
 fn to_js<T: Serialize>(value: &T) -> JsValue {
-    // Serializing these plain structs cannot fail; should it, the caller sees a rejection.
-    JsValue::from_str(&serde_json::to_string(value).unwrap_or_else(|_| {
-        r#"{"ok":false,"error":{"code":"malformed","message":"the outcome could not be serialized","step":"input","status":400}}"#.into()
-    }))
+    JsValue::from_str(&serde_json::to_string(value).unwrap_or_else(|_| UNSERIALIZABLE.into()))
 }
 
 fn outcome(result: Result<Principal, Rejection>) -> JsValue {
     match &result {
-        Ok(principal) => to_js(&Outcome::Ok {
-            ok: true,
-            principal,
-        }),
-        Err(r) => to_js(&Outcome::Err {
+        // The principal's own JSON text, which it keeps: a cache hit returns the same
+        // principal, serialized once. JS wraps it as `{ ok: true, principal }`.
+        Ok(principal) => match principal.as_json() {
+            "" => JsValue::from_str(UNSERIALIZABLE),
+            json => JsValue::from_str(json),
+        },
+        Err(r) => to_js(&Failure {
             ok: false,
             error: ErrorBody {
                 code: r.code().as_str(),
