@@ -576,7 +576,8 @@ impl Principal {
     /// The JSON form as compact text (what `serde_json::to_string` gives), made on first use
     /// and kept: the validation cache hands out clones of one principal, so a returning
     /// client's principal is serialized once, not on every request (the npm package returns
-    /// every outcome as this text).
+    /// every outcome as this text). Serializing the principal's strings and lists cannot
+    /// fail; were it to, the text would be empty, never partial.
     pub fn as_json(&self) -> &str {
         self.0.json.get_or_init(|| {
             // Serializing strings and lists into a String cannot fail.

@@ -25,7 +25,7 @@ const every = everyAt > 0 ? Number(args[everyAt + 1]) : 1;
 // `--part K/N`: of those, the K-th of N interleaved parts (scripts/test-wasm.sh runs the
 // parts of the whole corpus in parallel processes).
 const partAt = args.indexOf("--part");
-const [part, parts] = partAt > 0 ? args[partAt + 1].split("/").map(Number) : [1, 1];
+const [part, parts] = partAt > 0 ? String(args[partAt + 1] ?? "").split("/").map(Number) : [1, 1];
 const exit = (code) => (typeof Deno !== "undefined" ? Deno.exit(code) : process.exit(code));
 if (!file || !(Number.isInteger(every) && every >= 1) || !(Number.isInteger(parts) && parts >= 1 && part >= 1 && part <= parts)) {
   console.log("usage: limbo.mjs SAMPLE.json [--rust PKG-RUSTCRYPTO/index.js] [--every N] [--part K/N]");
