@@ -372,3 +372,50 @@ fn minimal_leaf_json_has_empty_lists_and_nulls() {
     assert_eq!(j["common_name"], json!("bare"));
     assert_eq!(j["claims"].as_array().unwrap().len(), 6);
 }
+
+/// `Principal::as_json` writes its text by hand: it must be exactly serde_json's text of the
+/// `Serialize` form, for every string a principal can carry — every ASCII byte (the control
+/// characters, `"` and `\` escaped), non-ASCII text, empty and absent values.
+#[test]
+fn as_json_is_serde_jsons_text_of_the_serialize_form() {
+    let pki = Pki::new();
+    let every_ascii: String = (0u8..0x80).map(char::from).collect();
+    let policy = json!({"claims": {
+        "issuer": "urn:\"quoted\"\\back\u{1}slash",
+        "add": [{"when": {"issuer": {"cn": "Test Issuing CA"}}, "claims": {
+            "ascii": every_ascii,
+            "unicode": ["é ü 中文 🦀 \u{2028}\u{2029} \u{7f}", "", "\\\\\"\"\n\r\t\u{8}\u{c}\u{1f}"],
+            "role": ["a\"b", "tail\\"],
+        }}],
+    }});
+    let v = validator(&pki, policy);
+    let leaves = [
+        rich(&pki),
+        pki.client("bare").issue(),
+        pki.client("q\"uo\\te, \"é\" 中文 + = < > # ; 🦀")
+            .org("Org, with \"quotes\"")
+            .ou("\\back\\slash")
+            .dns("x.example")
+            .ip("127.0.0.1".parse().unwrap())
+            .ip("::1".parse().unwrap())
+            .email("e@example.com")
+            .issue(),
+    ];
+    for leaf in &leaves {
+        let p = accept(&v, leaf);
+        let serde_text = serde_json::to_string(&p).unwrap();
+        assert_eq!(p.as_json(), serde_text);
+        // And it is JSON that reads back as the same document.
+        assert_eq!(
+            serde_json::from_str::<Value>(p.as_json()).unwrap(),
+            p.to_json()
+        );
+    }
+    // The escapes were exercised: the claim of every ASCII byte is in the text, escaped.
+    let p = accept(&v, &leaves[0]);
+    assert!(p.as_json().contains(
+        r#""value":"\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000b\f\r\u000e"#
+    ));
+    assert!(p.as_json().contains(r##" !\"#$%&'()*+,-./0123"##));
+    assert!(p.as_json().contains(r#"Z[\\]^_`a"#));
+}

@@ -53,6 +53,9 @@ function text(doc) {
   return typeof doc === "string" ? doc : JSON.stringify(doc);
 }
 
+// A PEM chain crosses as UTF-8 bytes that the host encodes natively (see verifyPem).
+const utf8 = new TextEncoder();
+
 const forwarders = new WeakMap();
 
 function forwarderOf(f) {
@@ -170,37 +173,51 @@ export function useHostCrypto(nodeCrypto) {
   hostCrypto = nodeCrypto;
 }
 
-const NODE_HASH = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
+// The module passes a request's key type and hash as indexes into these (key_code and
+// hash_code in wasm/src/lib.rs): no string crosses per signature.
+const SYNC_KEYS = ["P-256", "P-384", "RSASSA-PKCS1-v1_5", "RSA-PSS"];
+const SYNC_HASHES = ["sha256", "sha384", "sha512"];
 const NODE_CURVE = { "P-256": "prime256v1", "P-384": "secp384r1" };
 
-/** A per-Authenticator synchronous verifier over `node:crypto`, with its imported keys. */
+/**
+ * A per-Authenticator synchronous verifier over `node:crypto`. Each key id (one key type,
+ * hash and SPKI) is prepared once: the imported key and the options `verify` takes, or
+ * `null` for a key that is not the request's type (left to WebCrypto, which decides it).
+ */
 function syncVerifier(nc) {
-  const keys = new Map(); // keyId → KeyObject, at most KEYS
-  const keyOf = (key, keyId, spki) => {
-    let k = keys.get(keyId);
-    if (k !== undefined) return k;
-    k = nc.createPublicKey({ key: spki, format: "der", type: "spki" });
-    const curve = NODE_CURVE[key];
-    const details = k.asymmetricKeyDetails;
-    const matches = curve
-      ? k.asymmetricKeyType === "ec" && details && details.namedCurve === curve
-      : k.asymmetricKeyType === "rsa";
-    if (!matches) return null;
-    if (keys.size >= KEYS) keys.delete(keys.keys().next().value);
-    keys.set(keyId, k);
-    return k;
+  const prepared = new Map(); // keyId → [hash, options] or null, at most KEYS
+  const prepare = (keyId, key, hash, saltLength, spki) => {
+    const name = SYNC_KEYS[key];
+    const hashName = SYNC_HASHES[hash];
+    let entry = null;
+    if (name !== undefined && hashName !== undefined) {
+      const k = nc.createPublicKey({ key: spki, format: "der", type: "spki" });
+      const curve = NODE_CURVE[name];
+      const details = k.asymmetricKeyDetails;
+      const matches = curve
+        ? k.asymmetricKeyType === "ec" && details && details.namedCurve === curve
+        : k.asymmetricKeyType === "rsa";
+      if (matches) {
+        // RSASSA-PKCS1-v1_5 is `verify`'s default for an RSA key: the key object alone.
+        const options = curve
+          ? { key: k, dsaEncoding: "ieee-p1363" }
+          : name === "RSA-PSS"
+            ? { key: k, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength }
+            : k;
+        entry = [hashName, options];
+      }
+    }
+    if (prepared.size >= KEYS) prepared.delete(prepared.keys().next().value);
+    prepared.set(keyId, entry);
+    return entry;
   };
   return {
-    verify(key, hash, saltLength, keyId, spki, message, signature) {
+    verify(keyId, key, hash, saltLength, spki, message, signature) {
       try {
-        const k = keyOf(key, keyId, spki);
-        if (!k) return undefined;
-        const options = NODE_CURVE[key]
-          ? { key: k, dsaEncoding: "ieee-p1363" }
-          : key === "RSA-PSS"
-            ? { key: k, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength }
-            : { key: k, padding: nc.constants.RSA_PKCS1_PADDING };
-        return nc.verify(NODE_HASH[hash], message, options, signature) ? VALID : INVALID;
+        let entry = prepared.get(keyId);
+        if (entry === undefined) entry = prepare(keyId, key, hash, saltLength, spki);
+        if (entry === null) return undefined;
+        return nc.verify(entry[0], message, entry[1], signature) ? VALID : INVALID;
       } catch {
         return undefined;
       }
@@ -261,7 +278,7 @@ export class Authenticator {
   /** Validates a chain (PEM, leaf first, or DER certificates) and applies the policy. */
   async verifyChain(chain, options = {}) {
     const at = seconds(options.at);
-    if (typeof chain === "string") return drive(this._keys, this._sync, this._engine.verifyPem(chain, at));
+    if (typeof chain === "string") return drive(this._keys, this._sync, this._engine.verifyPem(utf8.encode(chain), at));
     if (Array.isArray(chain)) {
       const ders = chain.map((c) => (c instanceof Uint8Array ? c : new Uint8Array(c)));
       return drive(this._keys, this._sync, this._engine.verifyDer(ders, at));

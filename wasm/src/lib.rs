@@ -161,10 +161,12 @@ impl Engine {
             .map_err(|e| thrown("invalid_policy", &e.to_string()))
     }
 
-    /// Validates a PEM chain (leaf first) at `at_secs`.
+    /// Validates a PEM chain (leaf first, its UTF-8 bytes: JS passes `TextEncoder`'s
+    /// output, which the host encodes natively, rather than a string that the glue would copy
+    /// into the module one character at a time) at `at_secs`.
     #[wasm_bindgen(js_name = verifyPem)]
-    pub fn verify_pem(&self, pem: &str, at_secs: f64) -> Verification {
-        match time(at_secs).and_then(|now| Ok((Chain::from_pem(pem.as_bytes())?, now))) {
+    pub fn verify_pem(&self, pem: &[u8], at_secs: f64) -> Verification {
+        match time(at_secs).and_then(|now| Ok((Chain::from_pem(pem)?, now))) {
             Ok((chain, now)) => self.chain(&chain, now),
             Err(r) => self.decided(Err(r)),
         }
@@ -366,20 +368,22 @@ fn set(o: &js_sys::Object, k: &str, v: &JsValue) {
 #[wasm_bindgen]
 extern "C" {
     /// A host's synchronous signature check (`node:crypto`'s `verify`, in Node, Deno and
-    /// Bun): `verify(key, hash, saltLength, keyId, spki, message, signature)` with the
-    /// arguments of a `pending()` request, returning 0 (valid), 1 (invalid), 2 (the host lacks
-    /// the algorithm) or `undefined` (not answered here: the request goes to `pending()`).
-    /// The byte arguments are views of the module's memory, valid during the call only.
+    /// Bun): `verify(keyId, key, hash, saltLength, spki, message, signature)` with the
+    /// arguments of a `pending()` request, `key` and `hash` as numbers ([`key_code`],
+    /// [`hash_code`]: no string crosses per signature, and JS prepares a key's options once,
+    /// under its id), returning 0 (valid), 1 (invalid), 2 (the host lacks the algorithm) or
+    /// `undefined` (not answered here: the request goes to `pending()`). The byte arguments
+    /// are views of the module's memory, valid during the call only.
     pub type SyncVerifier;
 
     #[wasm_bindgen(method, structural)]
     #[allow(clippy::too_many_arguments)]
     fn verify(
         this: &SyncVerifier,
-        key: &str,
-        hash: &str,
-        salt_length: u32,
         key_id: u32,
+        key: u32,
+        hash: u32,
+        salt_length: u32,
         spki: &[u8],
         message: &[u8],
         signature: &[u8],
@@ -394,6 +398,30 @@ fn key_name(key: HostKey) -> &'static str {
         HostKey::RsaPkcs1 => "RSASSA-PKCS1-v1_5",
         HostKey::RsaPss => "RSA-PSS",
         _ => "unsupported",
+    }
+}
+
+/// A request's key type for [`SyncVerifier`]: the index of its [`key_name`] in
+/// `["P-256", "P-384", "RSASSA-PKCS1-v1_5", "RSA-PSS"]` (`SYNC_KEYS` in common.js); 4 for a
+/// key type the host is not asked for (none is delegated today).
+fn key_code(key: HostKey) -> u32 {
+    match key {
+        HostKey::P256 => 0,
+        HostKey::P384 => 1,
+        HostKey::RsaPkcs1 => 2,
+        HostKey::RsaPss => 3,
+        _ => 4,
+    }
+}
+
+/// A request's hash for [`SyncVerifier`]: the index of its WebCrypto name in `["SHA-256",
+/// "SHA-384", "SHA-512"]` (`SYNC_HASHES` in common.js); 3 for any other.
+fn hash_code(hash: &str) -> u32 {
+    match hash {
+        "SHA-256" => 0,
+        "SHA-384" => 1,
+        "SHA-512" => 2,
+        _ => 3,
     }
 }
 
@@ -455,10 +483,10 @@ impl Verification {
     pub fn step_with(&mut self, verifier: &SyncVerifier) -> JsValue {
         let progress = self.inner.step_answering(&self.validator, &mut |r| {
             let answer = verifier.verify(
-                key_name(r.algorithm.key()),
-                r.algorithm.hash(),
-                r.algorithm.salt_length(),
                 self.keys.of(r),
+                key_code(r.algorithm.key()),
+                hash_code(r.algorithm.hash()),
+                r.algorithm.salt_length(),
                 &r.spki,
                 &r.message,
                 &r.signature,
