@@ -369,9 +369,10 @@ fn set(o: &js_sys::Object, k: &str, v: &JsValue) {
 extern "C" {
     /// A host's synchronous signature check (`node:crypto`'s `verify`, in Node, Deno and
     /// Bun): `verify(keyId, key, hash, saltLength, spki, message, signature)` with the
-    /// arguments of a `pending()` request, `key` and `hash` as numbers ([`key_code`],
-    /// [`hash_code`]: no string crosses per signature, and JS prepares a key's options once,
-    /// under its id), returning 0 (valid), 1 (invalid), 2 (the host lacks the algorithm) or
+    /// arguments of a `pending()` request, `key` and `hash` as numbers (`key` indexes
+    /// `["P-256", "P-384", "RSASSA-PKCS1-v1_5", "RSA-PSS"]`, `hash` indexes `["SHA-256",
+    /// "SHA-384", "SHA-512"]`: no string crosses per signature, and JS prepares a key's
+    /// options once, under its id), returning 0 (valid), 1 (invalid), 2 (the host lacks the algorithm) or
     /// `undefined` (not answered here: the request goes to `pending()`). The byte arguments
     /// are views of the module's memory, valid during the call only.
     pub type SyncVerifier;
