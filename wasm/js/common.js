@@ -53,8 +53,18 @@ function text(doc) {
   return typeof doc === "string" ? doc : JSON.stringify(doc);
 }
 
-// A PEM chain crosses as UTF-8 bytes that the host encodes natively (see verifyPem).
+// A PEM chain crosses as UTF-8 bytes that the host encodes natively (see verifyPem), into a
+// buffer kept for the purpose: a fresh one per call costs an ArrayBuffer to allocate and to
+// collect. Chains that could need more than it holds (3 bytes per UTF-16 unit at most) get
+// their own.
 const utf8 = new TextEncoder();
+const SCRATCH = 65536;
+let scratch;
+function pemBytes(chain) {
+  if (chain.length * 3 > SCRATCH) return utf8.encode(chain);
+  scratch ??= new Uint8Array(SCRATCH);
+  return scratch.subarray(0, utf8.encodeInto(chain, scratch).written);
+}
 
 const forwarders = new WeakMap();
 
@@ -225,23 +235,29 @@ function syncVerifier(nc) {
   };
 }
 
+// An outcome's JSON text: an accepted chain's principal, or `{ ok: false, error }` (a
+// principal has no `ok`).
+function result(outcome) {
+  const o = JSON.parse(outcome);
+  return o.ok === false ? o : { ok: true, principal: o };
+}
+
 /**
- * Steps a wasm `Verification` to its outcome: with `sync` (the host's synchronous crypto)
- * each round's signatures are answered inside it; what is left is verified through WebCrypto
- * (in parallel) and answered before the next round.
+ * The outcome of a validation that the module began: its JSON text when the first round
+ * (run by the module, with `sync`, the host's synchronous crypto, when there is one)
+ * finished it, or else a wasm `Verification`, whose requests are verified through WebCrypto
+ * (in parallel) and answered before each further round.
  */
-async function drive(keys, sync, v) {
+async function drive(keys, sync, started) {
+  if (typeof started === "string") return result(started);
+  const v = started;
   try {
     for (;;) {
-      const outcome = sync ? v.stepWith(sync) : v.step();
-      // An accepted chain's principal, or `{ ok: false, error }` (a principal has no `ok`).
-      if (outcome !== undefined) {
-        const o = JSON.parse(outcome);
-        return o.ok === false ? o : { ok: true, principal: o };
-      }
       const requests = v.pending();
       const answers = await Promise.all(requests.map((r) => verifyOne(keys, r)));
       answers.forEach((a, i) => v.answer(i, a));
+      const outcome = sync ? v.stepWith(sync) : v.step();
+      if (outcome !== undefined) return result(outcome);
     }
   } finally {
     v.free();
@@ -278,10 +294,10 @@ export class Authenticator {
   /** Validates a chain (PEM, leaf first, or DER certificates) and applies the policy. */
   async verifyChain(chain, options = {}) {
     const at = seconds(options.at);
-    if (typeof chain === "string") return drive(this._keys, this._sync, this._engine.verifyPem(utf8.encode(chain), at));
+    if (typeof chain === "string") return drive(this._keys, this._sync, this._engine.verifyPem(pemBytes(chain), at, this._sync));
     if (Array.isArray(chain)) {
       const ders = chain.map((c) => (c instanceof Uint8Array ? c : new Uint8Array(c)));
-      return drive(this._keys, this._sync, this._engine.verifyDer(ders, at));
+      return drive(this._keys, this._sync, this._engine.verifyDer(ders, at, this._sync));
     }
     throw new TypeError("verifyChain: chain must be a PEM string or an array of DER Uint8Arrays");
   }
@@ -298,12 +314,12 @@ export class Authenticator {
     if (options.source === "cloudflare") {
       const t = request.cf && request.cf.tlsClientAuth;
       const json = t === undefined || t === null ? undefined : JSON.stringify(t);
-      return drive(this._keys, this._sync, this._engine.cloudflare(json, options.cloudflareMustAgree === true, at));
+      return drive(this._keys, this._sync, this._engine.cloudflare(json, options.cloudflareMustAgree === true, at, this._sync));
     }
     const forwarder = forwarderOf(options.forwarder);
     const flat = [];
     for (const [name, value] of request.headers) flat.push(name, value);
     const peer = options.remoteAddress ?? undefined;
-    return drive(this._keys, this._sync, this._engine.authenticate(forwarder._inner, flat, peer, at));
+    return drive(this._keys, this._sync, this._engine.authenticate(forwarder._inner, flat, peer, at, this._sync));
   }
 }

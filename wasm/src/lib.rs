@@ -14,11 +14,13 @@
 //!   document throws the JSON text of `{ name: "PolicyError", code: "invalid_policy" |
 //!   "invalid_forwarder", message }`: the operator's mistake, not the client's.
 //!
-//! Signatures: each call returns a [`Verification`] that JS steps until it is done. Where the
-//! host has synchronous crypto (`node:crypto` in Node, Deno and Bun), `stepWith` calls it for
-//! each signature inside the round ([`SyncVerifier`]) and a chain finishes in one step;
-//! otherwise JS answers the requests of each round with `crypto.subtle.verify` (see
-//! `certclaims::host` for the protocol and what is delegated). ECDSA P-256/P-384 and RSA
+//! Signatures: each call runs the validation's first round and returns its outcome when that
+//! finishes it, or else a [`Verification`] that JS steps until it is done. Where the host has
+//! synchronous crypto (`node:crypto` in Node, Deno and Bun), JS passes it along and the round
+//! calls it for each signature ([`SyncVerifier`]): a chain finishes in that one call, with no
+//! `Verification` object for JS to make and free; otherwise JS answers the requests of each
+//! round with `crypto.subtle.verify` (see `certclaims::host` for the protocol and what is
+//! delegated). ECDSA P-256/P-384 and RSA
 //! go to WebCrypto, which every target host has (they are Web Crypto's baseline); Ed25519 is
 //! always verified in Rust (`certclaims::crypto::ALL` with the feature `rustcrypto-ed25519`),
 //! where its strict rules are the same everywhere. The feature `rustcrypto-all` builds a
@@ -43,8 +45,8 @@ pub struct Engine {
     keys: Rc<KeyIds>,
 }
 
-/// One validation in progress: `step()` until it returns an outcome, answering `pending()`
-/// in between.
+/// One validation in progress, after its first round (run by the call that began it): answer
+/// `pending()`, then `step()` (or `stepWith`) until it returns an outcome.
 #[wasm_bindgen]
 pub struct Verification {
     validator: Rc<Validator>,
@@ -163,18 +165,67 @@ impl Engine {
 
     /// Validates a PEM chain (leaf first, its UTF-8 bytes: JS passes `TextEncoder`'s
     /// output, which the host encodes natively, rather than a string that the glue would copy
-    /// into the module one character at a time) at `at_secs`.
+    /// into the module one character at a time) at `at_secs`. Like every validation here, it
+    /// runs the first round at once, with `sync` when the host has one ([`SyncVerifier`]),
+    /// and returns the outcome's JSON text when that finishes it (no [`Verification`] is made
+    /// for JS), or the `Verification` to step on.
     #[wasm_bindgen(js_name = verifyPem)]
-    pub fn verify_pem(&self, pem: &[u8], at_secs: f64) -> Verification {
+    pub fn verify_pem(&self, pem: &[u8], at_secs: f64, sync: Option<SyncVerifier>) -> JsValue {
+        first_round(self.pem_verification(pem, at_secs), sync)
+    }
+
+    /// Validates DER certificates (leaf first) at `at_secs` (returns as `verifyPem`).
+    #[wasm_bindgen(js_name = verifyDer)]
+    pub fn verify_der(
+        &self,
+        certs: Vec<js_sys::Uint8Array>,
+        at_secs: f64,
+        sync: Option<SyncVerifier>,
+    ) -> JsValue {
+        first_round(self.der_verification(certs, at_secs), sync)
+    }
+
+    /// Decodes the certificate a forwarder sent in `headers` (a flat list: name, value, name,
+    /// value, …) on a request from `peer` (an IP address; none means an unknown sender, which
+    /// is never trusted), validates it at `at_secs` and applies the policy (returns as
+    /// `verifyPem`).
+    pub fn authenticate(
+        &self,
+        forwarder: &ForwarderConfig,
+        headers: Vec<String>,
+        peer: Option<String>,
+        at_secs: f64,
+        sync: Option<SyncVerifier>,
+    ) -> JsValue {
+        first_round(
+            self.forwarded_verification(forwarder, headers, peer, at_secs),
+            sync,
+        )
+    }
+}
+
+/// Runs the first round of `v` (see [`Engine::verify_pem`]).
+fn first_round(mut v: Verification, sync: Option<SyncVerifier>) -> JsValue {
+    let outcome = match &sync {
+        Some(sync) => v.step_with(sync),
+        None => v.step(),
+    };
+    if outcome.is_undefined() {
+        JsValue::from(v)
+    } else {
+        outcome
+    }
+}
+
+impl Engine {
+    fn pem_verification(&self, pem: &[u8], at_secs: f64) -> Verification {
         match time(at_secs).and_then(|now| Ok((Chain::from_pem(pem)?, now))) {
             Ok((chain, now)) => self.chain(&chain, now),
             Err(r) => self.decided(Err(r)),
         }
     }
 
-    /// Validates DER certificates (leaf first) at `at_secs`.
-    #[wasm_bindgen(js_name = verifyDer)]
-    pub fn verify_der(&self, certs: Vec<js_sys::Uint8Array>, at_secs: f64) -> Verification {
+    fn der_verification(&self, certs: Vec<js_sys::Uint8Array>, at_secs: f64) -> Verification {
         let certs: Vec<CertificateDer<'static>> = certs
             .iter()
             .map(|c| CertificateDer::from(c.to_vec()))
@@ -185,10 +236,7 @@ impl Engine {
         }
     }
 
-    /// Decodes the certificate a forwarder sent in `headers` (a flat list: name, value, name,
-    /// value, …) on a request from `peer` (an IP address; none means an unknown sender, which
-    /// is never trusted), validates it at `at_secs` and applies the policy.
-    pub fn authenticate(
+    fn forwarded_verification(
         &self,
         forwarder: &ForwarderConfig,
         headers: Vec<String>,
@@ -218,9 +266,7 @@ impl Engine {
             None => self.decided(Err(Rejection::no_certificate())),
         }
     }
-}
 
-impl Engine {
     fn started(
         &self,
         inner: DeferredVerification,
@@ -279,8 +325,24 @@ impl Engine {
     /// The principal of a Cloudflare Workers request from `request.cf.tlsClientAuth` (pass
     /// the object, or undefined). Only the platform's values count: no header is read. The
     /// chain is re-validated against the policy; with `agree`, Cloudflare's own verdict
-    /// (`certVerified`, `certRevoked`) must agree with certclaims' acceptance.
+    /// (`certVerified`, `certRevoked`) must agree with certclaims' acceptance. Returns as
+    /// `verifyPem`.
     pub fn cloudflare(
+        &self,
+        tls_client_auth: Option<String>,
+        agree: bool,
+        at_secs: f64,
+        sync: Option<SyncVerifier>,
+    ) -> JsValue {
+        first_round(
+            self.cloudflare_verification(tls_client_auth, agree, at_secs),
+            sync,
+        )
+    }
+}
+
+impl Engine {
+    fn cloudflare_verification(
         &self,
         tls_client_auth: Option<String>,
         agree: bool,
