@@ -576,8 +576,7 @@ impl Principal {
     /// The JSON form as compact text (what `serde_json::to_string` gives), made on first use
     /// and kept: the validation cache hands out clones of one principal, so a returning
     /// client's principal is serialized once, not on every request (the npm package returns
-    /// every outcome as this text). Serializing the principal's strings and lists cannot
-    /// fail; were it to, the text would be empty, never partial.
+    /// every outcome as this text). It is never empty.
     pub fn as_json(&self) -> &str {
         self.0.json.get_or_init(|| self.json_text())
     }
@@ -592,28 +591,23 @@ impl Principal {
     fn json_text(&self) -> String {
         let f = &*self.0;
         let mut o = String::with_capacity(1024 + 160 * (f.chain.len() + f.granted.len()));
-        o.push_str("{\"authentication_type\":");
-        json::string(&mut o, f.authentication_type);
-        o.push_str(",\"source\":");
-        json::string(&mut o, f.source.as_str());
-        o.push_str(",\"subject\":");
-        json::string(&mut o, &f.subject);
-        o.push_str(",\"issuer\":");
-        json::string(&mut o, &f.issuer);
-        o.push_str(",\"common_name\":");
-        json::optional(&mut o, f.common_name.as_deref());
-        o.push_str(",\"serial\":");
-        json::string(&mut o, &f.serial);
-        o.push_str(",\"fingerprint_sha256\":");
-        json::string(&mut o, &f.fingerprint_sha256);
-        o.push_str(",\"thumbprint_sha1\":");
-        json::string(&mut o, self.thumbprint_sha1());
-        o.push_str(",\"not_before\":");
-        json::string(&mut o, &f.not_before);
-        o.push_str(",\"not_after\":");
-        json::string(&mut o, &f.not_after);
-        o.push_str(",\"spiffe_id\":");
-        json::optional(&mut o, f.spiffe_id.as_deref());
+        // The scalar fields, in the `Serialize` order; `None` is `null`.
+        for (key, value) in [
+            ("{\"authentication_type\":", Some(f.authentication_type)),
+            (",\"source\":", Some(f.source.as_str())),
+            (",\"subject\":", Some(&*f.subject)),
+            (",\"issuer\":", Some(&*f.issuer)),
+            (",\"common_name\":", f.common_name.as_deref()),
+            (",\"serial\":", Some(&*f.serial)),
+            (",\"fingerprint_sha256\":", Some(&*f.fingerprint_sha256)),
+            (",\"thumbprint_sha1\":", Some(self.thumbprint_sha1())),
+            (",\"not_before\":", Some(&*f.not_before)),
+            (",\"not_after\":", Some(&*f.not_after)),
+            (",\"spiffe_id\":", f.spiffe_id.as_deref()),
+        ] {
+            o.push_str(key);
+            json::optional(&mut o, value);
+        }
         for (key, list) in [
             (",\"dns\":[", &f.dns),
             (",\"uris\":[", &f.uris),

@@ -20,12 +20,12 @@
 //! calls it for each signature ([`SyncVerifier`]): a chain finishes in that one call, with no
 //! `Verification` object for JS to make and free; otherwise JS answers the requests of each
 //! round with `crypto.subtle.verify` (see `certclaims::host` for the protocol and what is
-//! delegated). ECDSA P-256/P-384 and RSA
-//! go to WebCrypto, which every target host has (they are Web Crypto's baseline); Ed25519 is
-//! always verified in Rust (`certclaims::crypto::ALL` with the feature `rustcrypto-ed25519`),
-//! where its strict rules are the same everywhere. The feature `rustcrypto-all` builds a
-//! module with the whole pure-Rust set, for a host without WebCrypto (answers "unsupported"
-//! fall back to it) and for the test that compares it with WebCrypto.
+//! delegated). ECDSA P-256/P-384 and RSA go to WebCrypto, which every target host has (they
+//! are Web Crypto's baseline); Ed25519 is always verified in Rust (`certclaims::crypto::ALL`
+//! with the feature `rustcrypto-ed25519`), where its strict rules are the same everywhere.
+//! The feature `rustcrypto-all` builds a module with the whole pure-Rust set, for a host
+//! without WebCrypto (answers "unsupported" fall back to it) and for the test that compares
+//! it with WebCrypto.
 
 use std::rc::Rc;
 
@@ -96,10 +96,7 @@ fn outcome(result: Result<Principal, Rejection>) -> JsValue {
     match &result {
         // The principal's own JSON text, which it keeps: a cache hit returns the same
         // principal, serialized once. JS wraps it as `{ ok: true, principal }`.
-        Ok(principal) => match principal.as_json() {
-            "" => JsValue::from_str(UNSERIALIZABLE),
-            json => JsValue::from_str(json),
-        },
+        Ok(principal) => JsValue::from_str(principal.as_json()),
         Err(r) => to_js(&Failure {
             ok: false,
             error: ErrorBody {
@@ -434,9 +431,9 @@ extern "C" {
     /// arguments of a `pending()` request, `key` and `hash` as numbers (`key` indexes
     /// `["P-256", "P-384", "RSASSA-PKCS1-v1_5", "RSA-PSS"]`, `hash` indexes `["SHA-256",
     /// "SHA-384", "SHA-512"]`: no string crosses per signature, and JS prepares a key's
-    /// options once, under its id), returning 0 (valid), 1 (invalid), 2 (the host lacks the algorithm) or
-    /// `undefined` (not answered here: the request goes to `pending()`). The byte arguments
-    /// are views of the module's memory, valid during the call only.
+    /// options once, under its id), returning 0 (valid), 1 (invalid), 2 (the host lacks the
+    /// algorithm) or `undefined` (not answered here: the request goes to `pending()`). The
+    /// byte arguments are views of the module's memory, valid during the call only.
     pub type SyncVerifier;
 
     #[wasm_bindgen(method, structural)]

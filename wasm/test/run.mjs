@@ -78,6 +78,13 @@ for (const c of cases.verify) {
   const ders = c.der.map((b64) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
   const a = await new Authenticator(c.policy).verifyChain(ders, { at: new Date(c.at) });
   check("der input", a.ok && pretty(a.principal) === c.cli.trimEnd(), pretty(a));
+  // The PEM text crosses as UTF-8 through a kept 64 KiB buffer, or, for a text that could
+  // need more, its own: text outside the blocks (non-ASCII here) is skipped either way.
+  const auth = new Authenticator(c.policy, { cache: false });
+  for (const [what, pad] of [["short", "é 中文 🦀\n"], ["long", "é 中文 🦀 explanatory text\n".repeat(1000)]]) {
+    const r = await auth.verifyChain(pad + c.chain + "\n" + pad, { at: c.at });
+    check(`pem with ${what} text outside the blocks`, r.ok && pretty(r.principal) === c.cli.trimEnd(), pretty(r));
+  }
 }
 
 // 3. authenticate(Request) with forwarded headers, as the native server does.
