@@ -3,7 +3,9 @@
 // host's node:crypto (the default, "host"), through WebCrypto, and through the whole pure-Rust set (wasm/pkg-rustcrypto,
 // `signatures: "rust"`), verifyChain answered from the cache (a hit), @peculiar/x509
 // building and checking the same chain, and the native core on the same chain (its figures
-// come from the bench_chain example, run from here). Ratios only are meaningful:
+// come from the bench_chain example, run from here), and node:crypto checking the chain's two
+// signatures alone (X509Certificate.verify, the same OpenSSL calls as the host path): the
+// floor under the host miss. Ratios only are meaningful:
 // The native figures are the best of three runs interleaved with the JS rounds.
 // `node --expose-gc wasm/bench/verify.mjs` after `scripts/build-wasm.sh` and
 // `scripts/build-wasm.sh --rustcrypto-all`.
@@ -14,7 +16,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
-import { webcrypto } from "node:crypto";
+import { webcrypto, X509Certificate } from "node:crypto";
 import { Authenticator } from "../pkg/index.js";
 import { Authenticator as RustAuthenticator } from "../pkg-rustcrypto/index.js";
 
@@ -75,8 +77,15 @@ async function bench(keyType, label) {
     }
   }
 
+  // The host path's floor: node:crypto checking the leaf's and the issuing CA's signatures.
+  const [nodeLeaf, nodeIssuing, nodeRoot] = blocks.map((b) => new X509Certificate(b));
+  const [issuingKey, rootKey] = [nodeIssuing.publicKey, nodeRoot.publicKey];
+  const signaturesOnly = () => {
+    if (!nodeLeaf.verify(issuingKey) || !nodeIssuing.verify(rootKey)) throw new Error("node:crypto: signature");
+  };
+
   // Interleaved rounds, best of each, so that no side gets the quieter moment.
-  let [hostUs, hostDerUs, webUs, rustUs, hitUs, peculiarUs] = [Infinity, Infinity, Infinity, Infinity, Infinity, Infinity];
+  let [hostUs, hostDerUs, webUs, rustUs, hitUs, peculiarUs, sigUs] = Array(7).fill(Infinity);
   const slow = keyType === "rsa2048" ? 20 : 100;
   for (let r = 0; r < 3; r++) {
     if (r > 0) {
@@ -90,6 +99,7 @@ async function bench(keyType, label) {
     rustUs = Math.min(rustUs, await time(() => rust.verifyChain(chainPem, { at }), slow));
     hitUs = Math.min(hitUs, await time(() => cached.verifyChain(chainPem, { at }), 1000));
     peculiarUs = Math.min(peculiarUs, await time(peculiar, 100));
+    sigUs = Math.min(sigUs, await time(signaturesOnly, 1000));
   }
   return {
     chain: `${label}, leaf + issuing CA + root`,
@@ -99,10 +109,12 @@ async function bench(keyType, label) {
     certclaims_wasm_rust_miss_us: Math.round(rustUs),
     certclaims_wasm_cache_hit_us: +hitUs.toFixed(1),
     peculiar_x509_node_us: Math.round(peculiarUs),
+    node_crypto_two_signatures_us: +sigUs.toFixed(1),
     native_rustcrypto_us: Math.round(native.native_rustcrypto_us),
     native_aws_lc_rs_us: Math.round(native.native_aws_lc_rs_us),
     ratio_host_miss_over_native_aws_lc_rs: +(hostUs / native.native_aws_lc_rs_us).toFixed(2),
     ratio_host_miss_der_over_native_aws_lc_rs: +(hostDerUs / native.native_aws_lc_rs_us).toFixed(2),
+    ratio_node_crypto_signatures_over_native_aws_lc_rs: +(sigUs / native.native_aws_lc_rs_us).toFixed(2),
     ratio_webcrypto_miss_over_native_aws_lc_rs: +(webUs / native.native_aws_lc_rs_us).toFixed(2),
     ratio_rust_miss_over_webcrypto_miss: +(rustUs / webUs).toFixed(2),
     ratio_peculiar_over_host_miss: +(peculiarUs / hostUs).toFixed(2),
