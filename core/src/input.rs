@@ -4,7 +4,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use crate::error::{Code, Rejection, Step};
-use crate::pki_types::pem::PemObject;
+use crate::forwarded::decode::{pem_document, Bounds};
 use crate::pki_types::CertificateDer;
 
 /// Hard limits on what a client (or a proxy acting for one) can make certclaims process.
@@ -66,8 +66,10 @@ impl<'a> Chain<'a> {
 }
 
 impl Chain<'static> {
-    /// Decodes the `CERTIFICATE` blocks of a PEM document, leaf first; other blocks (keys,
-    /// CRLs) are skipped. No certificate is `no_certificate`; a broken block is `malformed`.
+    /// Decodes the `CERTIFICATE` blocks of a PEM document, leaf first (RFC 7468, lax): text
+    /// outside the blocks is ignored and other blocks (keys, CRLs) are skipped whole. No
+    /// certificate is `no_certificate`; a broken block is `malformed`, naming its byte. The
+    /// same block reader decodes PEM from forwarded headers.
     pub fn from_pem(pem: &[u8]) -> Result<Self, Rejection> {
         if pem.len() > limits::MAX_PEM_BYTES {
             return Err(Rejection::malformed(format!(
@@ -76,14 +78,19 @@ impl Chain<'static> {
                 limits::MAX_PEM_BYTES
             )));
         }
-        let mut certs = Vec::new();
-        for item in CertificateDer::pem_slice_iter(pem) {
-            let cert = item.map_err(|e| Rejection::malformed(format!("PEM: {e}")))?;
-            certs.push(cert);
-            if certs.len() > limits::MAX_PRESENTED_INTERMEDIATES + 1 {
-                return Err(too_many());
+        let bounds = Bounds {
+            max_certificates: limits::MAX_PRESENTED_INTERMEDIATES + 1,
+        };
+        let certs = pem_document(pem, bounds).map_err(|f| {
+            if f.too_many {
+                too_many()
+            } else {
+                Rejection::malformed(format!(
+                    "PEM, byte {}: {}; present the chain as PEM CERTIFICATE blocks (RFC 7468), leaf first",
+                    f.offset, f.what
+                ))
             }
-        }
+        })?;
         Self::from_der(certs)
     }
 }

@@ -581,3 +581,38 @@ fn a_chain_in_the_wrong_order_says_put_the_leaf_first() {
         )
     );
 }
+
+#[test]
+fn a_broken_pem_chain_names_the_byte_and_the_fix() {
+    let pki = Pki::new();
+    let alice = pki.client("alice").issue();
+    let r = Chain::from_pem(b"-----BEGIN CERTIFICATE-----\nMII!\n-----END CERTIFICATE-----\n")
+        .unwrap_err();
+    assert_eq!((r.code(), r.step()), (Code::Malformed, Step::Input));
+    assert_eq!(
+        r.detail(),
+        "PEM, byte 31: `!` inside a CERTIFICATE block; present the chain as PEM CERTIFICATE \
+         blocks (RFC 7468), leaf first"
+    );
+    // A chain file with explanatory text and the client's key beside the certificates reads
+    // as the certificates alone, as a header with the same blocks would.
+    let doc = format!(
+        "subject=CN=alice\n{}{}{}",
+        alice.key_pem(),
+        alice.leaf_pem(),
+        pki.issuing_ca().pem()
+    );
+    let chain = Chain::from_pem(doc.as_bytes()).unwrap();
+    assert_eq!(chain.certs()[0].as_ref(), alice.leaf().as_ref());
+    assert_eq!(chain.certs().len(), 2);
+    // A key block that never ends is not silently skipped to the end of the document.
+    let cut = format!("{}{}", &alice.key_pem()[..40], alice.leaf_pem());
+    let r = Chain::from_pem(cut.as_bytes()).unwrap_err();
+    assert_eq!(r.code(), Code::Malformed);
+    assert!(
+        r.detail()
+            .starts_with("PEM, byte 0: a `PRIVATE KEY` block without its END line"),
+        "{}",
+        r.detail()
+    );
+}

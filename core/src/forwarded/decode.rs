@@ -1,4 +1,6 @@
 //! The decoders: one header value in, DER certificates out, every failure with its position.
+//! The PEM block reader here also decodes the PEM chains clients present
+//! ([`pem_document`], behind [`Chain::from_pem`](crate::Chain::from_pem)).
 //!
 //! Each function returns the certificates the value carries, in the order they appear, or a
 //! [`Fault`] that says what is wrong and at which byte. [`super::Forwarder`] turns a fault into
@@ -62,10 +64,7 @@ pub(crate) fn base64_der(text: &[u8], offset: usize) -> Result<CertificateDer<'s
     if text.is_empty() {
         return Err(Fault::at(offset, "empty base64 certificate"));
     }
-    if let Some(i) = text
-        .iter()
-        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
-    {
+    if let Some(i) = text.iter().position(|&b| !is_base64(b)) {
         return Err(Fault::at(
             offset + i,
             format!(
@@ -74,6 +73,11 @@ pub(crate) fn base64_der(text: &[u8], offset: usize) -> Result<CertificateDer<'s
             ),
         ));
     }
+    decode_der(text, offset)
+}
+
+/// [`base64_der`] for text already known to hold only base64 characters (and at least one).
+fn decode_der(text: &[u8], offset: usize) -> Result<CertificateDer<'static>, Fault> {
     let der = BASE64
         .decode(text)
         .map_err(|e| Fault::at(offset, format!("invalid base64: {e}")))?;
@@ -100,14 +104,49 @@ pub(crate) fn plain_base64(value: &[u8]) -> Result<Vec<CertificateDer<'static>>,
 /// anything else outside a block, and any block that is not a `CERTIFICATE`, is a fault.
 ///
 /// A strict RFC 7468 parser (the `pem` crates) rejects exactly these foldings, which is why
-/// this one is written here; it is the only PEM parsing certclaims does by hand.
+/// this one is written here (the base64 is the `base64` crate's); it is the only PEM parsing
+/// certclaims does by hand, and it also reads the PEM chains clients present
+/// ([`pem_document`], for [`Chain::from_pem`](crate::Chain::from_pem)).
 pub(crate) fn header_pem(
     text: &[u8],
     bounds: Bounds,
 ) -> Result<Vec<CertificateDer<'static>>, Fault> {
+    pem_certificates(text, bounds, Outside::Refused)
+}
+
+/// A PEM document (RFC 7468 section 5.2, lax): its `CERTIFICATE` blocks, in order; text
+/// outside the blocks is explanatory and ignored, and blocks of other labels (a key, a CRL)
+/// are skipped whole. The same block reader as [`header_pem`], so a chain decodes the same
+/// way from a file, a `verifyChain` string or a header; about twice as fast in the npm
+/// package's size-built module as rustls-pki-types' PEM iterator (BENCHMARKS.md, stop 22).
+/// No block at all is an empty list, for the caller to reject.
+pub(crate) fn pem_document(
+    text: &[u8],
+    bounds: Bounds,
+) -> Result<Vec<CertificateDer<'static>>, Fault> {
+    pem_certificates(text, bounds, Outside::Ignored)
+}
+
+/// What a PEM reader makes of what is not a `CERTIFICATE` block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outside {
+    /// A header value: nothing but whitespace may come between the blocks.
+    Refused,
+    /// A document: other text is skipped a line at a time, other blocks whole.
+    Ignored,
+}
+
+fn pem_certificates(
+    text: &[u8],
+    bounds: Bounds,
+    outside: Outside,
+) -> Result<Vec<CertificateDer<'static>>, Fault> {
     const BEGIN: &[u8] = b"-----BEGIN ";
     const DASHES: &[u8] = b"-----";
+    const END: &[u8] = b"-----END CERTIFICATE-----";
     let mut certs = Vec::new();
+    // One block's base64 text without its whitespace, reused from block to block.
+    let mut b64 = Vec::new();
     let mut i = 0;
     loop {
         while i < text.len() && is_ws(text[i]) {
@@ -117,6 +156,14 @@ pub(crate) fn header_pem(
             break;
         }
         if !text[i..].starts_with(BEGIN) {
+            if outside == Outside::Ignored {
+                // Explanatory text: a BEGIN line starts a line.
+                i = text[i..]
+                    .iter()
+                    .position(|&b| b == b'\n' || b == b'\r')
+                    .map_or(text.len(), |p| i + p + 1);
+                continue;
+            }
             return Err(Fault::at(
                 i,
                 format!(
@@ -126,10 +173,31 @@ pub(crate) fn header_pem(
             ));
         }
         let label_start = i + BEGIN.len();
-        let Some(label_len) = find(&text[label_start..], DASHES) else {
+        let label = find(&text[label_start..], DASHES)
+            .map(|len| &text[label_start..label_start + len])
+            .filter(|label| !label.iter().any(|&b| b == b'\n' || b == b'\r'));
+        let Some(label) = label else {
             return Err(Fault::at(i, "unterminated PEM BEGIN line"));
         };
-        let label = &text[label_start..label_start + label_len];
+        if label != b"CERTIFICATE" && outside == Outside::Ignored {
+            // Another kind of block: skipped to its END line, which must be there.
+            let body_start = label_start + label.len() + DASHES.len();
+            let mut end = Vec::with_capacity(label.len() + 14);
+            end.extend_from_slice(b"-----END ");
+            end.extend_from_slice(label);
+            end.extend_from_slice(DASHES);
+            let Some(len) = find(&text[body_start..], &end) else {
+                return Err(Fault::at(
+                    i,
+                    format!(
+                        "a `{}` block without its END line",
+                        String::from_utf8_lossy(&label[..label.len().min(40)])
+                    ),
+                ));
+            };
+            i = body_start + len + end.len();
+            continue;
+        }
         if label != b"CERTIFICATE" {
             return Err(Fault::at(
                 label_start,
@@ -139,38 +207,46 @@ pub(crate) fn header_pem(
                 ),
             ));
         }
-        let body_start = label_start + label_len + DASHES.len();
-        let end_marker: &[u8] = b"-----END CERTIFICATE-----";
-        let Some(body_len) = find(&text[body_start..], end_marker) else {
-            return Err(Fault::at(
-                i,
-                "a CERTIFICATE block without its `-----END CERTIFICATE-----` line",
-            ));
-        };
-        let body = &text[body_start..body_start + body_len];
-        let mut b64 = Vec::with_capacity(body.len());
-        for (k, &b) in body.iter().enumerate() {
-            if is_ws(b) {
-                continue;
+        let body_start = label_start + label.len() + DASHES.len();
+        // The body a run of base64 characters at a time (a line, or what a folding left of
+        // one): whitespace between runs is dropped; the first other byte must begin the END
+        // line.
+        b64.clear();
+        let mut k = body_start;
+        loop {
+            let run = text[k..]
+                .iter()
+                .position(|&b| !is_base64(b))
+                .unwrap_or(text.len() - k);
+            b64.extend_from_slice(&text[k..k + run]);
+            k += run;
+            match text.get(k) {
+                Some(&b) if is_ws(b) => k += 1,
+                Some(b'-') if text[k..].starts_with(END) => break,
+                Some(&b) => {
+                    return Err(Fault::at(
+                        k,
+                        format!("{} inside a CERTIFICATE block", describe_byte(b)),
+                    ))
+                }
+                None => {
+                    return Err(Fault::at(
+                        i,
+                        "a CERTIFICATE block without its `-----END CERTIFICATE-----` line",
+                    ))
+                }
             }
-            if !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) {
-                return Err(Fault::at(
-                    body_start + k,
-                    format!("{} inside a CERTIFICATE block", describe_byte(b)),
-                ));
-            }
-            b64.push(b);
         }
         if certs.len() == bounds.max_certificates {
             return Err(too_many(i, bounds));
         }
-        certs.push(base64_der(&b64, body_start).map_err(|mut f| {
-            f.offset = body_start;
-            f
-        })?);
-        i = body_start + body_len + end_marker.len();
+        if b64.is_empty() {
+            return Err(Fault::at(body_start, "empty base64 certificate"));
+        }
+        certs.push(decode_der(&b64, body_start)?);
+        i = k + END.len();
     }
-    if certs.is_empty() {
+    if certs.is_empty() && outside == Outside::Refused {
         return Err(Fault::at(0, "no CERTIFICATE block"));
     }
     Ok(certs)
@@ -339,8 +415,36 @@ fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// A byte of the standard base64 alphabet (RFC 4648 section 4), `=` included: one load per
+/// byte of the runs the decoders scan (the module is built for size, and would call a
+/// function for the comparisons).
+fn is_base64(b: u8) -> bool {
+    const ALPHABET: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            t[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=');
+            b += 1;
+        }
+        t
+    };
+    ALPHABET[usize::from(b)]
+}
+
+/// Where `needle` (not empty) first occurs in `haystack`: candidates found by its first byte,
+/// so the work is about one comparison per byte of `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    let (&first, rest) = needle.split_first()?;
+    let mut from = 0;
+    while let Some(p) = haystack[from..].iter().position(|&b| b == first) {
+        let at = from + p;
+        if haystack[at + 1..].starts_with(rest) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// A byte for a message: printable ASCII quoted, anything else in hex.
@@ -384,6 +488,54 @@ mod tests {
             header_pem(b"   ", B).unwrap_err().what,
             "no CERTIFICATE block"
         );
+    }
+
+    #[test]
+    fn pem_documents_skip_text_and_other_blocks() {
+        let doc =
+            b"Subject: CN=alice\r\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n\
+            not a -----BEGIN CERTIFICATE----- line\n-----BEGIN CERTIFICATE-----\nMA\n==\n\
+            -----END CERTIFICATE----- trailing words\n\
+            -----BEGIN CERTIFICATE-----\r\nMAE=\r\n-----END CERTIFICATE-----";
+        let certs = pem_document(doc, B).unwrap();
+        let ders: Vec<&[u8]> = certs.iter().map(|c| c.as_ref()).collect();
+        assert_eq!(ders, [&[0x30][..], &[0x30, 0x01][..]]);
+        assert_eq!(pem_document(b"just words\n", B).unwrap(), Vec::new());
+        // What a header refuses outright.
+        assert_eq!(header_pem(doc, B).unwrap_err().offset, 0);
+    }
+
+    #[test]
+    fn broken_pem_documents_are_faults_with_their_place() {
+        let fault = |doc: &[u8]| {
+            let e = pem_document(doc, B).unwrap_err();
+            (e.offset, e.what)
+        };
+        assert_eq!(
+            fault(b"-----BEGIN PRIVATE KEY-----\nAAAA\n"),
+            (0, "a `PRIVATE KEY` block without its END line".into())
+        );
+        assert_eq!(
+            fault(b"x\n-----BEGIN CERTIFICATE\nMA==\n-----END CERTIFICATE-----"),
+            (2, "unterminated PEM BEGIN line".into())
+        );
+        assert_eq!(
+            fault(b"-----BEGIN CERTIFICATE-----\nMA!=\n-----END CERTIFICATE-----"),
+            (30, "`!` inside a CERTIFICATE block".into())
+        );
+        assert_eq!(
+            fault(b"-----BEGIN CERTIFICATE-----\nMA==\n"),
+            (
+                0,
+                "a CERTIFICATE block without its `-----END CERTIFICATE-----` line".into()
+            )
+        );
+        assert_eq!(
+            fault(b"-----BEGIN CERTIFICATE-----\n\n-----END CERTIFICATE-----"),
+            (27, "empty base64 certificate".into())
+        );
+        let five = "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n".repeat(5);
+        assert!(pem_document(five.as_bytes(), B).unwrap_err().too_many);
     }
 
     #[test]

@@ -71,7 +71,7 @@ use crate::pki_types::{CertificateDer, UnixTime};
 use crate::principal::Source;
 use crate::{Principal, Validator};
 
-mod decode;
+pub(crate) mod decode;
 mod xfcc;
 
 use decode::{Bounds, Fault};
