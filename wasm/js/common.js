@@ -66,6 +66,34 @@ function pemBytes(chain) {
   return scratch.subarray(0, utf8.encodeInto(chain, scratch).written);
 }
 
+// A request's headers cross the same way: their names and values encoded one after the other
+// into one buffer (the scratch buffer when they fit), with the byte length of each.
+function headerBytes(headers) {
+  const strings = [];
+  let units = 0;
+  for (const [name, value] of headers) {
+    const n = String(name);
+    const v = String(value);
+    strings.push(n, v);
+    units += n.length + v.length;
+  }
+  let buf;
+  if (units * 3 > SCRATCH) {
+    buf = new Uint8Array(units * 3);
+  } else {
+    scratch ??= new Uint8Array(SCRATCH);
+    buf = scratch;
+  }
+  const lengths = new Uint32Array(strings.length);
+  let at = 0;
+  for (let i = 0; i < strings.length; i++) {
+    const written = utf8.encodeInto(strings[i], buf.subarray(at)).written;
+    lengths[i] = written;
+    at += written;
+  }
+  return [buf.subarray(0, at), lengths];
+}
+
 const forwarders = new WeakMap();
 
 function forwarderOf(f) {
@@ -317,9 +345,8 @@ export class Authenticator {
       return drive(this._keys, this._sync, this._engine.cloudflare(json, options.cloudflareMustAgree === true, at, this._sync));
     }
     const forwarder = forwarderOf(options.forwarder);
-    const flat = [];
-    for (const [name, value] of request.headers) flat.push(name, value);
+    const [text, lengths] = headerBytes(request.headers);
     const peer = options.remoteAddress ?? undefined;
-    return drive(this._keys, this._sync, this._engine.authenticate(forwarder._inner, flat, peer, at, this._sync));
+    return drive(this._keys, this._sync, this._engine.authenticate(forwarder._inner, text, lengths, peer, at, this._sync));
   }
 }

@@ -182,23 +182,51 @@ impl Engine {
         first_round(self.der_verification(certs, at_secs), sync)
     }
 
-    /// Decodes the certificate a forwarder sent in `headers` (a flat list: name, value, name,
-    /// value, …) on a request from `peer` (an IP address; none means an unknown sender, which
-    /// is never trusted), validates it at `at_secs` and applies the policy (returns as
-    /// `verifyPem`).
+    /// Decodes the certificate a forwarder sent in the request's headers on a request from
+    /// `peer` (an IP address; none means an unknown sender, which is never trusted),
+    /// validates it at `at_secs` and applies the policy (returns as `verifyPem`). The headers
+    /// cross as `text`, their names and values in UTF-8 one after the other (JS encodes them
+    /// natively, as for `verifyPem`, where a list of strings would be copied into the module
+    /// one character at a time), and `lengths`, the byte length of each: name, value, name,
+    /// value, ….
     pub fn authenticate(
         &self,
         forwarder: &ForwarderConfig,
-        headers: Vec<String>,
+        text: &[u8],
+        lengths: &[u32],
         peer: Option<String>,
         at_secs: f64,
         sync: Option<SyncVerifier>,
     ) -> JsValue {
         first_round(
-            self.forwarded_verification(forwarder, headers, peer, at_secs),
+            self.forwarded_verification(forwarder, text, lengths, peer, at_secs),
             sync,
         )
     }
+}
+
+/// The (name, value) pairs of headers that crossed as `text` and the byte `lengths` of
+/// each name and value ([`Engine::authenticate`]); `None` unless the lengths come in pairs,
+/// cover `text` exactly and cut it into UTF-8 strings.
+fn header_pairs<'a>(text: &'a [u8], lengths: &[u32]) -> Option<Vec<(&'a str, &'a str)>> {
+    if lengths.len() % 2 != 0 {
+        return None;
+    }
+    let mut rest = text;
+    let mut next = |len: u32| -> Option<&'a str> {
+        let len = usize::try_from(len).ok()?;
+        if len > rest.len() {
+            return None;
+        }
+        let (s, after) = rest.split_at(len);
+        rest = after;
+        core::str::from_utf8(s).ok()
+    };
+    let mut pairs = Vec::with_capacity(lengths.len() / 2);
+    for pair in lengths.chunks_exact(2) {
+        pairs.push((next(pair[0])?, next(pair[1])?));
+    }
+    rest.is_empty().then_some(pairs)
 }
 
 /// Runs the first round of `v` (see [`Engine::verify_pem`]).
@@ -236,14 +264,21 @@ impl Engine {
     fn forwarded_verification(
         &self,
         forwarder: &ForwarderConfig,
-        headers: Vec<String>,
+        text: &[u8],
+        lengths: &[u32],
         peer: Option<String>,
         at_secs: f64,
     ) -> Verification {
-        let pairs: Vec<(&str, &str)> = headers
-            .chunks_exact(2)
-            .map(|p| (p[0].as_str(), p[1].as_str()))
-            .collect();
+        let Some(pairs) = header_pairs(text, lengths) else {
+            // Not what common.js sends: refused rather than read some other way.
+            return self.decided(Err(Rejection::new(
+                Code::Malformed,
+                Step::Input,
+                "the request's headers did not reach the module intact (names and values \
+                 of the lengths given, in UTF-8): pass `request.headers` as fetch `Headers` \
+                 or [name, value] string pairs",
+            )));
+        };
         let f = &forwarder.inner;
         let now = match time(at_secs) {
             Ok(now) => now,

@@ -103,6 +103,22 @@ for (const c of cases.forwarded) {
   }
 }
 
+// 3b. The headers cross into the module as one UTF-8 buffer and the byte length of each name
+// and value: other headers with non-ASCII values (as a runtime's Latin-1 bytes arrive) and
+// [name, value] pairs instead of Headers change nothing, and a header hidden inside another's
+// value (which a separator-joined crossing could split out) is not a header.
+{
+  const c = cases.forwarded.find((f) => f.name === "nginx from the proxy");
+  const auth = new Authenticator(c.policy);
+  const opts = { forwarder: c.forwarder, remoteAddress: c.peer, at: c.at };
+  const [[name, value]] = c.headers;
+  const pairs = [["x-note", "caf\u00e9 \u00fcber \u20ac"], [name, value], ["x-after", "\u00ff"]];
+  const got = await auth.authenticate({ headers: pairs }, opts);
+  check("authenticate with non-ASCII headers around the certificate", got.ok && pretty(got.principal) === c.principal.trimEnd(), pretty(got));
+  const hidden = await auth.authenticate({ headers: [["x-note", `a\u0000${name}\u0000${value}`]] }, opts);
+  check("a header inside another header's value", !hidden.ok && hidden.error.code === "no_certificate", pretty(hidden));
+}
+
 // 4. A bad policy or forwarder is the operator's PolicyError, with the CLI's message.
 for (const c of cases.bad_policies) {
   try {
