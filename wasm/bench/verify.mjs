@@ -3,7 +3,8 @@
 // host's node:crypto (the default, "host"), through WebCrypto, and through the whole pure-Rust set (wasm/pkg-rustcrypto,
 // `signatures: "rust"`), verifyChain answered from the cache (a hit), @peculiar/x509
 // building and checking the same chain, and the native core on the same chain (its figures
-// come from the bench_chain example, run from here), and node:crypto checking the chain's two
+// come from the bench_chain example, run from here), authenticate with the chain in an nginx
+// header (a miss through node:crypto, the edge's usual input), and node:crypto checking the chain's two
 // signatures alone (X509Certificate.verify, the same OpenSSL calls as the host path): the
 // floor under the host miss. Ratios only are meaningful:
 // The native figures are the best of three runs interleaved with the JS rounds.
@@ -17,7 +18,7 @@ import { join, dirname } from "node:path";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { webcrypto, X509Certificate } from "node:crypto";
-import { Authenticator } from "../pkg/index.js";
+import { Authenticator, Forwarder } from "../pkg/index.js";
 import { Authenticator as RustAuthenticator } from "../pkg-rustcrypto/index.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -66,6 +67,17 @@ async function bench(keyType, label) {
     throw new Error(`the ${label} chain as DER did not give the PEM chain's outcome`);
   }
 
+  // The edge's usual input: the same two certificates as nginx forwards them
+  // (`$ssl_client_escaped_cert`, URL-encoded PEM) from a trusted proxy, through authenticate.
+  const nginx = new Headers({ "ssl-client-cert": encodeURIComponent(chainPem + "\n") });
+  const forwarder = new Forwarder({ format: "nginx", trusted_proxies: ["127.0.0.2/32"] });
+  const forwardedOptions = { forwarder, remoteAddress: "127.0.0.2", at };
+  const forwarded = () => host.authenticate({ headers: nginx }, forwardedOptions);
+  const viaProxy = await forwarded();
+  if (!viaProxy.ok || viaProxy.principal.source !== "forwarded") {
+    throw new Error(`certclaims did not authenticate the ${label} chain from the nginx header: ${JSON.stringify(viaProxy)}`);
+  }
+
   const [leaf, issuing, rootCert] = blocks.map((b) => new x509.X509Certificate(b));
   async function peculiar() {
     const builder = new x509.X509ChainBuilder({ certificates: [issuing, rootCert] });
@@ -85,7 +97,7 @@ async function bench(keyType, label) {
   };
 
   // Interleaved rounds, best of each, so that no side gets the quieter moment.
-  let [hostUs, hostDerUs, webUs, rustUs, hitUs, peculiarUs, sigUs] = Array(7).fill(Infinity);
+  let [hostUs, hostDerUs, forwardedUs, webUs, rustUs, hitUs, peculiarUs, sigUs] = Array(8).fill(Infinity);
   const slow = keyType === "rsa2048" ? 20 : 100;
   for (let r = 0; r < 3; r++) {
     if (r > 0) {
@@ -95,6 +107,7 @@ async function bench(keyType, label) {
     }
     hostUs = Math.min(hostUs, await time(() => host.verifyChain(chainPem, { at }), 1000));
     hostDerUs = Math.min(hostDerUs, await time(() => host.verifyChain(chainDer, { at }), 1000));
+    forwardedUs = Math.min(forwardedUs, await time(forwarded, 1000));
     webUs = Math.min(webUs, await time(() => web.verifyChain(chainPem, { at }), 100));
     rustUs = Math.min(rustUs, await time(() => rust.verifyChain(chainPem, { at }), slow));
     hitUs = Math.min(hitUs, await time(() => cached.verifyChain(chainPem, { at }), 1000));
@@ -105,6 +118,7 @@ async function bench(keyType, label) {
     chain: `${label}, leaf + issuing CA + root`,
     certclaims_wasm_host_miss_us: Math.round(hostUs),
     certclaims_wasm_host_miss_der_us: Math.round(hostDerUs),
+    certclaims_wasm_nginx_header_miss_us: Math.round(forwardedUs),
     certclaims_wasm_webcrypto_miss_us: Math.round(webUs),
     certclaims_wasm_rust_miss_us: Math.round(rustUs),
     certclaims_wasm_cache_hit_us: +hitUs.toFixed(1),
@@ -114,6 +128,7 @@ async function bench(keyType, label) {
     native_aws_lc_rs_us: Math.round(native.native_aws_lc_rs_us),
     ratio_host_miss_over_native_aws_lc_rs: +(hostUs / native.native_aws_lc_rs_us).toFixed(2),
     ratio_host_miss_der_over_native_aws_lc_rs: +(hostDerUs / native.native_aws_lc_rs_us).toFixed(2),
+    ratio_nginx_header_miss_over_native_aws_lc_rs: +(forwardedUs / native.native_aws_lc_rs_us).toFixed(2),
     ratio_node_crypto_signatures_over_native_aws_lc_rs: +(sigUs / native.native_aws_lc_rs_us).toFixed(2),
     ratio_webcrypto_miss_over_native_aws_lc_rs: +(webUs / native.native_aws_lc_rs_us).toFixed(2),
     ratio_rust_miss_over_webcrypto_miss: +(rustUs / webUs).toFixed(2),
