@@ -2,10 +2,12 @@
 //!
 //! Every [`Validator`](crate::Validator) holds one (see [`CacheOptions`]; on by default). An
 //! entry is the outcome of [`Validator::verify`](crate::Validator::verify) — the principal or
-//! the rejection — keyed by the SHA-256 of the presented chain (the length-prefixed DER of each
-//! certificate, leaf first) and where it came from ([`Source`]). It answers a later call at
-//! `now` only when `now` is not before the instant it was computed at (a caller evaluating an
-//! earlier instant gets a fresh verification) and before it expires:
+//! the rejection — keyed by the presented chain: the SHA-256 of where it came from
+//! ([`Source`]) and of the SHA-256 of each certificate's DER, leaf first (the leaf's is its
+//! fingerprint, computed once for the key and the principal; a host may compute the
+//! certificates' digests, see [`HostSha256`](crate::host::HostSha256)). It answers a later
+//! call at `now` only when `now` is not before the instant it was computed at (a caller
+//! evaluating an earlier instant gets a fresh verification) and before it expires:
 //!
 //! * a principal at the earliest of `computed + ttl`, the principal's
 //!   [`usable_until`](crate::Principal::usable_until) (the leaf's notAfter with the policy's
@@ -174,13 +176,26 @@ impl core::fmt::Debug for Cache {
     }
 }
 
-/// The cache key of a presented chain from `source`.
-pub(crate) fn key(source: Source, leaf: &[u8], intermediates: &[CertificateDer<'_>]) -> [u8; 32] {
+/// SHA-256 of `data`, computed here.
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// The cache key of a presented chain from `source`, given the leaf's SHA-256 (its
+/// fingerprint, which the miss needs too) and `sha256` for the intermediates: the SHA-256 of
+/// the source and each certificate's SHA-256, leaf first. Every digest has the same length,
+/// so the sequence is unambiguous; two chains with one key would mean a SHA-256 collision.
+pub(crate) fn key(
+    source: Source,
+    leaf_sha256: &[u8; 32],
+    intermediates: &[CertificateDer<'_>],
+    sha256: &dyn Fn(&[u8]) -> [u8; 32],
+) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update([source as u8]);
-    for der in core::iter::once(leaf).chain(intermediates.iter().map(|c| c.as_ref())) {
-        h.update((der.len() as u64).to_be_bytes());
-        h.update(der);
+    h.update(leaf_sha256);
+    for der in intermediates {
+        h.update(sha256(der.as_ref()));
     }
     h.finalize().into()
 }

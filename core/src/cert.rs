@@ -90,6 +90,16 @@ pub(crate) struct CertFacts {
 impl CertFacts {
     /// Parses `der`; any structural problem is a `malformed` rejection naming `what`.
     pub(crate) fn parse(der: &[u8], what: &str) -> Result<Self, Rejection> {
+        Self::parse_digested(der, what, Sha256::digest(der).into())
+    }
+
+    /// [`CertFacts::parse`] of `der` whose SHA-256 is `sha256` (computed by the caller, who
+    /// needed it first: the cache key, or the host's own SHA-256).
+    pub(crate) fn parse_digested(
+        der: &[u8],
+        what: &str,
+        sha256: [u8; 32],
+    ) -> Result<Self, Rejection> {
         let bad = |e: der::Error| Rejection::malformed(format!("{what}: {e}"));
         let cert = Certificate::parse(der).map_err(bad)?;
         // Each extension is decoded once, for the principal, the profile and the path.
@@ -99,7 +109,6 @@ impl CertFacts {
             .map_err(|e| Rejection::malformed(format!("{what}: {e}")))?;
         let (not_before, not_after) = (cert.not_before, cert.not_after);
 
-        let sha256: [u8; 32] = Sha256::digest(der).into();
         let mut facts = CertFacts {
             subject: subject.into(),
             issuer: cert.issuer.to_rfc4514().into(),

@@ -6,7 +6,8 @@
 //! inside the engine's synchronous search, so validation runs in rounds instead:
 //!
 //! ```text
-//!  Validator::verify_deferred(chain, now, source, host algorithms) ─► DeferredVerification
+//!  Validator::verify_deferred(chain, now, source, host algorithms, host SHA-256)
+//!      ─► DeferredVerification
 //!  loop:
 //!    step(validator) ─► Progress::Done(principal | rejection)      (finished)
 //!                    └► Progress::Pending: pending() lists SignatureRequests; the host
@@ -52,6 +53,13 @@ pub const MAX_ROUNDS: usize = 16;
 pub const RSA_MIN_BITS: usize = 2048;
 /// Largest RSA modulus accepted, in bits.
 pub const RSA_MAX_BITS: usize = 8192;
+
+/// The host's SHA-256, for the presented certificates' fingerprints and the cache key (see
+/// [`crate::cache`]): `node:crypto`'s `hash` at the edge, several times faster than SHA-256
+/// compiled to wasm. Given a certificate's DER, it returns the digest, or `None` when it
+/// cannot (certclaims then computes it); no function at all means certclaims computes every
+/// digest.
+pub type HostSha256<'a> = Option<&'a dyn Fn(&[u8]) -> Option<[u8; 32]>>;
 
 /// A signature algorithm a host may verify for certclaims.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -367,9 +375,10 @@ impl DeferredVerification {
 
 impl crate::Validator {
     /// Starts a validation of `leaf` with the presented `intermediates` at `now` whose
-    /// signatures of the `host` algorithms the caller verifies (see [`crate::host`]). The
-    /// outcome is the one [`crate::Validator::verify_from`] gives, and it is cached the same
-    /// way (a cache hit finishes at the first step, with no request).
+    /// signatures of the `host` algorithms the caller verifies (see [`crate::host`]), with the
+    /// certificates' SHA-256 from `sha256` when the host has one. The outcome is the one
+    /// [`crate::Validator::verify_from`] gives, and it is cached the same way (a cache hit
+    /// finishes at the first step, with no request).
     pub fn verify_deferred(
         &self,
         leaf: &crate::pki_types::CertificateDer<'_>,
@@ -377,13 +386,16 @@ impl crate::Validator {
         now: crate::pki_types::UnixTime,
         source: crate::Source,
         host: &[HostAlgorithm],
+        sha256: HostSha256<'_>,
     ) -> DeferredVerification {
         if let Err(r) = crate::input::check_limits(leaf, intermediates) {
             return DeferredVerification::decided(Err(r));
         }
-        // Without a cache there is nothing to look up or store: no hash either.
+        let digest = |der: &[u8]| sha256.and_then(|f| f(der)).unwrap_or_else(|| cache::sha256(der));
+        let leaf_sha256 = digest(leaf.as_ref());
+        // Without a cache there is nothing to look up or store: no chain key either.
         let key = if self.caches() {
-            let key = cache::key(source, leaf.as_ref(), intermediates);
+            let key = cache::key(source, &leaf_sha256, intermediates, &digest);
             if let Some(hit) = self.cached(&key, now.as_secs()) {
                 return DeferredVerification::decided(hit);
             }
@@ -391,7 +403,7 @@ impl crate::Validator {
         } else {
             [0; 32]
         };
-        let parsed = match Parsed::new(leaf, intermediates, &self.parsed) {
+        let parsed = match Parsed::new(leaf, leaf_sha256, intermediates, &self.parsed) {
             Ok(parsed) => parsed,
             Err(r) => {
                 let outcome = Err(r);

@@ -62,6 +62,7 @@ pub struct Policy {
 
 impl Policy {
     /// Parses a policy from JSON. Unknown fields are errors naming the field.
+    #[inline]
     pub fn from_json(json: &str) -> Result<Self, PolicyError> {
         // A UTF-8 byte order mark (PowerShell's `Out-File` writes one) is not JSON's, but it
         // says nothing: it is skipped.
@@ -681,6 +682,7 @@ impl Matcher {
     }
 
     /// Parses and compiles a rule from JSON, e.g. `{"spiffe_id":"spiffe://td/ns/*/sa/api"}`.
+    #[inline]
     pub fn from_json(json: &str) -> Result<Self, PolicyError> {
         let rule: Rule =
             serde_json::from_str(json).map_err(|e| PolicyError::Json(e.to_string()))?;

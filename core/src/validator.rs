@@ -95,13 +95,15 @@ pub(crate) struct Parsed {
 }
 
 impl Parsed {
-    /// Parses `leaf`, and `intermediates` through the validator's `parsed` certificates.
+    /// Parses `leaf`, whose SHA-256 is `leaf_sha256`, and `intermediates` through the
+    /// validator's `parsed` certificates.
     pub(crate) fn new(
         leaf: &CertificateDer<'_>,
+        leaf_sha256: [u8; 32],
         intermediates: &[CertificateDer<'_>],
         parsed: &ParsedCerts,
     ) -> Result<Self, Rejection> {
-        let leaf = CertFacts::parse(leaf, "client certificate")?;
+        let leaf = CertFacts::parse_digested(leaf, "client certificate", leaf_sha256)?;
         let mut presented = Vec::new();
         let mut unreadable = None;
         for (i, der) in intermediates.iter().enumerate() {
@@ -519,6 +521,7 @@ impl Validator {
     }
 
     /// Parses a JSON policy and builds a validator from it.
+    #[inline]
     pub fn from_policy_json(json: &str, algs: Algorithms) -> Result<Self, PolicyError> {
         Self::from_policy(&Policy::from_json(json)?, algs)
     }
@@ -563,15 +566,18 @@ impl Validator {
         // Input over the limits is refused before it is hashed (and never cached).
         check_limits(leaf, intermediates)?;
         let mut oracle = Native::new(self.algs);
+        // The leaf's SHA-256 is its fingerprint and part of the cache key: computed once.
+        let leaf_sha256 = cache::sha256(leaf.as_ref());
         if !self.cache.enabled() {
-            return self.verify_uncached(leaf, intermediates, now, source, &mut oracle);
+            return self.verify_uncached(leaf, leaf_sha256, intermediates, now, source, &mut oracle);
         }
-        let key = cache::key(source, leaf.as_ref(), intermediates);
+        let key = cache::key(source, &leaf_sha256, intermediates, &|der| cache::sha256(der));
         let at = now.as_secs();
         if let Some(hit) = self.cached(&key, at) {
             return hit;
         }
-        let outcome = self.verify_uncached(leaf, intermediates, now, source, &mut oracle);
+        let outcome =
+            self.verify_uncached(leaf, leaf_sha256, intermediates, now, source, &mut oracle);
         self.cache_outcome(key, at, &outcome);
         outcome
     }
@@ -627,12 +633,13 @@ impl Validator {
     fn verify_uncached(
         &self,
         leaf: &CertificateDer<'_>,
+        leaf_sha256: [u8; 32],
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
         source: Source,
         oracle: &mut dyn SignatureOracle,
     ) -> Result<Principal, Rejection> {
-        let parsed = Parsed::new(leaf, intermediates, &self.parsed)?;
+        let parsed = Parsed::new(leaf, leaf_sha256, intermediates, &self.parsed)?;
         self.verify_parsed(
             leaf,
             Cow::Owned(parsed.leaf),

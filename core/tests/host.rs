@@ -80,6 +80,7 @@ fn deferred(v: &Validator, c: &Issued) -> DeferredVerification {
         NOW,
         Source::Direct,
         HostAlgorithm::ALL,
+        None,
     )
 }
 
@@ -126,6 +127,7 @@ fn a_tampered_signature_is_bad_signature_as_in_rust() {
         NOW,
         Source::Direct,
         HostAlgorithm::ALL,
+        None,
     );
     let (outcome, _, _) = drive(&v, d, curves);
     let sync = v.verify(&der, alice.intermediates(), NOW);
@@ -206,6 +208,77 @@ fn a_cached_outcome_needs_no_host() {
     assert_eq!((rounds, requests), (1, 0));
     assert_eq!(text(&first), text(&again));
     assert_eq!(v.cache_stats().hits, 1);
+}
+
+#[test]
+fn the_hosts_sha256_gives_the_fingerprints_and_the_cache_key() {
+    use sha2::Digest;
+    use std::cell::RefCell;
+    let pki = Pki::new();
+    let json = policy(&pki, json!({})).to_string();
+    let alice = pki.client("alice").issue();
+    let leaf_sha256: [u8; 32] = sha2::Sha256::digest(alice.leaf()).into();
+    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+
+    // A host that computes SHA-256: the outcome is the one certclaims gives alone, each
+    // presented certificate is hashed once on a miss (for the key and the fingerprint) and
+    // once on a hit, and the hit asks for no signature.
+    let v = Validator::from_policy_json(&json, certclaims::crypto::ALL).unwrap();
+    let hashed = RefCell::new(Vec::new());
+    let host = |der: &[u8]| {
+        hashed.borrow_mut().push(der.to_vec());
+        Some(<[u8; 32]>::from(sha2::Sha256::digest(der)))
+    };
+    let start = || {
+        v.verify_deferred(
+            alice.leaf(),
+            alice.intermediates(),
+            NOW,
+            Source::Direct,
+            HostAlgorithm::ALL,
+            Some(&host),
+        )
+    };
+    let (first, _, _) = drive(&v, start(), curves);
+    let presented: Vec<Vec<u8>> = std::iter::once(alice.leaf())
+        .chain(alice.intermediates())
+        .map(|c| c.to_vec())
+        .collect();
+    assert_eq!(*hashed.borrow(), presented);
+    let (again, rounds, requests) = drive(&v, start(), |_| panic!("asked the host"));
+    assert_eq!((rounds, requests), (1, 0));
+    assert_eq!(hashed.borrow().len(), 2 * presented.len());
+    let alone = Validator::from_policy_json(&json, certclaims::crypto::ALL).unwrap();
+    let (own, _, _) = drive(&alone, deferred(&alone, &alice), curves);
+    assert_eq!(text(&first), text(&own));
+    assert_eq!(text(&again), text(&own));
+    assert_eq!(first.unwrap().fingerprint_sha256(), hex(&leaf_sha256));
+
+    // The host's digest is the one used (here a wrong one, to show it), and a host that
+    // cannot hash leaves it to certclaims.
+    let v = uncached(&pki, json!({}));
+    let zeros = |_: &[u8]| Some([0u8; 32]);
+    let d = v.verify_deferred(
+        alice.leaf(),
+        alice.intermediates(),
+        NOW,
+        Source::Direct,
+        HostAlgorithm::ALL,
+        Some(&zeros),
+    );
+    let (outcome, _, _) = drive(&v, d, curves);
+    assert_eq!(outcome.unwrap().fingerprint_sha256(), "0".repeat(64));
+    let unable = |_: &[u8]| None;
+    let d = v.verify_deferred(
+        alice.leaf(),
+        alice.intermediates(),
+        NOW,
+        Source::Direct,
+        HostAlgorithm::ALL,
+        Some(&unable),
+    );
+    let (outcome, _, _) = drive(&v, d, curves);
+    assert_eq!(outcome.unwrap().fingerprint_sha256(), hex(&leaf_sha256));
 }
 
 #[test]
@@ -290,6 +363,7 @@ fn a_synchronous_host_finishes_in_one_step_with_the_same_outcome() {
         NOW,
         Source::Direct,
         HostAlgorithm::ALL,
+        None,
     );
     let Progress::Done(outcome) = d.step_answering(&v, &mut |r| Some(curves(r))) else {
         panic!("not finished in one step");

@@ -168,7 +168,7 @@ impl Engine {
     /// for JS), or the `Verification` to step on.
     #[wasm_bindgen(js_name = verifyPem)]
     pub fn verify_pem(&self, pem: &[u8], at_secs: f64, sync: Option<SyncVerifier>) -> JsValue {
-        first_round(self.pem_verification(pem, at_secs), sync)
+        first_round(self.pem_verification(pem, at_secs, sync.as_ref()), sync)
     }
 
     /// Validates DER certificates (leaf first) at `at_secs` (returns as `verifyPem`).
@@ -179,7 +179,7 @@ impl Engine {
         at_secs: f64,
         sync: Option<SyncVerifier>,
     ) -> JsValue {
-        first_round(self.der_verification(certs, at_secs), sync)
+        first_round(self.der_verification(certs, at_secs, sync.as_ref()), sync)
     }
 
     /// Decodes the certificate a forwarder sent in the request's headers on a request from
@@ -199,7 +199,7 @@ impl Engine {
         sync: Option<SyncVerifier>,
     ) -> JsValue {
         first_round(
-            self.forwarded_verification(forwarder, text, lengths, peer, at_secs),
+            self.forwarded_verification(forwarder, text, lengths, peer, at_secs, sync.as_ref()),
             sync,
         )
     }
@@ -243,20 +243,25 @@ fn first_round(mut v: Verification, sync: Option<SyncVerifier>) -> JsValue {
 }
 
 impl Engine {
-    fn pem_verification(&self, pem: &[u8], at_secs: f64) -> Verification {
+    fn pem_verification(&self, pem: &[u8], at_secs: f64, sync: Option<&SyncVerifier>) -> Verification {
         match time(at_secs).and_then(|now| Ok((Chain::from_pem(pem)?, now))) {
-            Ok((chain, now)) => self.chain(&chain, now),
+            Ok((chain, now)) => self.chain(&chain, now, sync),
             Err(r) => self.decided(Err(r)),
         }
     }
 
-    fn der_verification(&self, certs: Vec<js_sys::Uint8Array>, at_secs: f64) -> Verification {
+    fn der_verification(
+        &self,
+        certs: Vec<js_sys::Uint8Array>,
+        at_secs: f64,
+        sync: Option<&SyncVerifier>,
+    ) -> Verification {
         let certs: Vec<CertificateDer<'static>> = certs
             .iter()
             .map(|c| CertificateDer::from(c.to_vec()))
             .collect();
         match time(at_secs).and_then(|now| Ok((Chain::from_der(certs)?, now))) {
-            Ok((chain, now)) => self.chain(&chain, now),
+            Ok((chain, now)) => self.chain(&chain, now, sync),
             Err(r) => self.decided(Err(r)),
         }
     }
@@ -268,6 +273,7 @@ impl Engine {
         lengths: &[u32],
         peer: Option<String>,
         at_secs: f64,
+        sync: Option<&SyncVerifier>,
     ) -> Verification {
         let Some(pairs) = header_pairs(text, lengths) else {
             // Not what common.js sends: refused rather than read some other way.
@@ -289,7 +295,14 @@ impl Engine {
             .and_then(|p| p.parse::<core::net::IpAddr>().ok())
         {
             Some(ip) => self.started(
-                f.authenticate_deferred(&self.validator, ip, &pairs, now, self.host),
+                f.authenticate_deferred(
+                    &self.validator,
+                    ip,
+                    &pairs,
+                    now,
+                    self.host,
+                    sync.map(host_sha256).as_ref().map(|d| d as _),
+                ),
                 None,
             ),
             None if f.carries_forwarded_headers(&pairs) => {
@@ -316,7 +329,8 @@ impl Engine {
         self.started(DeferredVerification::decided(outcome), None)
     }
 
-    fn chain(&self, chain: &Chain<'_>, now: UnixTime) -> Verification {
+    fn chain(&self, chain: &Chain<'_>, now: UnixTime, sync: Option<&SyncVerifier>) -> Verification {
+        let digest = sync.map(host_sha256);
         self.started(
             self.validator.verify_deferred(
                 chain.leaf(),
@@ -324,6 +338,7 @@ impl Engine {
                 now,
                 Source::Direct,
                 self.host,
+                digest.as_ref().map(|d| d as _),
             ),
             None,
         )
@@ -367,7 +382,7 @@ impl Engine {
         sync: Option<SyncVerifier>,
     ) -> JsValue {
         first_round(
-            self.cloudflare_verification(tls_client_auth, agree, at_secs),
+            self.cloudflare_verification(tls_client_auth, agree, at_secs, sync.as_ref()),
             sync,
         )
     }
@@ -379,6 +394,7 @@ impl Engine {
         tls_client_auth: Option<String>,
         agree: bool,
         at_secs: f64,
+        sync: Option<&SyncVerifier>,
     ) -> Verification {
         let t: TlsClientAuth = match tls_client_auth.as_deref() {
             None | Some("null") => TlsClientAuth::default(),
@@ -426,6 +442,7 @@ impl Engine {
                     now,
                     Source::Forwarded,
                     self.host,
+                    sync.map(host_sha256).as_ref().map(|d| d as _),
                 ),
                 agree.then_some((t.cert_verified, t.cert_revoked)),
             ),
@@ -483,6 +500,20 @@ extern "C" {
         message: &[u8],
         signature: &[u8],
     ) -> JsValue;
+
+    /// The host's SHA-256 of `data` (`node:crypto`'s `hash`) written to `out` (32 bytes),
+    /// returning true, or false when the host could not compute it (the module then does).
+    /// `data` and `out` are views of the module's memory, valid during the call only.
+    #[wasm_bindgen(method, structural)]
+    fn sha256(this: &SyncVerifier, data: &[u8], out: &mut [u8]) -> bool;
+}
+
+/// The host's SHA-256 through `sync` (see [`certclaims::host::HostSha256`]).
+fn host_sha256(sync: &SyncVerifier) -> impl Fn(&[u8]) -> Option<[u8; 32]> + '_ {
+    move |data| {
+        let mut out = [0; 32];
+        sync.sha256(data, &mut out).then_some(out)
+    }
 }
 
 /// The WebCrypto key type of a request.

@@ -433,6 +433,7 @@ impl Forwarder {
 
     /// Parses and checks a forwarder document. Unknown fields are errors that name the field;
     /// bad values name it as `forwarder.<field>`.
+    #[inline]
     pub fn from_json(json: &str) -> Result<Self, PolicyError> {
         let json = json.strip_prefix('\u{feff}').unwrap_or(json);
         let doc: Forwarder =
@@ -671,6 +672,7 @@ impl Forwarder {
         headers: &(impl Headers + ?Sized),
         now: UnixTime,
         host: &[crate::host::HostAlgorithm],
+        sha256: crate::host::HostSha256<'_>,
     ) -> crate::host::DeferredVerification {
         use crate::host::DeferredVerification;
         match self.chain_from(peer, headers) {
@@ -682,6 +684,7 @@ impl Forwarder {
                     now,
                     Source::Forwarded,
                     host,
+                    sha256,
                 ),
                 Verification::DangerTrustProxyVerdict => DeferredVerification::decided(
                     validator.admit_forwarded_unverified(chain.leaf(), chain.intermediates(), now),
