@@ -391,7 +391,11 @@ impl crate::Validator {
         if let Err(r) = crate::input::check_limits(leaf, intermediates) {
             return DeferredVerification::decided(Err(r));
         }
-        let digest = |der: &[u8]| sha256.and_then(|f| f(der)).unwrap_or_else(|| cache::sha256(der));
+        let digest = |der: &[u8]| {
+            sha256
+                .and_then(|f| f(der))
+                .unwrap_or_else(|| cache::sha256(der))
+        };
         let leaf_sha256 = digest(leaf.as_ref());
         // Without a cache there is nothing to look up or store: no chain key either.
         let key = if self.caches() {

@@ -569,9 +569,18 @@ impl Validator {
         // The leaf's SHA-256 is its fingerprint and part of the cache key: computed once.
         let leaf_sha256 = cache::sha256(leaf.as_ref());
         if !self.cache.enabled() {
-            return self.verify_uncached(leaf, leaf_sha256, intermediates, now, source, &mut oracle);
+            return self.verify_uncached(
+                leaf,
+                leaf_sha256,
+                intermediates,
+                now,
+                source,
+                &mut oracle,
+            );
         }
-        let key = cache::key(source, &leaf_sha256, intermediates, &|der| cache::sha256(der));
+        let key = cache::key(source, &leaf_sha256, intermediates, &|der| {
+            cache::sha256(der)
+        });
         let at = now.as_secs();
         if let Some(hit) = self.cached(&key, at) {
             return hit;

@@ -243,7 +243,12 @@ fn first_round(mut v: Verification, sync: Option<SyncVerifier>) -> JsValue {
 }
 
 impl Engine {
-    fn pem_verification(&self, pem: &[u8], at_secs: f64, sync: Option<&SyncVerifier>) -> Verification {
+    fn pem_verification(
+        &self,
+        pem: &[u8],
+        at_secs: f64,
+        sync: Option<&SyncVerifier>,
+    ) -> Verification {
         match time(at_secs).and_then(|now| Ok((Chain::from_pem(pem)?, now))) {
             Ok((chain, now)) => self.chain(&chain, now, sync),
             Err(r) => self.decided(Err(r)),

@@ -72,6 +72,28 @@ for (const c of cases.verify) {
   check("cache options", threw instanceof TypeError && /cache\.capacity/.test(threw.message), String(threw));
 }
 
+// 1c. The certificates' SHA-256 (fingerprints, cache key) comes from the host's node:crypto:
+// its `hash`, or `createHash` on a host without it; a host whose digest fails or is not 32
+// bytes leaves it to the module. The same document every way, a miss and a hit.
+{
+  const common = await import("../pkg/common.js");
+  const nodeCrypto = await import("node:crypto");
+  const c = cases.verify.find((c) => c.exit === 0);
+  const hosts = [
+    ["createHash", { ...nodeCrypto, hash: undefined }],
+    ["throwing", { ...nodeCrypto, hash() { throw new Error("unavailable"); }, createHash() { throw new Error("unavailable"); } }],
+    ["short", { ...nodeCrypto, hash: () => new Uint8Array(31) }],
+  ];
+  for (const [name, host] of hosts) {
+    common.useHostCrypto(host);
+    const auth = new Authenticator(c.policy);
+    const miss = await auth.verifyChain(c.chain, { at: c.at });
+    const hit = await auth.verifyChain(c.chain, { at: c.at });
+    check(`sha256 ${name}`, miss.ok && pretty(miss.principal) === c.cli.trimEnd() && pretty(hit) === pretty(miss), pretty(miss));
+  }
+  common.useHostCrypto(nodeCrypto);
+}
+
 // 2. DER input gives the same principal as PEM.
 {
   const c = cases.verify.find((c) => c.exit === 0);
