@@ -148,6 +148,15 @@ impl ParsedCerts {
         key
     }
 
+    /// The SHA-256 of `der` when it is kept parsed: none is computed.
+    pub(crate) fn sha256_of(&self, der: &[u8]) -> Option<[u8; 32]> {
+        let state = lock(&self.state);
+        state
+            .peek(&Self::key(der))
+            .filter(|f| f.pkix.der == der)
+            .map(|f| f.sha256)
+    }
+
     /// The facts of `der`, parsed now or earlier; a parse failure names `what`.
     pub(crate) fn parse(&self, der: &[u8], what: &str) -> Result<Arc<CertFacts>, Rejection> {
         let key = Self::key(der);
@@ -316,5 +325,21 @@ mod tests {
         let third = cache.parse(&der, "intermediate").unwrap();
         assert!(third.subject.contains("Parse cache"), "{}", third.subject);
         assert_eq!(third.pkix.der, der);
+    }
+
+    /// The digest of a certificate kept parsed (for the cache key) is its own, and none is
+    /// given for bytes that only end like it.
+    #[test]
+    fn a_kept_certificate_gives_its_own_digest() {
+        let pki = Pki::with_key_type("Digest", crate::test_kit::KeyType::P256);
+        let der = pki.issuing_ca().der().to_vec();
+        let cache = ParsedCerts::new();
+        assert_eq!(cache.sha256_of(&der), None);
+        cache.parse(&der, "intermediate").unwrap();
+        assert_eq!(cache.sha256_of(&der), Some(sha256(&der)));
+        let mut other = der.clone();
+        other[der.len() / 2] ^= 1;
+        assert_eq!(ParsedCerts::key(&other), ParsedCerts::key(&der));
+        assert_eq!(cache.sha256_of(&other), None);
     }
 }

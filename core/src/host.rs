@@ -399,7 +399,10 @@ impl crate::Validator {
         let leaf_sha256 = digest(leaf.as_ref());
         // Without a cache there is nothing to look up or store: no chain key either.
         let key = if self.caches() {
-            let key = cache::key(source, &leaf_sha256, intermediates, &digest);
+            // An intermediate kept parsed has its digest already.
+            let key = cache::key(source, &leaf_sha256, intermediates, &|der| {
+                self.parsed.sha256_of(der).unwrap_or_else(|| digest(der))
+            });
             if let Some(hit) = self.cached(&key, now.as_secs()) {
                 return DeferredVerification::decided(hit);
             }

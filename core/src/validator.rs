@@ -578,8 +578,11 @@ impl Validator {
                 &mut oracle,
             );
         }
+        // An intermediate kept parsed has its digest already.
         let key = cache::key(source, &leaf_sha256, intermediates, &|der| {
-            cache::sha256(der)
+            self.parsed
+                .sha256_of(der)
+                .unwrap_or_else(|| cache::sha256(der))
         });
         let at = now.as_secs();
         if let Some(hit) = self.cached(&key, at) {
