@@ -469,33 +469,34 @@ impl SignatureOracle for Deferred<'_, '_> {
             .chain(self.learned.iter())
             .find(|(r, _)| *r == request)
             .map(|(_, a)| *a);
-        let given = match known {
-            Some(a) => Some(a),
-            None if self.pending.contains(&request) => None,
-            None => {
-                let a = (self.answer)(&request);
-                if let Some(a) = a {
-                    self.learned.push((request.clone(), a));
-                }
-                a
-            }
-        };
-        match given {
-            Some(HostAnswer::Valid) => Verdict::Valid,
-            Some(HostAnswer::Invalid) => Verdict::Invalid,
-            Some(HostAnswer::Unsupported) => verify_with(self.fallback, check),
-            None => {
-                if !self.pending.contains(&request) {
-                    self.pending.push(request);
-                }
-                // Assumed for this round only: the round's verdict is discarded.
-                Verdict::Valid
-            }
+        if let Some(a) = known {
+            return self.answered(a, check);
         }
+        if !self.pending.contains(&request) {
+            if let Some(a) = (self.answer)(&request) {
+                // Kept, not copied: the request is not needed again.
+                self.learned.push((request, a));
+                return self.answered(a, check);
+            }
+            self.pending.push(request);
+        }
+        // Assumed for this round only: the round's verdict is discarded.
+        Verdict::Valid
     }
 
     fn awaits_answers(&self) -> bool {
         !self.pending.is_empty()
+    }
+}
+
+impl Deferred<'_, '_> {
+    /// The verdict of the host's answer `a` for `check`.
+    fn answered(&self, a: HostAnswer, check: &SignatureCheck<'_>) -> Verdict {
+        match a {
+            HostAnswer::Valid => Verdict::Valid,
+            HostAnswer::Invalid => Verdict::Invalid,
+            HostAnswer::Unsupported => verify_with(self.fallback, check),
+        }
     }
 }
 
