@@ -34,6 +34,9 @@
 //!   (OpenSSL in Node, BoringSSL in workerd, others in Deno and Bun) do not agree on it.
 //! - A host that answers [`HostAnswer::Unsupported`] (its WebCrypto lacks the algorithm)
 //!   gets the validator's own algorithms for that signature, when they include it.
+//! - The presented certificates' SHA-256 (the leaf's fingerprint, the cache key), when the
+//!   host passes its own ([`HostSha256`]: `node:crypto` in Node, Deno and Bun); a digest is a
+//!   digest, so only the speed depends on who computes it.
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
