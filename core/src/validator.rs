@@ -780,7 +780,7 @@ impl Validator {
                 "signatures are still to be verified",
             ));
         }
-        self.admit(facts.into_owned(), chain, source, usable_until)
+        self.admit(facts, chain, source, usable_until)
     }
 
     /// Admits a forwarded leaf WITHOUT path validation, for
@@ -833,13 +833,21 @@ impl Validator {
         }
         // The issuers are the proxy's business: only the leaf bounds the principal's life.
         let usable_until = self.usable_until(&facts, i64::MAX);
-        self.admit(facts, chain, Source::ForwardedUnverified, usable_until)
+        self.admit(
+            Cow::Owned(facts),
+            chain,
+            Source::ForwardedUnverified,
+            usable_until,
+        )
     }
 
     /// The identity rules and claims for a leaf that passed validation; builds the principal.
+    /// The leaf's facts move into the principal when the caller gives them up; the ones the
+    /// principal keeps are copied when it lends them (a deferred verification keeps its
+    /// parsed leaf for its rounds), and no more than those.
     fn admit(
         &self,
-        facts: CertFacts,
+        facts: Cow<'_, CertFacts>,
         chain: Vec<ChainLink>,
         source: Source,
         usable_until: Option<u64>,
@@ -867,33 +875,77 @@ impl Validator {
                 granted.extend(grants.iter().cloned());
             }
         }
+        let common_name = facts.common_name().map(String::from);
+        let serial = Text::from(facts.serial_hex());
+        let (fingerprint_sha256, sha256) = (facts.fingerprint.clone(), facts.sha256);
+        let (not_before, not_after) = (facts.not_before, facts.not_after);
+        let (
+            subject,
+            issuer,
+            dns,
+            uris,
+            emails,
+            upns,
+            ips,
+            subject_attrs,
+            issuer_attrs,
+            sha1,
+            leaf_der,
+        ) = match facts {
+            Cow::Owned(f) => (
+                f.subject,
+                f.issuer,
+                f.dns,
+                f.uris,
+                f.emails,
+                f.upns,
+                f.ips,
+                f.subject_attrs,
+                f.issuer_attrs,
+                f.sha1,
+                f.pkix.der,
+            ),
+            Cow::Borrowed(f) => (
+                f.subject.clone(),
+                f.issuer.clone(),
+                f.dns.clone(),
+                f.uris.clone(),
+                f.emails.clone(),
+                f.upns.clone(),
+                f.ips.clone(),
+                f.subject_attrs.clone(),
+                f.issuer_attrs.clone(),
+                f.sha1.clone(),
+                f.pkix.der.clone(),
+            ),
+        };
         Ok(Principal::new(Fields {
             authentication_type: "Certificate",
             source,
-            common_name: facts.common_name().map(String::from),
-            serial: Text::from(facts.serial_hex()),
-            fingerprint_sha256: facts.fingerprint.clone(),
-            not_before: rfc3339(facts.not_before),
-            not_after: rfc3339(facts.not_after),
+            common_name,
+            serial,
+            fingerprint_sha256,
+            not_before: rfc3339(not_before),
+            not_after: rfc3339(not_after),
             spiffe_id,
             chain,
             granted,
             claims_issuer: self.claims_issuer.clone(),
-            sha256: facts.sha256,
-            not_before_unix: u64::try_from(facts.not_before).unwrap_or(0),
-            not_after_unix: u64::try_from(facts.not_after).unwrap_or(0),
+            sha256,
+            not_before_unix: u64::try_from(not_before).unwrap_or(0),
+            not_after_unix: u64::try_from(not_after).unwrap_or(0),
             usable_until_unix: usable_until,
-            subject: facts.subject,
-            issuer: facts.issuer,
-            dns: facts.dns,
-            uris: facts.uris,
-            emails: facts.emails,
-            upns: facts.upns,
-            ips: facts.ips,
-            subject_attrs: facts.subject_attrs,
-            issuer_attrs: facts.issuer_attrs,
-            sha1: facts.sha1,
-            leaf_der: facts.pkix.der,
+            subject,
+            issuer,
+            dns,
+            uris,
+            emails,
+            upns,
+            ips,
+            subject_attrs,
+            issuer_attrs,
+            sha1,
+            leaf_der,
             derived: Lazy::new(),
             json: Lazy::new(),
         }))

@@ -1232,11 +1232,18 @@ pub(crate) fn extensions(der: &[u8], tlv: &Tlv) -> Result<Vec<Extension>> {
 
 /// The extension `oid` of `exts`, if present once; an error if present more than once.
 pub(crate) fn find<'e>(exts: &'e [Extension], oid: &[u8]) -> Result<Option<&'e Extension>> {
-    let mut found = exts.iter().filter(|e| e.oid.as_bytes() == oid);
-    match (found.next(), found.next()) {
-        (first, None) => Ok(first),
-        (_, Some(second)) => fail("an extension that appears twice", second.start),
+    let mut found = None;
+    for e in exts {
+        let id = e.oid.as_bytes();
+        // The last octet first: the id-ce extensions differ only there.
+        if id.last() == oid.last() && id == oid {
+            if found.is_some() {
+                return fail("an extension that appears twice", e.start);
+            }
+            found = Some(e);
+        }
     }
+    Ok(found)
 }
 
 /// `2.5.29.n`, the id-ce extensions, as OID contents.
