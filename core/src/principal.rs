@@ -728,6 +728,7 @@ mod json {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::json;
     use alloc::string::String;
 
