@@ -24,6 +24,8 @@ use core::ops::Range;
 
 use const_oid::ObjectIdentifier;
 
+use super::sort;
+
 /// A malformation: what is wrong and where, as an offset into the certificate or CRL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Error {
@@ -647,7 +649,7 @@ pub(crate) fn rdn<'a>(der: &'a [u8], tlv: &Tlv) -> Result<Vec<Attribute<'a>>> {
             len: seq.end - seq.value,
         });
     }
-    atvs.sort_by(|a, b| a.order().cmp(&b.order()));
+    sort::unstable_by(&mut atvs, |a, b| a.order() < b.order());
     if atvs.windows(2).any(|w| w[0].order() == w[1].order()) {
         return fail(
             "a relative distinguished name with the same attribute twice",

@@ -8,6 +8,7 @@
 use alloc::vec::Vec;
 
 use super::der::{self, Name};
+use super::sort;
 
 /// A distinguished name in comparable form, flattened into one buffer: each RDN is its
 /// number of attributes and then its attributes in a canonical order, each attribute its
@@ -45,7 +46,7 @@ impl DistinguishedName {
                         one
                     })
                     .collect();
-                atvs.sort();
+                sort::unstable_by(&mut atvs, |a, b| a < b);
                 atvs.iter().for_each(|a| out.extend_from_slice(a));
             }
         }
