@@ -655,6 +655,45 @@ fn companion_headers_and_shared_secret() {
 }
 
 #[test]
+fn trusted_proxies_are_addresses_and_cidrs_of_both_families() {
+    let pki = Pki::new();
+    let alice = pki.client("alice").issue();
+    let v = validator(&pki, json!({}));
+    let f = Forwarder::from_json(
+        r#"{"format": "haproxy", "trusted_proxies": ["10.0.0.0/8", "192.168.7.9", "2001:db8::/32", "fd00::1", "::ffff:172.16.0.0/108"]}"#,
+    )
+    .unwrap();
+    let headers = encode(Format::Haproxy, &certs(&alice));
+    for peer in [
+        "10.0.0.1",
+        "10.255.255.255",
+        "192.168.7.9",
+        "2001:db8:ffff::1",
+        "fd00::1",
+        "172.16.9.9",
+        "::ffff:10.1.1.1",
+    ] {
+        let p = auth(&f, &v, peer, &headers).unwrap_or_else(|e| panic!("{peer}: {e}"));
+        assert_eq!(p.common_name(), Some("alice"), "{peer}");
+    }
+    for peer in [
+        "11.0.0.1",
+        "192.168.7.8",
+        "2001:db9::1",
+        "fd00::2",
+        "172.32.0.1",
+        "::1",
+        "127.0.0.1",
+    ] {
+        assert_eq!(
+            code(auth(&f, &v, peer, &headers)).0,
+            Code::UntrustedForwarder,
+            "{peer}"
+        );
+    }
+}
+
+#[test]
 fn forwarder_documents_are_checked_and_errors_name_the_field() {
     let cases: &[(&str, &str)] = &[
         (r#"{"format": "nginx", "trusted_proxies": ["127.0.0.2"], "comment": 1}"#, "unknown field `comment`"),
@@ -663,6 +702,15 @@ fn forwarder_documents_are_checked_and_errors_name_the_field() {
         (r#"{"format": "nginx", "trusted_proxies": []}"#, "invalid policy field `forwarder.trusted_proxies`: no trusted proxy"),
         (r#"{"format": "nginx", "trusted_proxies": ["127.0.0.2", "proxy.local"]}"#, "`forwarder.trusted_proxies[1]`: `proxy.local` is not an IP address or CIDR"),
         (r#"{"format": "nginx", "trusted_proxies": ["0.0.0.0/0"]}"#, "`0.0.0.0/0` trusts every address"),
+        (r#"{"format": "nginx", "trusted_proxies": ["10.0.0.0/33"]}"#, "`10.0.0.0/33` is not an IP address or CIDR"),
+        (r#"{"format": "nginx", "trusted_proxies": ["::/129"]}"#, "`::/129` is not an IP address or CIDR"),
+        (r#"{"format": "nginx", "trusted_proxies": ["10.0.0.0/"]}"#, "`10.0.0.0/` is not an IP address or CIDR"),
+        (r#"{"format": "nginx", "trusted_proxies": ["10.0.0.0/+8"]}"#, "`10.0.0.0/+8` is not an IP address or CIDR"),
+        (r#"{"format": "nginx", "trusted_proxies": ["10.0.0.0/0008"]}"#, "`10.0.0.0/0008` is not an IP address or CIDR"),
+        (r#"{"format": "nginx", "trusted_proxies": ["10.0.0.0/8/8"]}"#, "`10.0.0.0/8/8` is not an IP address or CIDR"),
+        (r#"{"format": "nginx", "trusted_proxies": ["/8"]}"#, "`/8` is not an IP address or CIDR"),
+        (r#"{"format": "nginx", "trusted_proxies": ["10.0.0/8"]}"#, "`10.0.0/8` is not an IP address or CIDR"),
+        (r#"{"format": "nginx", "trusted_proxies": ["::/0"]}"#, "`::/0` trusts every address"),
         (r#"{"format": "haproxy", "trusted_proxies": ["::1"], "chain_header": "x-chain"}"#, "`forwarder.chain_header`: the `haproxy` format carries its chain in the certificate header"),
         (r#"{"format": "apache", "trusted_proxies": ["::1"], "chain_header": "x-chain"}"#, "include `{n}`"),
         (r#"{"format": "nginx", "trusted_proxies": ["::1"], "header": "bad header"}"#, "`forwarder.header`: `bad header` is not an HTTP header name"),

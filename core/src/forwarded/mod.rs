@@ -472,16 +472,12 @@ impl Forwarder {
         }
         let mut proxies = Vec::with_capacity(self.trusted_proxies.len());
         for (i, p) in self.trusted_proxies.iter().enumerate() {
-            let net = IpNet::from_str(p)
-                .or_else(|_| IpAddr::from_str(p).map(IpNet::from))
-                .map_err(|_| {
-                    PolicyError::invalid(
-                        format!("forwarder.trusted_proxies[{i}]"),
-                        format!(
-                            "`{p}` is not an IP address or CIDR (e.g. \"10.0.0.0/8\", \"::1\")"
-                        ),
-                    )
-                })?;
+            let net = ip_net(p).ok_or_else(|| {
+                PolicyError::invalid(
+                    format!("forwarder.trusted_proxies[{i}]"),
+                    format!("`{p}` is not an IP address or CIDR (e.g. \"10.0.0.0/8\", \"::1\")"),
+                )
+            })?;
             if net.prefix_len() == 0 {
                 return Err(PolicyError::invalid(
                     format!("forwarder.trusted_proxies[{i}]"),
@@ -1152,6 +1148,21 @@ fn normalize_ip(ip: IpAddr) -> IpAddr {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
+}
+
+/// An address (`10.0.0.5`, `::1`: a network of that one address) or a CIDR (`10.0.0.0/8`,
+/// `2001:db8::/32`, a prefix of one to three digits). The address is read by `core::net`,
+/// which the module has anyway; ipnet's own parser would be a second one in the npm
+/// package's size-budgeted module.
+fn ip_net(text: &str) -> Option<IpNet> {
+    let Some((addr, prefix)) = text.split_once('/') else {
+        return IpAddr::from_str(text).ok().map(IpNet::from);
+    };
+    let digits = (1..=3).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_digit());
+    if !digits {
+        return None;
+    }
+    IpNet::new(IpAddr::from_str(addr).ok()?, prefix.parse().ok()?).ok()
 }
 
 fn normalize_net(net: IpNet) -> IpNet {
