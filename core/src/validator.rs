@@ -13,11 +13,11 @@ use sha2::{Digest, Sha256};
 use crate::cache::{self, Cache, CacheOptions, CacheStats, ParsedCerts};
 use crate::cert::{presentable_fingerprints, rfc3339, CertFacts};
 use crate::error::{Code, PolicyError, Rejection, Step};
+use crate::forwarded::decode::{pem_objects, Label, CERTIFICATE, X509_CRL};
 use crate::input::{check_limits, limits, Chain};
 use crate::path::revocation::Crl;
 use crate::path::signature::{Native, SignatureOracle};
 use crate::path::{Engine, Path};
-use crate::pki_types::pem::PemObject;
 use crate::pki_types::{
     CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, UnixTime,
 };
@@ -378,28 +378,36 @@ impl ValidatorBuilder {
 type Origins = Vec<(usize, usize)>;
 
 /// The DER objects of a policy list of PEM strings, and for each, the entry it came from and
-/// its position in that entry (an entry may be a bundle of several blocks).
-fn decode_pems<T: PemObject>(
+/// its position in that entry (an entry may be a bundle of several blocks). They are read by
+/// the reader of presented PEM chains (RFC 7468, lax: text outside the blocks and blocks of
+/// other labels skipped).
+fn decode_pems<T: From<Vec<u8>>>(
     field: &str,
-    label: &str,
+    label: Label,
     pems: &[String],
 ) -> Result<(Vec<T>, Origins), PolicyError> {
     let mut out = Vec::new();
     let mut origin = Vec::new();
     for (i, pem) in pems.iter().enumerate() {
-        let f = format!("{field}[{i}]");
         let before = out.len();
-        for item in T::pem_slice_iter(pem.as_bytes()) {
-            out.push(item.map_err(|e| PolicyError::invalid(&f, format!("bad PEM: {e}")))?);
+        let objects = pem_objects(pem.as_bytes(), label).map_err(|e| {
+            PolicyError::invalid(
+                format!("{field}[{i}]"),
+                format!("bad PEM, byte {}: {}", e.offset, e.what),
+            )
+        })?;
+        for der in objects {
+            out.push(T::from(der));
             origin.push((i, out.len() - before));
         }
         if out.len() == before {
             return Err(PolicyError::invalid(
-                &f,
+                format!("{field}[{i}]"),
                 format!(
-                    "holds no PEM {label} block (-----BEGIN {label}-----): write the PEM text \
+                    "holds no PEM {0} block (-----BEGIN {0}-----): write the PEM text \
                      here (the certclaims CLI and server also take a file path, relative to \
-                     the policy file)"
+                     the policy file)",
+                    label.name
                 ),
             ));
         }
@@ -469,17 +477,17 @@ impl Validator {
     pub fn from_policy(policy: &Policy, algs: Algorithms) -> Result<Self, PolicyError> {
         let (anchors, anchor_origins) = decode_pems::<CertificateDer<'static>>(
             "trust.anchors",
-            "CERTIFICATE",
+            CERTIFICATE,
             &policy.trust.anchors,
         )?;
         let (intermediates, intermediate_origins) = decode_pems::<CertificateDer<'static>>(
             "trust.intermediates",
-            "CERTIFICATE",
+            CERTIFICATE,
             &policy.trust.intermediates,
         )?;
         let (crls, crl_origins) = decode_pems::<CertificateRevocationListDer<'static>>(
             "trust.crls",
-            "X509 CRL",
+            X509_CRL,
             &policy.trust.crls,
         )?;
         let size = |origins: &[(usize, usize)], entry: usize| {

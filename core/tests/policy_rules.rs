@@ -566,6 +566,32 @@ fn bad_patterns_and_fingerprints_name_their_field() {
         "holds no PEM X509 CRL block",
         load_error(&pki, json!({"trust": {"crls": [pki.root_pem()]}})),
     );
+    // Broken PEM is named by its entry, the byte and the fault (the reader of presented
+    // chains reads a policy's PEM too).
+    invalid(
+        "trust.anchors[0]",
+        "bad PEM, byte 30: `!` inside a CERTIFICATE block",
+        load_error(
+            &pki,
+            json!({"trust": {"anchors": ["-----BEGIN CERTIFICATE-----\nMA!=\n-----END CERTIFICATE-----"]}}),
+        ),
+    );
+    invalid(
+        "trust.intermediates[0]",
+        "bad PEM, byte 32: invalid base64",
+        load_error(
+            &pki,
+            json!({"trust": {"intermediates": ["text\n-----BEGIN CERTIFICATE-----\nAAAAA\n-----END CERTIFICATE-----"]}}),
+        ),
+    );
+    invalid(
+        "trust.crls[0]",
+        "bad PEM, byte 0: a X509 CRL block without its `-----END X509 CRL-----` line",
+        load_error(
+            &pki,
+            json!({"trust": {"crls": ["-----BEGIN X509 CRL-----\nMAA=\n"]}}),
+        ),
+    );
     // An entry may be a bundle: a bad certificate in it is named by the entry and its place
     // in it, not by its place among all certificates.
     let bad = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";

@@ -1,6 +1,7 @@
 //! The decoders: one header value in, DER certificates out, every failure with its position.
 //! The PEM block reader here also decodes the PEM chains clients present
-//! ([`pem_document`], behind [`Chain::from_pem`](crate::Chain::from_pem)).
+//! ([`pem_document`], behind [`Chain::from_pem`](crate::Chain::from_pem)) and the PEM text of a
+//! policy's certificates and CRLs ([`pem_objects`]).
 //!
 //! Each function returns the certificates the value carries, in the order they appear, or a
 //! [`Fault`] that says what is wrong and at which byte. [`super::Forwarder`] turns a fault into
@@ -78,16 +79,30 @@ pub(crate) fn base64_der(text: &[u8], offset: usize) -> Result<CertificateDer<'s
 
 /// [`base64_der`] for text already known to hold only base64 characters (and at least one).
 fn decode_der(text: &[u8], offset: usize) -> Result<CertificateDer<'static>, Fault> {
+    decode_object(text, offset, CERTIFICATE, true).map(CertificateDer::from)
+}
+
+/// Decodes base64 text known to hold only base64 characters (at least one); with
+/// `sequence`, what it decodes to must begin as the DER of a `label` object does (a SEQUENCE).
+fn decode_object(
+    text: &[u8],
+    offset: usize,
+    label: Label,
+    sequence: bool,
+) -> Result<Vec<u8>, Fault> {
     let der = BASE64
         .decode(text)
         .map_err(|e| Fault::at(offset, format!("invalid base64: {e}")))?;
-    if der.first() != Some(&0x30) {
+    if sequence && der.first() != Some(&0x30) {
         return Err(Fault::at(
             offset,
-            "the base64 text does not decode to a DER certificate (no SEQUENCE tag)",
+            format!(
+                "the base64 text does not decode to a DER {} (no SEQUENCE tag)",
+                label.noun
+            ),
         ));
     }
-    Ok(CertificateDer::from(der))
+    Ok(der)
 }
 
 /// Plain base64 DER, the whole value (HAProxy `%[ssl_c_der,base64]`, Caddy
@@ -111,7 +126,13 @@ pub(crate) fn header_pem(
     text: &[u8],
     bounds: Bounds,
 ) -> Result<Vec<CertificateDer<'static>>, Fault> {
-    pem_certificates(text, bounds, Outside::Refused)
+    certificates(pem_blocks(
+        text,
+        CERTIFICATE,
+        bounds.max_certificates,
+        Outside::Refused,
+        true,
+    ))
 }
 
 /// A PEM document (RFC 7468 section 5.2, lax): its `CERTIFICATE` blocks, in order; text
@@ -124,10 +145,54 @@ pub(crate) fn pem_document(
     text: &[u8],
     bounds: Bounds,
 ) -> Result<Vec<CertificateDer<'static>>, Fault> {
-    pem_certificates(text, bounds, Outside::Ignored)
+    certificates(pem_blocks(
+        text,
+        CERTIFICATE,
+        bounds.max_certificates,
+        Outside::Ignored,
+        true,
+    ))
 }
 
-/// What a PEM reader makes of what is not a `CERTIFICATE` block.
+/// The decoded content of each `label` block of a PEM document, read as [`pem_document`]
+/// reads a chain (other text and blocks skipped): a policy's certificates and CRLs, whose
+/// DER the validator's builder then reads and judges (so a block whose content is not DER is
+/// refused as a certificate or CRL that does not parse, as when the CLI hands over a DER
+/// file's content). No block is an empty list. A policy's text is the operator's, bounded by
+/// the policy document's own size.
+pub(crate) fn pem_objects(text: &[u8], label: Label) -> Result<Vec<Vec<u8>>, Fault> {
+    pem_blocks(text, label, usize::MAX, Outside::Ignored, false)
+}
+
+fn certificates(
+    blocks: Result<Vec<Vec<u8>>, Fault>,
+) -> Result<Vec<CertificateDer<'static>>, Fault> {
+    Ok(blocks?.into_iter().map(CertificateDer::from).collect())
+}
+
+/// A kind of PEM block (RFC 7468): its label, and what the messages call one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Label {
+    pub(crate) name: &'static str,
+    noun: &'static str,
+    end_line: &'static str,
+}
+
+/// `CERTIFICATE` blocks (RFC 7468 section 5).
+pub(crate) const CERTIFICATE: Label = Label {
+    name: "CERTIFICATE",
+    noun: "certificate",
+    end_line: "-----END CERTIFICATE-----",
+};
+
+/// `X509 CRL` blocks (RFC 7468 section 6).
+pub(crate) const X509_CRL: Label = Label {
+    name: "X509 CRL",
+    noun: "CRL",
+    end_line: "-----END X509 CRL-----",
+};
+
+/// What a PEM reader makes of what is not a block of the label it reads.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Outside {
     /// A header value: nothing but whitespace may come between the blocks.
@@ -136,14 +201,20 @@ enum Outside {
     Ignored,
 }
 
-fn pem_certificates(
+/// The reader behind [`header_pem`], [`pem_document`] and [`pem_objects`]: the decoded
+/// content of each `label` block, at most `max` of them, each required to begin as DER does
+/// with `sequence`.
+fn pem_blocks(
     text: &[u8],
-    bounds: Bounds,
+    label: Label,
+    max: usize,
     outside: Outside,
-) -> Result<Vec<CertificateDer<'static>>, Fault> {
+    sequence: bool,
+) -> Result<Vec<Vec<u8>>, Fault> {
     const BEGIN: &[u8] = b"-----BEGIN ";
     const DASHES: &[u8] = b"-----";
-    const END: &[u8] = b"-----END CERTIFICATE-----";
+    let wanted = label.name.as_bytes();
+    let end_line = label.end_line.as_bytes();
     let mut certs = Vec::new();
     // One block's base64 text without its whitespace, reused from block to block.
     let mut b64 = Vec::new();
@@ -167,47 +238,49 @@ fn pem_certificates(
             return Err(Fault::at(
                 i,
                 format!(
-                    "expected `-----BEGIN CERTIFICATE-----`, found {}",
+                    "expected `-----BEGIN {}-----`, found {}",
+                    label.name,
                     describe_byte(text[i])
                 ),
             ));
         }
         let label_start = i + BEGIN.len();
-        let label = find(&text[label_start..], DASHES)
+        let found = find(&text[label_start..], DASHES)
             .map(|len| &text[label_start..label_start + len])
-            .filter(|label| !label.iter().any(|&b| b == b'\n' || b == b'\r'));
-        let Some(label) = label else {
+            .filter(|found| !found.iter().any(|&b| b == b'\n' || b == b'\r'));
+        let Some(found) = found else {
             return Err(Fault::at(i, "unterminated PEM BEGIN line"));
         };
-        if label != b"CERTIFICATE" && outside == Outside::Ignored {
+        if found != wanted && outside == Outside::Ignored {
             // Another kind of block: skipped to its END line, which must be there.
-            let body_start = label_start + label.len() + DASHES.len();
-            let mut end = Vec::with_capacity(label.len() + 14);
+            let body_start = label_start + found.len() + DASHES.len();
+            let mut end = Vec::with_capacity(found.len() + 14);
             end.extend_from_slice(b"-----END ");
-            end.extend_from_slice(label);
+            end.extend_from_slice(found);
             end.extend_from_slice(DASHES);
             let Some(len) = find(&text[body_start..], &end) else {
                 return Err(Fault::at(
                     i,
                     format!(
                         "a `{}` block without its END line",
-                        String::from_utf8_lossy(&label[..label.len().min(40)])
+                        String::from_utf8_lossy(&found[..found.len().min(40)])
                     ),
                 ));
             };
             i = body_start + len + end.len();
             continue;
         }
-        if label != b"CERTIFICATE" {
+        if found != wanted {
             return Err(Fault::at(
                 label_start,
                 format!(
-                    "a PEM block labelled `{}` where only CERTIFICATE blocks belong",
-                    String::from_utf8_lossy(&label[..label.len().min(40)])
+                    "a PEM block labelled `{}` where only {} blocks belong",
+                    String::from_utf8_lossy(&found[..found.len().min(40)]),
+                    label.name
                 ),
             ));
         }
-        let body_start = label_start + label.len() + DASHES.len();
+        let body_start = label_start + found.len() + DASHES.len();
         // The body a run of base64 characters at a time (a line, or what a folding left of
         // one): whitespace between runs is dropped; the first other byte must begin the END
         // line.
@@ -222,32 +295,43 @@ fn pem_certificates(
             k += run;
             match text.get(k) {
                 Some(&b) if is_ws(b) => k += 1,
-                Some(b'-') if text[k..].starts_with(END) => break,
+                Some(b'-') if text[k..].starts_with(end_line) => break,
                 Some(&b) => {
                     return Err(Fault::at(
                         k,
-                        format!("{} inside a CERTIFICATE block", describe_byte(b)),
+                        format!("{} inside a {} block", describe_byte(b), label.name),
                     ))
                 }
                 None => {
                     return Err(Fault::at(
                         i,
-                        "a CERTIFICATE block without its `-----END CERTIFICATE-----` line",
+                        format!(
+                            "a {0} block without its `-----END {0}-----` line",
+                            label.name
+                        ),
                     ))
                 }
             }
         }
-        if certs.len() == bounds.max_certificates {
-            return Err(too_many(i, bounds));
+        if certs.len() == max {
+            return Err(too_many(
+                i,
+                Bounds {
+                    max_certificates: max,
+                },
+            ));
         }
         if b64.is_empty() {
-            return Err(Fault::at(body_start, "empty base64 certificate"));
+            return Err(Fault::at(
+                body_start,
+                format!("empty base64 {}", label.noun),
+            ));
         }
-        certs.push(decode_der(&b64, body_start)?);
-        i = k + END.len();
+        certs.push(decode_object(&b64, body_start, label, sequence)?);
+        i = k + end_line.len();
     }
     if certs.is_empty() && outside == Outside::Refused {
-        return Err(Fault::at(0, "no CERTIFICATE block"));
+        return Err(Fault::at(0, format!("no {} block", label.name)));
     }
     Ok(certs)
 }
