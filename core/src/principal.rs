@@ -208,7 +208,7 @@ impl Source {
 /// the contract shared by the CLI, the adapters and the npm package.
 ///
 /// Cloning one is cheap (the fields are shared): the validation cache hands out clones.
-/// The SHA-1 thumbprint, the claims list and the JSON text ([`Principal::as_json`]) are
+/// The SHA-1 thumbprint, the claims list and the values' JSON text ([`Principal::as_json_values`]) are
 /// computed when first asked for (and kept): a verification whose caller reads none of them
 /// does not pay for them, and a cached principal makes each once.
 #[derive(Clone)]
@@ -360,7 +360,7 @@ pub(crate) struct Fields {
     /// The leaf's SHA-1, when the validator computed it already.
     pub(crate) sha1: Lazy<[u8; 20]>,
     pub(crate) derived: Lazy<Derived>,
-    /// The JSON text, made on first use ([`Principal::as_json`]).
+    /// The values' JSON text, made on first use ([`Principal::as_json_values`]).
     pub(crate) json: Lazy<String>,
     pub(crate) subject_attrs: Vec<(const_oid::ObjectIdentifier, String)>,
     pub(crate) issuer_attrs: Vec<(const_oid::ObjectIdentifier, String)>,
@@ -573,84 +573,80 @@ impl Principal {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 
-    /// The JSON form as compact text (what `serde_json::to_string` gives), made on first use
-    /// and kept: the validation cache hands out clones of one principal, so a returning
-    /// client's principal is serialized once, not on every request (the npm package returns
-    /// every outcome as this text). It is never empty.
-    pub fn as_json(&self) -> &str {
-        self.0.json.get_or_init(|| self.json_text())
+    /// The values of the JSON form, as compact JSON text, made on first use and kept: one
+    /// array of the [`Serialize`] form's values in its order, without the keys; each list
+    /// (`dns`, `uris`, `emails`, `upns`, `ips`, `chain`, `claims`) preceded by its length, a
+    /// chain link as its `subject`, `issuer` and `fingerprint_sha256`, a claim as its `type`,
+    /// `value`, `value_type` and `issuer`; absent values `null`. It is what the npm package's
+    /// module hands its JavaScript, which rebuilds the JSON form's object from it: parsing
+    /// this is about half the work of parsing the form's own text, whose keys and objects
+    /// the JSON parser would build one character at a time (BENCHMARKS.md, stop 26). The
+    /// validation cache hands out clones of one principal, so a returning client's principal
+    /// is written once, not on every request. Strings are escaped as `serde_json` escapes
+    /// them (`tests/principal.rs` holds this text equal to serde_json's text of the same
+    /// array).
+    pub fn as_json_values(&self) -> &str {
+        self.0.json.get_or_init(|| self.json_values())
     }
 
-    /// The compact JSON text of the `Serialize` form above, byte for byte what
-    /// `serde_json::to_string` writes for it (the same fields in the same order, strings
-    /// escaped as serde_json escapes them; `tests/principal.rs` holds the two equal). Written
-    /// here rather than through serde: the npm package returns every accepted chain as this
-    /// text, and serde_json's generic string escaping, instantiated in a module built for
-    /// size, copied the 2 KB of a principal one byte at a time (a third of a miss's own work
-    /// in Node, measured).
-    fn json_text(&self) -> String {
+    /// Writes [`Principal::as_json_values`]' text, by hand rather than through serde: the npm
+    /// package returns every accepted chain as this text, and serde_json's generic string
+    /// escaping, instantiated in a module built for size, copied the 2 KB of a principal one
+    /// byte at a time (a third of a miss's own work in Node, measured).
+    fn json_values(&self) -> String {
         let f = &*self.0;
         let mut o = String::with_capacity(1024 + 160 * (f.chain.len() + f.granted.len()));
         // The scalar fields, in the `Serialize` order; `None` is `null`.
-        for (key, value) in [
-            ("{\"authentication_type\":", Some(f.authentication_type)),
-            (",\"source\":", Some(f.source.as_str())),
-            (",\"subject\":", Some(&*f.subject)),
-            (",\"issuer\":", Some(&*f.issuer)),
-            (",\"common_name\":", f.common_name.as_deref()),
-            (",\"serial\":", Some(&*f.serial)),
-            (",\"fingerprint_sha256\":", Some(&*f.fingerprint_sha256)),
-            (",\"thumbprint_sha1\":", Some(self.thumbprint_sha1())),
-            (",\"not_before\":", Some(&*f.not_before)),
-            (",\"not_after\":", Some(&*f.not_after)),
-            (",\"spiffe_id\":", f.spiffe_id.as_deref()),
-        ] {
-            o.push_str(key);
+        o.push('[');
+        for (i, value) in [
+            Some(f.authentication_type),
+            Some(f.source.as_str()),
+            Some(&*f.subject),
+            Some(&*f.issuer),
+            f.common_name.as_deref(),
+            Some(&*f.serial),
+            Some(&*f.fingerprint_sha256),
+            Some(self.thumbprint_sha1()),
+            Some(&*f.not_before),
+            Some(&*f.not_after),
+            f.spiffe_id.as_deref(),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                o.push(',');
+            }
             json::optional(&mut o, value);
         }
-        for (key, list) in [
-            (",\"dns\":[", &f.dns),
-            (",\"uris\":[", &f.uris),
-            (",\"emails\":[", &f.emails),
-            (",\"upns\":[", &f.upns),
-            (",\"ips\":[", &f.ips),
-        ] {
-            o.push_str(key);
-            for (i, v) in list.iter().enumerate() {
-                if i > 0 {
-                    o.push(',');
-                }
+        for list in [&f.dns, &f.uris, &f.emails, &f.upns, &f.ips] {
+            json::count(&mut o, list.len());
+            for v in list {
+                o.push(',');
                 json::string(&mut o, v);
             }
-            o.push(']');
         }
-        o.push_str(",\"chain\":[");
-        for (i, link) in f.chain.iter().enumerate() {
-            o.push_str(if i > 0 {
-                ",{\"subject\":"
-            } else {
-                "{\"subject\":"
-            });
-            json::string(&mut o, &link.subject);
-            o.push_str(",\"issuer\":");
-            json::string(&mut o, &link.issuer);
-            o.push_str(",\"fingerprint_sha256\":");
-            json::string(&mut o, &link.fingerprint_sha256);
-            o.push('}');
+        json::count(&mut o, f.chain.len());
+        for link in &f.chain {
+            for v in [&link.subject, &link.issuer, &link.fingerprint_sha256] {
+                o.push(',');
+                json::string(&mut o, v);
+            }
         }
-        o.push_str("],\"claims\":[");
-        for (i, claim) in self.claims().iter().enumerate() {
-            o.push_str(if i > 0 { ",{\"type\":" } else { "{\"type\":" });
-            json::string(&mut o, &claim.claim_type);
-            o.push_str(",\"value\":");
-            json::string(&mut o, &claim.value);
-            o.push_str(",\"value_type\":");
-            json::string(&mut o, claim.value_type);
-            o.push_str(",\"issuer\":");
-            json::string(&mut o, &claim.issuer);
-            o.push('}');
+        let claims = self.claims();
+        json::count(&mut o, claims.len());
+        for claim in claims {
+            for v in [
+                &*claim.claim_type,
+                &*claim.value,
+                claim.value_type,
+                &*claim.issuer,
+            ] {
+                o.push(',');
+                json::string(&mut o, v);
+            }
         }
-        o.push_str("]}");
+        o.push(']');
         o
     }
 }
@@ -716,6 +712,13 @@ mod json {
         let quote = w ^ (ONES * u64::from(b'"'));
         let backslash = w ^ (ONES * u64::from(b'\\'));
         below(w, 0x20) | below(quote, 1) | below(backslash, 1) != 0
+    }
+
+    /// `,` and a list's length.
+    pub(super) fn count(out: &mut String, n: usize) {
+        use core::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = write!(out, ",{n}");
     }
 
     pub(super) fn optional(out: &mut String, s: Option<&str>) {

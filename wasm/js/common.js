@@ -281,11 +281,57 @@ function syncVerifier(nc) {
   };
 }
 
-// An outcome's JSON text: an accepted chain's principal, or `{ ok: false, error }` (a
-// principal has no `ok`).
+// An outcome's JSON text: an accepted chain's principal as the array of its JSON form's
+// values (certclaims::Principal::as_json_values), or `{ ok: false, error }`.
 function result(outcome) {
   const o = JSON.parse(outcome);
-  return o.ok === false ? o : { ok: true, principal: o };
+  return Array.isArray(o) ? { ok: true, principal: principal(o) } : o;
+}
+
+// The principal's JSON form (the keys and order of its serde form, as the CLI prints it)
+// from the array of its values: the scalars, then each list preceded by its length, a chain
+// link as subject, issuer and fingerprint, a claim as type, value, value type and issuer.
+// Parsing the array and building the objects here takes about half the time of parsing the
+// form's own text.
+function principal(v) {
+  let i = 11;
+  const list = () => {
+    const n = v[i];
+    const items = v.slice(i + 1, i + 1 + n);
+    i += 1 + n;
+    return items;
+  };
+  const p = {
+    authentication_type: v[0],
+    source: v[1],
+    subject: v[2],
+    issuer: v[3],
+    common_name: v[4],
+    serial: v[5],
+    fingerprint_sha256: v[6],
+    thumbprint_sha1: v[7],
+    not_before: v[8],
+    not_after: v[9],
+    spiffe_id: v[10],
+    dns: list(),
+    uris: list(),
+    emails: list(),
+    upns: list(),
+    ips: list(),
+    chain: null,
+    claims: null,
+  };
+  const chain = new Array(v[i++]);
+  for (let k = 0; k < chain.length; k++, i += 3) {
+    chain[k] = { subject: v[i], issuer: v[i + 1], fingerprint_sha256: v[i + 2] };
+  }
+  p.chain = chain;
+  const claims = new Array(v[i++]);
+  for (let k = 0; k < claims.length; k++, i += 4) {
+    claims[k] = { type: v[i], value: v[i + 1], value_type: v[i + 2], issuer: v[i + 3] };
+  }
+  p.claims = claims;
+  return p;
 }
 
 /**

@@ -7,9 +7,10 @@
 //! - [`Engine`]: a policy, parsed and checked once; `verifyPem` / `verifyDer` validate a chain
 //!   at a time given in seconds (the core never reads a clock: `Date.now()` comes from JS);
 //!   `authenticate` decodes a forwarded-certificate header with a [`ForwarderConfig`].
-//! - Outcomes cross as JSON text that the JS API parses: an accepted chain's principal
-//!   ([`Principal::as_json`], kept by the principal, so a cache hit is not serialized
-//!   again), which JS returns as `{ ok: true, principal }`, or
+//! - Outcomes cross as JSON text that the JS API parses: an accepted chain's principal as
+//!   the array of its JSON form's values ([`Principal::as_json_values`], kept by the
+//!   principal, so a cache hit is not serialized again), from which JS rebuilds the form's
+//!   object and returns `{ ok: true, principal }`, or
 //!   `{ ok: false, error: { code, message, step, status } }`. A bad policy or forwarder
 //!   document throws the JSON text of `{ name: "PolicyError", code: "invalid_policy" |
 //!   "invalid_forwarder", message }`: the operator's mistake, not the client's.
@@ -94,9 +95,10 @@ fn to_js<T: Serialize>(value: &T) -> JsValue {
 
 fn outcome(result: Result<Principal, Rejection>) -> JsValue {
     match &result {
-        // The principal's own JSON text, which it keeps: a cache hit returns the same
-        // principal, serialized once. JS wraps it as `{ ok: true, principal }`.
-        Ok(principal) => JsValue::from_str(principal.as_json()),
+        // The principal's values as JSON text, which it keeps: a cache hit returns the same
+        // principal, serialized once. JS rebuilds the principal from the array and wraps it
+        // as `{ ok: true, principal }`.
+        Ok(principal) => JsValue::from_str(principal.as_json_values()),
         Err(r) => to_js(&Failure {
             ok: false,
             error: ErrorBody {
