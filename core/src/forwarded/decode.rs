@@ -215,7 +215,7 @@ fn pem_blocks(
     const DASHES: &[u8] = b"-----";
     let wanted = label.name.as_bytes();
     let end_line = label.end_line.as_bytes();
-    let mut certs = Vec::new();
+    let mut objects = Vec::new();
     // One block's base64 text without its whitespace, reused from block to block.
     let mut b64 = Vec::new();
     let mut i = 0;
@@ -313,7 +313,7 @@ fn pem_blocks(
                 }
             }
         }
-        if certs.len() == max {
+        if objects.len() == max {
             return Err(too_many(
                 i,
                 Bounds {
@@ -327,13 +327,13 @@ fn pem_blocks(
                 format!("empty base64 {}", label.noun),
             ));
         }
-        certs.push(decode_object(&b64, body_start, label, sequence)?);
+        objects.push(decode_object(&b64, body_start, label, sequence)?);
         i = k + end_line.len();
     }
-    if certs.is_empty() && outside == Outside::Refused {
+    if objects.is_empty() && outside == Outside::Refused {
         return Err(Fault::at(0, format!("no {} block", label.name)));
     }
-    Ok(certs)
+    Ok(objects)
 }
 
 /// Percent-decodes (RFC 3986 section 2.1) a value; `+` stays `+` (this is not form encoding:
